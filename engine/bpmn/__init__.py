@@ -1,0 +1,21 @@
+"""BPMN parsing, validation and execution on SpiffWorkflow; nothing else imports SpiffWorkflow."""
+
+from __future__ import annotations
+
+from . import clock
+from .forms import validate as validate_form
+from .parser import BpmnFileError, FileInfo, build_specs, describe, inspect_file
+from .runtime import Bundle, EngineError, EventView, Host, Instance, Step, TimerView, UserTaskView, json_safe
+from .sandbox import SandboxError
+
+__all__ = [
+    "BpmnFileError", "Bundle", "EngineError", "EventView", "FileInfo", "Host", "Instance", "SandboxError",
+    "Step", "TimerView", "UserTaskView", "clock", "inspect_file", "json_safe", "make_bundle", "validate_form",
+]
+
+
+def make_bundle(top_key: str, xml_by_key: dict[str, bytes]) -> Bundle:
+    """Parse the stored XML of a pinned version set into a runnable bundle."""
+    spec, subprocess_specs = build_specs(top_key, xml_by_key)
+    elements, flows = describe(xml_by_key)
+    return Bundle(top_key, spec, subprocess_specs, elements, flows)

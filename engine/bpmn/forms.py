@@ -1,0 +1,164 @@
+"""Forms drawn in the modeller (``camunda:formData``): the field model and its validation.
+
+A form is a list of plain dicts so that it can be stored in a task row as JSON
+and rendered by any user interface without touching SpiffWorkflow objects.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from lxml import etree
+
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+FIELD_TYPES = {"string", "text", "long", "double", "boolean", "date", "enum"}
+CONSTRAINTS = {"required", "minlength", "maxlength", "min", "max", "pattern", "readonly"}
+
+
+class FormDefinitionError(ValueError):
+    """A form drawn in the BPMN is itself invalid (unknown type, bad constraint)."""
+
+
+def _c(tag: str) -> str:
+    return f"{{{CAMUNDA}}}{tag}"
+
+
+def parse_form(node: etree._Element) -> list[dict[str, Any]]:
+    """Read the ``camunda:formData`` fields of a user task node."""
+    fields = []
+    for xml_field in node.iterfind(f"{{{BPMN}}}extensionElements/{_c('formData')}/{_c('formField')}"):
+        field_id = xml_field.get("id")
+        field_type = xml_field.get("type") or "string"
+        if not field_id:
+            raise FormDefinitionError("a form field has no id")
+        if field_type not in FIELD_TYPES:
+            raise FormDefinitionError(f"form field {field_id!r} has unknown type {field_type!r}")
+        constraints: dict[str, Any] = {}
+        for constraint in xml_field.iterfind(f"{_c('validation')}/{_c('constraint')}"):
+            name = constraint.get("name")
+            if name not in CONSTRAINTS:
+                raise FormDefinitionError(f"form field {field_id!r} has unknown constraint {name!r}")
+            constraints[name] = _constraint_value(field_id, name, constraint.get("config"))
+        fields.append({
+            "id": field_id,
+            "label": xml_field.get("label") or field_id,
+            "type": field_type,
+            "default": xml_field.get("defaultValue"),
+            "constraints": constraints,
+            "options": [
+                {"id": v.get("id"), "name": v.get("name") or v.get("id")}
+                for v in xml_field.iterfind(_c("value"))
+            ],
+        })
+    return fields
+
+
+def _constraint_value(field_id: str, name: str, config: str | None) -> Any:
+    if name in {"required", "readonly"}:
+        return True
+    if config is None:
+        raise FormDefinitionError(f"constraint {name!r} of field {field_id!r} needs a config value")
+    if name == "pattern":
+        try:
+            re.compile(config)
+        except re.error as exc:
+            raise FormDefinitionError(f"pattern of field {field_id!r} is not a regular expression: {exc}") from exc
+        return config
+    try:
+        return float(config) if name in {"min", "max"} else int(config)
+    except ValueError as exc:
+        raise FormDefinitionError(f"constraint {name!r} of field {field_id!r} is not a number: {config!r}") from exc
+
+
+def _coerce(field: dict[str, Any], raw: Any) -> Any:
+    kind = field["type"]
+    if kind in {"string", "text"}:
+        if not isinstance(raw, str):
+            raise ValueError("must be text")
+        return raw
+    if kind == "long":
+        if isinstance(raw, bool):
+            raise ValueError("must be a whole number")
+        if isinstance(raw, int):
+            return raw
+        if isinstance(raw, str) and re.fullmatch(r"[+-]?\d+", raw.strip()):
+            return int(raw)
+        raise ValueError("must be a whole number")
+    if kind == "double":
+        if isinstance(raw, bool):
+            raise ValueError("must be a number")
+        try:
+            return float(raw)
+        except (TypeError, ValueError):
+            raise ValueError("must be a number") from None
+    if kind == "boolean":
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.lower() in {"true", "false", "on", "off", "1", "0", "yes", "no"}:
+            return raw.lower() in {"true", "on", "1", "yes"}
+        raise ValueError("must be true or false")
+    if kind == "date":
+        try:
+            return date.fromisoformat(str(raw)).isoformat()
+        except ValueError:
+            raise ValueError("must be a date (YYYY-MM-DD)") from None
+    if kind == "enum":
+        allowed = [o["id"] for o in field["options"]]
+        if raw not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return raw
+    raise ValueError(f"unknown field type {kind}")
+
+
+def _check_constraints(field: dict[str, Any], value: Any) -> None:
+    c = field["constraints"]
+    if isinstance(value, str):
+        if "minlength" in c and len(value) < c["minlength"]:
+            raise ValueError(f"must be at least {c['minlength']} characters")
+        if "maxlength" in c and len(value) > c["maxlength"]:
+            raise ValueError(f"must be at most {c['maxlength']} characters")
+        if "pattern" in c and not re.fullmatch(c["pattern"], value):
+            raise ValueError(f"must match {c['pattern']}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "min" in c and value < c["min"]:
+            raise ValueError(f"must be at least {c['min']:g}")
+        if "max" in c and value > c["max"]:
+            raise ValueError(f"must be at most {c['max']:g}")
+
+
+def _blank(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and raw.strip() == "")
+
+
+def validate(fields: list[dict[str, Any]], submitted: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Check submitted data against a form; return (clean values, per-field errors)."""
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    known = {f["id"] for f in fields}
+    for key in submitted:
+        if key not in known:
+            errors[key] = "is not a field of this form"
+    for field in fields:
+        fid = field["id"]
+        if field["constraints"].get("readonly"):
+            if fid in submitted:
+                errors[fid] = "is read-only"
+            continue
+        raw = submitted.get(fid)
+        if _blank(raw):
+            if field["constraints"].get("required") and field["type"] != "boolean":
+                errors[fid] = "is required"
+            elif field["type"] == "boolean":
+                clean[fid] = False
+            continue
+        try:
+            value = _coerce(field, raw)
+            _check_constraints(field, value)
+        except ValueError as exc:
+            errors[fid] = str(exc)
+            continue
+        clean[fid] = value
+    return (clean, errors) if not errors else ({}, errors)

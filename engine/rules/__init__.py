@@ -1,0 +1,1 @@
+"""Business rules: working-day calendar and deadline arithmetic."""

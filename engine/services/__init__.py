@@ -1,0 +1,127 @@
+"""The engine's public API: every user interface (CLI, web, scheduler) calls these and nothing deeper.
+
+Each method is one database transaction at the instant the injected clock gives.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from ..store.db import Database
+from ..store.models import Account, Membership, UserTask
+from . import cases, deploy, queries
+from .clocks import Clock, FixedClock, system_clock
+from .core import SCHEDULER, SYSTEM, Actor, Core
+from .deploy import DeployedVersion
+from .errors import (
+    Conflict, ConcurrentUpdate, DeploymentRefused, FormInvalid, InvalidRequest, NotFound, PermissionDenied,
+    ServiceError, TaskAlreadyCompleted, TaskClaimedByOther,
+)
+from .queries import CaseDetail
+from .topics import TopicContext, TopicRegistry
+
+__all__ = [
+    "Actor", "CaseDetail", "Clock", "Conflict", "ConcurrentUpdate", "DeployedVersion", "DeploymentRefused",
+    "FixedClock", "FormInvalid", "InvalidRequest", "NotFound", "PermissionDenied", "ProcessEngine", "SCHEDULER",
+    "SYSTEM", "ServiceError", "TaskAlreadyCompleted", "TaskClaimedByOther", "TopicContext", "TopicRegistry",
+    "system_clock",
+]
+
+
+class ProcessEngine(Core):
+    """Deploy processes, run cases, work on tasks and read the audit trail."""
+
+    def __init__(self, db: Database, clock: Clock = system_clock, topics: TopicRegistry | None = None, calendar=None):
+        super().__init__(db, clock, topics, calendar)
+
+    # --- definitions ---
+
+    def deploy(self, content: bytes, file_name: str, actor: Actor = SYSTEM) -> list[DeployedVersion]:
+        with self.db.transaction() as session:
+            return deploy.deploy_file(self, session, content, file_name, actor, self.clock())
+
+    def versions(self, key: str | None = None) -> list[dict[str, Any]]:
+        with self.db.transaction(write=False) as session:
+            return [{"key": v.key, "version": v.version, "id": v.id, "name": v.name, "file_name": v.file_name,
+                     "sha256": v.sha256, "deployed_by": v.deployed_by, "deployed_at": v.deployed_at.isoformat()}
+                    for v in deploy.list_versions(session, key)]
+
+    # --- cases and tasks ---
+
+    def start_case(self, key: str, data: dict[str, Any], actor: Actor = SYSTEM) -> int:
+        with self.db.transaction() as session:
+            return cases.start_case(self, session, key, data, actor, self.clock()).id
+
+    def claim(self, task_id: str, actor: Actor) -> None:
+        with self.db.transaction() as session:
+            cases.claim(self, session, task_id, actor, self.clock())
+
+    def unclaim(self, task_id: str, actor: Actor) -> None:
+        with self.db.transaction() as session:
+            cases.unclaim(self, session, task_id, actor, self.clock())
+
+    def complete(self, task_id: str, data: dict[str, Any], actor: Actor) -> int:
+        try:
+            with self.db.transaction() as session:
+                return cases.complete(self, session, task_id, data, actor, self.clock()).id
+        except ConcurrentUpdate:
+            with self.db.transaction(write=False) as session:
+                task = session.get(UserTask, task_id)
+                if task is not None and task.state != "ready":
+                    raise TaskAlreadyCompleted(task_id, task.completed_by, task.state) from None
+            raise
+
+    def retry_incident(self, case_id: int, actor: Actor) -> str:
+        with self.db.transaction() as session:
+            return cases.retry_incident(self, session, case_id, actor, self.clock()).status
+
+    def fire_due_timers(self, now=None) -> dict[str, int]:
+        return cases.fire_due_timers(self, now or self.clock())
+
+    # --- reading ---
+
+    def actor(self, username: str) -> Actor:
+        with self.db.transaction(write=False) as session:
+            return queries.actor_for(session, username)
+
+    def inbox(self, actor: Actor, **filters: Any) -> list[UserTask]:
+        with self.db.transaction(write=False) as session:
+            return queries.inbox(session, actor, **filters)
+
+    def task(self, task_id: str) -> UserTask:
+        with self.db.transaction(write=False) as session:
+            task = session.get(UserTask, task_id)
+            if task is None:
+                raise NotFound(f"task {task_id} does not exist")
+            return task
+
+    def case(self, case_id: int) -> CaseDetail:
+        with self.db.transaction(write=False) as session:
+            return queries.case_detail(session, case_id)
+
+    def executed_path(self, case_id: int) -> list[dict[str, Any]]:
+        with self.db.transaction(write=False) as session:
+            return queries.executed_path(session, case_id)
+
+    # --- people ---
+
+    def add_user(self, username: str, display_name: str, groups: list[str], password_hash: str | None = None,
+                 locale: str = "zh_CN") -> None:
+        """Create or update a person and replace their group memberships."""
+        with self.db.transaction() as session:
+            account = session.get(Account, username)
+            if account is None:
+                account = Account(username=username, display_name=display_name, password_hash=password_hash,
+                                  locale=locale, active=True)
+                session.add(account)
+            else:
+                account.display_name, account.locale = display_name, locale
+                if password_hash:
+                    account.password_hash = password_hash
+            session.flush()
+            for old in session.scalars(select(Membership).where(Membership.username == username)):
+                session.delete(old)
+            session.flush()
+            session.add_all(Membership(username=username, group_key=g) for g in sorted(set(groups)))

@@ -1,0 +1,211 @@
+"""Shared machinery of the services: bundles of pinned versions, the instance cache, the host, persisting a step."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from ..bpmn import Bundle, Host, Instance, Step, make_bundle
+from ..rules import calendar as cal
+from ..store.models import AuditEvent, Case, ProcessVersion, TaskCandidate, Timer, UserTask
+from .clocks import Clock, system_clock
+from .errors import ConcurrentUpdate, NotFound
+from .topics import TopicContext, TopicRegistry
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a username and the groups the organisation model gives them."""
+
+    username: str
+    groups: frozenset[str] = field(default_factory=frozenset)
+
+    def may_work_on(self, task: UserTask) -> bool:
+        return (
+            task.assignee == self.username
+            or self.username in task.candidate_users
+            or bool(self.groups.intersection(task.candidate_groups))
+        )
+
+
+SYSTEM = Actor("system", frozenset({"admin"}))
+SCHEDULER = Actor("scheduler", frozenset())
+
+
+class _InstanceCache:
+    """Workflows kept in memory after a successful commit, valid only for the revision they were saved at."""
+
+    def __init__(self, size: int = 256):
+        self._items: OrderedDict[int, tuple[int, Instance]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def take(self, case_id: int, revision: int) -> Instance | None:
+        with self._lock:
+            entry = self._items.pop(case_id, None)
+        return entry[1] if entry and entry[0] == revision else None
+
+    def keep(self, case_id: int, revision: int, instance: Instance) -> None:
+        with self._lock:
+            self._items[case_id] = (revision, instance)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def calendar_functions(calendar: cal.BusinessCalendar, now: datetime) -> dict[str, Any]:
+    """Return the deadline functions BPMN timer expressions call, bound to ``now``."""
+
+    def start(at: Any) -> datetime:
+        return now if at is None else (at if isinstance(at, datetime) else datetime.fromisoformat(str(at)))
+
+    return {
+        "due_in_working_days": lambda n, at=None: cal.due_in_working_days(calendar, start(at), n).isoformat(),
+        "working_hours": lambda h, at=None: cal.working_hours(calendar, start(at), h).isoformat(),
+        "clock_hours": lambda h, at=None: cal.clock_hours(calendar, start(at), h).isoformat(),
+        "next_day_at": lambda hhmm, at=None: cal.next_day_at(calendar, start(at), hhmm).isoformat(),
+    }
+
+
+class Core:
+    """What every service needs: database, clock, topics, calendar and the caches."""
+
+    def __init__(self, db, clock: Clock = system_clock, topics: TopicRegistry | None = None,
+                 calendar: cal.BusinessCalendar | None = None):
+        self.db = db
+        self.clock = clock
+        self.topics = topics or TopicRegistry()
+        self.calendar = calendar or cal.BusinessCalendar()
+        self.instances = _InstanceCache()
+        self._bundles: dict[tuple, Bundle] = {}
+        self._xml: dict[int, tuple[str, bytes]] = {}
+
+    # --- versions and bundles ---
+
+    def latest_versions(self, session: Session) -> dict[str, ProcessVersion]:
+        newest = select(ProcessVersion.key, func.max(ProcessVersion.version).label("v")).group_by(ProcessVersion.key).subquery()
+        rows = session.scalars(select(ProcessVersion).join(
+            newest, (ProcessVersion.key == newest.c.key) & (ProcessVersion.version == newest.c.v)))
+        return {row.key: row for row in rows}
+
+    def pin(self, session: Session, key: str) -> dict[str, int]:
+        """Pin ``key`` and every process it calls, transitively, to their latest versions."""
+        latest = self.latest_versions(session)
+        if key not in latest:
+            raise NotFound(f"process {key!r} is not deployed")
+        pinned: dict[str, int] = {}
+        todo = [key]
+        while todo:
+            current = todo.pop()
+            if current in pinned:
+                continue
+            if current not in latest:
+                raise NotFound(f"process {current!r}, called by {key!r}, is not deployed")
+            pinned[current] = latest[current].id
+            todo.extend(latest[current].calls)
+        return pinned
+
+    def bundle(self, session: Session, top_key: str, pinned: dict[str, int]) -> Bundle:
+        cache_key = (top_key, tuple(sorted(pinned.items())))
+        bundle = self._bundles.get(cache_key)
+        if bundle is None:
+            missing = [vid for vid in pinned.values() if vid not in self._xml]
+            if missing:
+                for row in session.execute(select(ProcessVersion.id, ProcessVersion.key, ProcessVersion.xml)
+                                           .where(ProcessVersion.id.in_(missing))):
+                    self._xml[row.id] = (row.key, row.xml)
+            bundle = make_bundle(top_key, {self._xml[vid][0]: self._xml[vid][1] for vid in pinned.values()})
+            self._bundles[cache_key] = bundle
+        return bundle
+
+    def instance(self, session: Session, case: Case) -> Instance:
+        cached = self.instances.take(case.id, case.revision)
+        if cached is not None:
+            return cached
+        return Instance.load(self.bundle(session, case.process_key, case.pinned), case.state)
+
+    # --- running a command ---
+
+    def host(self, session: Session, case_id: int, actor: Actor, now: datetime) -> Host:
+        def call_topic(topic: str, params: dict[str, Any], data: dict[str, Any], element_id: str):
+            handler = self.topics.get(topic)
+            ctx = TopicContext(session, case_id, element_id, now, actor.username, dict(data))
+            # A savepoint: a failing handler leaves nothing of its own writes behind.
+            with session.begin_nested():
+                return handler(ctx, **params)
+
+        return Host(calendar_functions(self.calendar, now), call_topic)
+
+    def persist(self, session: Session, case: Case, instance: Instance, step: Step, actor: Actor,
+                now: datetime, extra_events: list[dict[str, Any]] = ()) -> None:
+        """Write a step: the case (revision-checked), task rows, timer rows and audit events."""
+        values = {
+            "state": instance.dump(), "revision": case.revision + 1, "status": step.status,
+            "data": step.data, "incident": step.error if step.status == "incident" else None, "updated_at": now,
+        }
+        if step.status == "completed":
+            values["ended_at"] = now
+        result = session.execute(update(Case).where(Case.id == case.id, Case.revision == case.revision).values(**values))
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(f"case {case.id} changed while this command ran; nothing was written")
+        self._write_tasks(session, case.id, step, actor, now)
+        self._write_timers(session, case.id, step, now)
+        events = [self._event_row(case, e, actor, now) for e in step.events] + list(extra_events)
+        if events:
+            session.execute(insert(AuditEvent), events)
+        case.revision += 1
+        case.status = step.status
+        session.info.setdefault("after_commit", []).append(
+            lambda: self.instances.keep(case.id, case.revision, instance))
+
+    @staticmethod
+    def _event_row(case: Case, e, actor: Actor, now: datetime) -> dict[str, Any]:
+        return {
+            "case_id": case.id, "version_id": case.version_id, "task_id": e.task_id, "element_id": e.element_id,
+            "element_name": e.name, "element_type": e.element_type, "flow_id": e.flow_id,
+            "lifecycle": e.lifecycle, "actor": actor.username, "at": now, "data": e.data,
+        }
+
+    @staticmethod
+    def _write_tasks(session: Session, case_id: int, step: Step, actor: Actor, now: datetime) -> None:
+        gone = step.gone_ready()
+        if gone:
+            session.execute(update(UserTask), [
+                {"id": tid, "state": state, "ended_at": now,
+                 "completed_by": actor.username if state == "completed" else None}
+                for tid, state in gone.items()
+            ])
+        new = step.new_ready()
+        if not new:
+            return
+        session.execute(insert(UserTask), [{
+            "id": v.task_id, "case_id": case_id, "element_id": v.element_id, "name": v.name, "lane": v.lane,
+            "candidate_groups": v.candidate_groups, "candidate_users": v.candidate_users, "assignee": v.assignee,
+            "state": "ready", "form": v.form, "documentation": v.documentation, "created_at": now,
+            "due_at": v.due_at, "claimed_at": now if v.assignee else None, "ended_at": None, "completed_by": None,
+        } for v in new])
+        candidates = [{"task_id": v.task_id, "kind": "group", "name": g} for v in new for g in v.candidate_groups]
+        candidates += [{"task_id": v.task_id, "kind": "user", "name": u} for v in new for u in v.candidate_users]
+        if candidates:
+            session.execute(insert(TaskCandidate), candidates)
+
+    @staticmethod
+    def _write_timers(session: Session, case_id: int, step: Step, now: datetime) -> None:
+        gone = step.gone_timers()
+        if gone:
+            session.execute(delete(Timer).where(Timer.id.in_(gone)))
+        new = step.new_timers()
+        if new:
+            session.execute(insert(Timer), [
+                {"id": t.task_id, "case_id": case_id, "element_id": t.element_id, "due_at": t.due_at, "created_at": now}
+                for t in new
+            ])

@@ -1,0 +1,62 @@
+"""Deploy BPMN files as numbered versions of their process keys."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..bpmn import BpmnFileError, inspect_file
+from ..store.models import ProcessVersion
+from .core import Actor, Core
+from .errors import ConcurrentUpdate, DeploymentRefused
+
+
+@dataclass(frozen=True)
+class DeployedVersion:
+    key: str
+    version: int
+    version_id: int
+    sha256: str
+    created: bool           # False: identical content was already the latest version
+
+
+def deploy_file(core: Core, session: Session, content: bytes, file_name: str, actor: Actor,
+                now: datetime) -> list[DeployedVersion]:
+    """Validate a BPMN file and store each process in it as a new version; identical content is a no-op."""
+    sha = hashlib.sha256(content).hexdigest()
+    latest = core.latest_versions(session)
+    try:
+        info = inspect_file(content, file_name,
+                            lambda key: latest[key].xml if key in latest else None, core.topics.has)
+    except BpmnFileError as exc:
+        raise DeploymentRefused(str(exc), exc.file_name, exc.line, exc.element_id) from exc
+    existing = [latest.get(key) for key in info.process_ids]
+    if all(row is not None and row.sha256 == sha for row in existing):
+        return [DeployedVersion(r.key, r.version, r.id, sha, False) for r in existing]
+    result = []
+    for key in info.process_ids:
+        version = latest[key].version + 1 if key in latest else 1
+        try:
+            with session.begin_nested():
+                vid = session.execute(insert(ProcessVersion).returning(ProcessVersion.id), {
+                    "key": key, "version": version, "name": info.names[key], "file_name": file_name,
+                    "xml": content, "sha256": sha, "calls": sorted(info.calls), "deployed_by": actor.username,
+                    "deployed_at": now,
+                }).scalar_one()
+        except IntegrityError as exc:
+            raise ConcurrentUpdate(f"process {key!r} version {version} was deployed at the same time") from exc
+        result.append(DeployedVersion(key, version, vid, sha, True))
+    return result
+
+
+def list_versions(session: Session, key: str | None = None) -> list[ProcessVersion]:
+    """Return deployed versions, newest first, optionally of one key."""
+    query = select(ProcessVersion).order_by(ProcessVersion.key, ProcessVersion.version.desc())
+    if key:
+        query = query.where(ProcessVersion.key == key)
+    return list(session.scalars(query))

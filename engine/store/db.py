@@ -1,0 +1,81 @@
+"""One database per application: engines, sessions and the transaction every command runs in."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_URL = "sqlite:///var/complaints.db"
+
+
+def database_url() -> str:
+    """Return ``DATABASE_URL`` from the environment, or the default SQLite file."""
+    return os.environ.get("DATABASE_URL", DEFAULT_URL)
+
+
+def _sqlite_engine(url: str, begin: str, **kwargs) -> Engine:
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        # Let SQLAlchemy's "begin" event decide how a transaction starts (pysqlite recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+class Database:
+    """Engines and sessions for one database URL; ``transaction()`` is the unit of work."""
+
+    def __init__(self, url: str | None = None, echo: bool = False):
+        self.url = url or database_url()
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            path = self.url.split("///", 1)[1] if "///" in self.url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # Writers take the lock up front (BEGIN IMMEDIATE) so that two writers queue
+            # instead of one failing on upgrade; readers stay deferred and never block.
+            self.write_engine = _sqlite_engine(self.url, "BEGIN IMMEDIATE", echo=echo)
+            self.read_engine = _sqlite_engine(self.url, "BEGIN", echo=echo)
+        else:
+            self.write_engine = create_engine(self.url, echo=echo, pool_pre_ping=True)
+            self.read_engine = self.write_engine
+        self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
+
+    @property
+    def engines(self) -> list[Engine]:
+        return [self.write_engine] if self.read_engine is self.write_engine else [self.write_engine, self.read_engine]
+
+    @contextlib.contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Session]:
+        """Open a session in one transaction: commit on success, roll back on any error."""
+        session = (self._writer if write else self._reader)()
+        try:
+            with session.begin():
+                yield session
+            for callback in session.info.pop("after_commit", []):
+                callback()
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        for engine in self.engines:
+            engine.dispose()

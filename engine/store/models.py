@@ -1,0 +1,160 @@
+"""Tables: process versions, cases with their serialized state, and the rows lists query (tasks, timers, events)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, TypeDecorator, UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator):
+    """Store instants in UTC; hand back aware UTC datetimes on every database."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} cannot be stored")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class ProcessVersion(Base):
+    """One deployed version of a process key, with the file it came from."""
+
+    __tablename__ = "process_version"
+    __table_args__ = (UniqueConstraint("key", "version", name="uq_process_version_key_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200))
+    file_name: Mapped[str] = mapped_column(String(200))
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    calls: Mapped[list[Any]]
+    deployed_by: Mapped[str] = mapped_column(String(100))
+    deployed_at: Mapped[datetime]
+
+
+class Case(Base):
+    """A running or finished case: the serialized workflow plus what lists show."""
+
+    __tablename__ = "case_instance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(100), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
+    pinned: Mapped[dict[str, Any]]          # process key -> version id, fixed at start
+    status: Mapped[str] = mapped_column(String(20), index=True)   # running | completed | incident
+    revision: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]]
+    incident: Mapped[str | None] = mapped_column(Text)
+    started_by: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class UserTask(Base):
+    """A user task that became READY; it stays as history once completed or cancelled."""
+
+    __tablename__ = "user_task"
+    __table_args__ = (Index("ix_user_task_state_due", "state", "due_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_instance.id"), index=True)
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    lane: Mapped[str | None] = mapped_column(String(200))
+    candidate_groups: Mapped[list[Any]]
+    candidate_users: Mapped[list[Any]]
+    assignee: Mapped[str | None] = mapped_column(String(100), index=True)
+    state: Mapped[str] = mapped_column(String(12))               # ready | completed | cancelled
+    form: Mapped[list[Any]]
+    documentation: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class TaskCandidate(Base):
+    """Who may claim a task: one row per candidate group or user, the inbox's index."""
+
+    __tablename__ = "task_candidate"
+    __table_args__ = (Index("ix_task_candidate_who", "kind", "name"),)
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("user_task.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(5), primary_key=True)     # group | user
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class Timer(Base):
+    """A waiting timer event and when it is due (UTC), for the scheduler's sweep."""
+
+    __tablename__ = "timer"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_instance.id"), index=True)
+    element_id: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime]
+
+
+class AuditEvent(Base):
+    """Append-only audit trail: one row per lifecycle change of a BPMN element of a case."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_instance.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    element_name: Mapped[str | None] = mapped_column(String(200))
+    element_type: Mapped[str | None] = mapped_column(String(50))
+    flow_id: Mapped[str | None] = mapped_column(String(200))
+    lifecycle: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime]
+    data: Mapped[dict[str, Any] | None]
+
+
+class Account(Base):
+    """A person who signs in; groups come from memberships."""
+
+    __tablename__ = "account"
+
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Membership(Base):
+    """A person's membership of a group (the groups BPMN lanes and candidate groups name)."""
+
+    __tablename__ = "membership"
+
+    username: Mapped[str] = mapped_column(ForeignKey("account.username"), primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
