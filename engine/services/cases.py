@@ -165,8 +165,9 @@ def fire_due_timers(core: Core, now: datetime, limit: int = 10_000) -> dict[str,
             conflicts += 1
             skip.add(timer.id)
         except Exception:  # noqa: BLE001 - one broken case must not block the sweep
+            if timer is None:
+                raise           # the sweep itself cannot read timers: nothing to skip
             failed += 1
-            if timer is not None:
-                skip.add(timer.id)
+            skip.add(timer.id)
             log.exception("timer sweep: case of timer %s failed", timer.id if timer else "?")
     return {"fired": fired, "failed": failed, "conflicts": conflicts}

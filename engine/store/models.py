@@ -158,3 +158,18 @@ class Membership(Base):
 
     username: Mapped[str] = mapped_column(ForeignKey("account.username"), primary_key=True)
     group_key: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
+
+class Notification(Base):
+    """An outgoing message a process asked for (the ``notify`` topic); a mailer sends and stamps it."""
+
+    __tablename__ = "notification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_instance.id"), index=True)
+    element_id: Mapped[str] = mapped_column(String(200))
+    recipient: Mapped[str] = mapped_column(String(200))
+    template: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)

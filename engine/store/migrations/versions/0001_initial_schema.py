@@ -142,6 +142,22 @@ def upgrade() -> None:
     with op.batch_alter_table('task_candidate', schema=None) as batch_op:
         batch_op.create_index('ix_task_candidate_who', ['kind', 'name'], unique=False)
 
+    op.create_table('notification',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('element_id', sa.String(length=200), nullable=False),
+    sa.Column('recipient', sa.String(length=200), nullable=False),
+    sa.Column('template', sa.Text(), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('created_at', engine.store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', engine.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['case_instance.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notification_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notification_sent_at'), ['sent_at'], unique=False)
+
     # ### end Alembic commands ###
     _append_only("audit_event")
 
@@ -175,6 +191,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_user_task_case_id'))
         batch_op.drop_index(batch_op.f('ix_user_task_assignee'))
 
+    op.drop_table('notification')
     op.drop_table('user_task')
     with op.batch_alter_table('timer', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_timer_due_at'))

@@ -1,0 +1,190 @@
+"""Command line: the operator's and the integrator's way into the engine; every answer is JSON on stdout.
+
+Errors are JSON on stderr with exit codes 2 (bad input), 3 (forbidden), 4 (not found), 5 (conflict).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from . import app
+from .services import SYSTEM, FixedClock, ServiceError
+from .store.migrate import upgrade
+
+EXIT = {400: 2, 403: 3, 404: 4, 409: 5}
+
+
+def _out(value: Any) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def _task(t) -> dict[str, Any]:
+    return {"id": t.id, "case_id": t.case_id, "element_id": t.element_id, "name": t.name, "lane": t.lane,
+            "candidate_groups": t.candidate_groups, "candidate_users": t.candidate_users, "assignee": t.assignee,
+            "state": t.state, "created_at": t.created_at, "due_at": t.due_at, "form": t.form}
+
+
+def _event(e) -> dict[str, Any]:
+    return {"id": e.id, "at": e.at, "lifecycle": e.lifecycle, "element_id": e.element_id,
+            "element_name": e.element_name, "element_type": e.element_type, "flow_id": e.flow_id,
+            "actor": e.actor, "task_id": e.task_id, "version_id": e.version_id, "data": e.data}
+
+
+def _json_arg(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    if text.startswith("@"):
+        text = Path(text[1:]).read_text(encoding="utf-8")
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError("--data must be a JSON object")
+    return value
+
+
+def cmd_db(engine, args) -> Any:
+    upgrade(engine.db.write_engine)
+    return {"database": engine.db.url.split("@")[-1], "schema": "upgraded"}
+
+
+def cmd_deploy(engine, args) -> Any:
+    actor = engine.actor(args.user) if args.user else SYSTEM
+    return [dict(v.__dict__, file=str(path)) for path in args.files
+            for v in engine.deploy(Path(path).read_bytes(), Path(path).name, actor)]
+
+
+def cmd_versions(engine, args) -> Any:
+    return engine.versions(args.key)
+
+
+def cmd_start(engine, args) -> Any:
+    actor = engine.actor(args.user) if args.user else SYSTEM
+    case_id = engine.start_case(args.key, _json_arg(args.data), actor)
+    return _case(engine, case_id)
+
+
+def _case(engine, case_id: int) -> dict[str, Any]:
+    detail = engine.case(case_id)
+    c = detail.case
+    return {"id": c.id, "process_key": c.process_key, "version_id": c.version_id, "pinned": c.pinned,
+            "status": c.status, "incident": c.incident, "data": c.data, "started_at": c.started_at,
+            "ended_at": c.ended_at, "tasks": [_task(t) for t in detail.tasks if t.state == "ready"],
+            "timers": [{"id": t.id, "element_id": t.element_id, "due_at": t.due_at} for t in detail.timers]}
+
+
+def cmd_tasks(engine, args) -> Any:
+    return [_task(t) for t in engine.inbox(engine.actor(args.user), process_key=args.process)]
+
+
+def cmd_claim(engine, args) -> Any:
+    engine.claim(args.task, engine.actor(args.user))
+    return _task(engine.task(args.task))
+
+
+def cmd_unclaim(engine, args) -> Any:
+    engine.unclaim(args.task, engine.actor(args.user))
+    return _task(engine.task(args.task))
+
+
+def cmd_complete(engine, args) -> Any:
+    case_id = engine.complete(args.task, _json_arg(args.data), engine.actor(args.user))
+    return _case(engine, case_id)
+
+
+def cmd_retry(engine, args) -> Any:
+    return {"case": args.case, "status": engine.retry_incident(args.case, engine.actor(args.user))}
+
+
+def cmd_fire(engine, args) -> Any:
+    return engine.fire_due_timers()
+
+
+def cmd_case(engine, args) -> Any:
+    return _case(engine, args.case)
+
+
+def cmd_audit(engine, args) -> Any:
+    detail = engine.case(args.case)
+    return {"case": args.case, "events": [_event(e) for e in detail.events], "path": engine.executed_path(args.case)}
+
+
+def cmd_users(engine, args) -> Any:
+    return app.load_users(engine, Path(args.file))
+
+
+def cmd_serve(engine, args) -> Any:
+    app.serve(args.host, args.port)
+
+
+def cmd_scheduler(engine, args) -> Any:
+    from .scheduler import run_scheduler
+
+    run_scheduler(engine, args.interval)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="complaints", description=__doc__)
+    p.add_argument("--database", help="SQLAlchemy URL (default: $DATABASE_URL or sqlite:///var/complaints.db)")
+    p.add_argument("--now", help="run as if the time were this ISO 8601 instant (with offset)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def add(name, fn, help_text, *arguments):
+        sp = sub.add_parser(name, help=help_text)
+        for flags, kwargs in arguments:
+            sp.add_argument(*flags, **kwargs)
+        sp.set_defaults(fn=fn)
+        return sp
+
+    user = (("--user",), {"required": True, "help": "username acting"})
+    add("db", cmd_db, "create or upgrade the schema (Alembic)", (("action",), {"choices": ["upgrade"]}))
+    add("deploy", cmd_deploy, "deploy BPMN files as new versions", (("files",), {"nargs": "+"}),
+        (("--user",), {"help": "who deploys (default: system)"}))
+    add("versions", cmd_versions, "list deployed versions", (("--key",), {}))
+    add("start", cmd_start, "start a case of a process key", (("key",), {}),
+        (("--data",), {"help": "JSON object or @file"}), (("--user",), {}))
+    add("tasks", cmd_tasks, "list a user's tasks (assigned and claimable)", user, (("--process",), {}))
+    add("claim", cmd_claim, "claim a task", (("task",), {}), user)
+    add("unclaim", cmd_unclaim, "give a claimed task back", (("task",), {}), user)
+    add("complete", cmd_complete, "complete a task with form data", (("task",), {}), user,
+        (("--data",), {"help": "JSON object or @file"}))
+    add("retry", cmd_retry, "retry a case in incident (admin)", (("case",), {"type": int}), user)
+    add("fire-timers", cmd_fire, "fire the timers due at --now (default: the current time)")
+    add("case", cmd_case, "show a case", (("case",), {"type": int}))
+    add("audit", cmd_audit, "show a case's audit trail and executed path", (("case",), {"type": int}))
+    add("users", cmd_users, "load people and groups from a JSON file", (("action",), {"choices": ["load"]}),
+        (("file",), {}))
+    add("serve", cmd_serve, "run the web app and the scheduler", (("--host",), {"default": "127.0.0.1"}),
+        (("--port",), {"type": int, "default": 5000}))
+    add("scheduler", cmd_scheduler, "run the timer scheduler (one per installation is enough; more are safe)",
+        (("--interval",), {"type": float, "default": 5.0}))
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        clock = FixedClock(datetime.fromisoformat(args.now)) if args.now else None
+        engine = app.build_engine(args.database, clock)
+        result = args.fn(engine, args)
+    except ServiceError as exc:
+        error = {"error": str(exc), "type": type(exc).__name__}
+        error.update({k: v for k, v in vars(exc).items() if k in ("errors", "file_name", "line", "element_id")})
+        json.dump(error, sys.stderr, ensure_ascii=False, default=str)
+        sys.stderr.write("\n")
+        return EXIT.get(exc.status, 2)
+    except (ValueError, OSError) as exc:
+        json.dump({"error": str(exc), "type": type(exc).__name__}, sys.stderr, ensure_ascii=False)
+        sys.stderr.write("\n")
+        return 2
+    if result is not None:
+        _out(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
