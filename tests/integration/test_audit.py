@@ -1,0 +1,58 @@
+"""A-1/A-2: the append-only audit trail records every step; the executed path, loops included, is read from it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, update
+from sqlalchemy.exc import DBAPIError
+
+from engine.store.models import AuditEvent
+from tests.conftest import fixture_bytes
+
+
+def _walk_with_one_loop(engine, handler, market, clock):
+    engine.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
+    case_id = engine.start_case("loop_demo", {"delays": 0, "responsible_group": "market"})
+    engine.complete(engine.inbox(handler)[0].id, {"note": "need more", "info_sufficient": False}, handler)
+    engine.complete(engine.inbox(handler)[0].id, {"note": "enough", "info_sufficient": True}, handler)
+    engine.complete(engine.inbox(market)[0].id, {"accepted": True}, market)
+    engine.fire_due_timers(clock() + timedelta(hours=3))
+    return case_id
+
+
+def test_a1_executed_path_of_a_case_with_a_loop(engine, handler, market, clock):
+    case_id = _walk_with_one_loop(engine, handler, market, clock)
+    path = [step["id"] for step in engine.executed_path(case_id)]
+    assert path == [
+        "start", "flow_1", "investigate", "flow_2", "gw_info", "flow_3", "tell_delay", "flow_5",
+        "investigate", "flow_2", "gw_info", "flow_4", "notify_customer", "flow_6", "reply",
+        "flow_7", "cooldown", "flow_9", "end_ok",
+    ]
+
+
+def test_a1_audit_events_carry_version_actor_lifecycle_and_data(engine, handler, market, clock):
+    case_id = _walk_with_one_loop(engine, handler, market, clock)
+    detail = engine.case(case_id)
+    assert detail.case.status == "completed"
+    events = detail.events
+    assert {e.version_id for e in events} == {detail.case.version_id}
+    lifecycles = [(e.element_id, e.lifecycle, e.actor) for e in events]
+    assert ("investigate", "ready", "system") in lifecycles
+    assert ("reply_overdue", "cancelled", "mia") in lifecycles
+    assert ("cooldown", "timer_fired", "scheduler") in lifecycles
+    first = next(e for e in events if e.element_id == "investigate" and e.lifecycle == "completed")
+    assert first.data == {"note": "need more", "info_sufficient": False}
+    script = next(e for e in events if e.element_id == "tell_delay")
+    assert script.data == {"delays": 1}
+    assert [e.id for e in events] == sorted(e.id for e in events)
+
+
+@pytest.mark.parametrize("change", ["update", "delete"])
+def test_a1_audit_trail_refuses_update_and_delete(engine, handler, market, clock, change):
+    _walk_with_one_loop(engine, handler, market, clock)
+    statement = update(AuditEvent).values(actor="forger") if change == "update" else delete(AuditEvent)
+    with pytest.raises(DBAPIError, match="append-only"):
+        with engine.db.transaction() as session:
+            session.execute(statement)

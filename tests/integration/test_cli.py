@@ -1,0 +1,74 @@
+"""The console script: deploy, start, list, claim, complete, fire timers at --now, audit; JSON out, coded errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES
+
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.fixture
+def cli(db_url, tmp_path):
+    """Run ``complaints`` against the test database; return (exit code, parsed stdout or stderr)."""
+    env = dict(os.environ, DATABASE_URL=db_url)
+
+    def run(*args: str) -> tuple[int, object]:
+        proc = subprocess.run([sys.executable, "-m", "engine.cli", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+        text = proc.stdout if proc.returncode == 0 else proc.stderr
+        return proc.returncode, json.loads(text) if text.strip() else None
+
+    assert run("db", "upgrade")[0] == 0
+    users = tmp_path / "users.json"
+    users.write_text(json.dumps([
+        {"username": "li", "name": "Li", "groups": ["handler"]},
+        {"username": "mia", "name": "Mia", "groups": ["market"]},
+        {"username": "ada", "name": "Ada", "groups": ["admin"]},
+    ]))
+    assert run("users", "load", str(users))[0] == 0
+    return run
+
+
+def test_cli_drives_a_case_from_deploy_to_audit(cli):
+    code, deployed = cli("deploy", str(FIXTURES / "loop.bpmn"))
+    assert code == 0 and deployed[0]["key"] == "loop_demo" and deployed[0]["created"] is True
+    assert cli("deploy", str(FIXTURES / "loop.bpmn"))[1][0]["created"] is False
+    now = "--now", "2025-03-03T09:00:00+08:00"
+    code, case = cli(*now, "start", "loop_demo", "--data", '{"delays": 0, "responsible_group": "market"}')
+    assert code == 0 and case["status"] == "running"
+    code, tasks = cli("tasks", "--user", "li")
+    assert [t["element_id"] for t in tasks] == ["investigate"]
+    task = tasks[0]["id"]
+    assert cli(*now, "claim", task, "--user", "li")[1]["assignee"] == "li"
+    code, error = cli(*now, "complete", task, "--user", "li", "--data", '{"note": "x"}')
+    assert code == 2 and error["type"] == "FormInvalid" and "note" in error["errors"]
+    code, error = cli(*now, "complete", task, "--user", "mia", "--data", '{"note": "ok"}')
+    assert code == 3 and error["type"] == "PermissionDenied"
+    code, case = cli(*now, "complete", task, "--user", "li", "--data", '{"note": "ok", "info_sufficient": true}')
+    assert code == 0 and [t["element_id"] for t in case["tasks"]] == ["reply"]
+    assert cli(*now, "complete", task, "--user", "li", "--data", '{"note": "ok"}')[0] == 5
+    reply = cli("tasks", "--user", "mia")[1][0]["id"]
+    assert cli("--now", "2025-03-03T10:00:00+08:00", "complete", reply, "--user", "mia",
+               "--data", '{"accepted": true}')[0] == 0
+    assert cli("--now", "2025-03-03T11:59:00+08:00", "fire-timers")[1]["fired"] == 0
+    assert cli("--now", "2025-03-03T12:01:00+08:00", "fire-timers")[1]["fired"] == 1
+    code, audit = cli("audit", str(case["id"]))
+    assert code == 0 and audit["path"][-1] == {"kind": "element", "id": "end_ok"}
+    assert cli("case", "999")[0] == 4
+
+
+def test_cli_refuses_a_broken_file_naming_file_line_and_element(cli, tmp_path):
+    broken = tmp_path / "broken.bpmn"
+    broken.write_bytes((FIXTURES / "loop.bpmn").read_bytes().replace(b'camunda:topic="notify"', b'camunda:topic="nope"'))
+    code, error = cli("deploy", str(broken))
+    assert code == 2 and error["type"] == "DeploymentRefused"
+    assert (error["file_name"], error["element_id"]) == ("broken.bpmn", "notify_customer") and error["line"] > 1
+    assert cli("versions")[1] == []

@@ -1,0 +1,13 @@
+"""Until the staff UI lands, the web app answers a health page and lists the deployed processes."""
+
+from tests.conftest import fixture_bytes
+from web import create_app
+
+
+def test_health_reports_database_and_deployed_processes(engine):
+    engine.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
+    client = create_app({"ENGINE": engine, "TESTING": True}).test_client()
+    answer = client.get("/health")
+    assert answer.status_code == 200
+    assert answer.get_json() == {"status": "ok", "processes": ["loop_demo"], "versions": 1}
+    assert "loop_demo" in client.get("/").get_data(as_text=True)
