@@ -101,8 +101,12 @@ def topics(notifications):
 
 @pytest.fixture
 def engine(db, clock, topics):
-    """A process engine on the test database, clock and topics."""
-    return ProcessEngine(db, clock, topics)
+    """A process engine on the test database, clock and topics.
+
+    The in-memory instance cache is off, so every command restores the case from
+    its stored state: each test also proves the save/restore between steps.
+    """
+    return ProcessEngine(db, clock, topics, cache_instances=False)
 
 
 @pytest.fixture

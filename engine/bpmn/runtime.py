@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -68,7 +69,7 @@ class EventView:
     element_id: str
     name: str
     element_type: str
-    lifecycle: str          # ready | completed | cancelled | timer_fired | incident
+    lifecycle: str          # ready | completed | cancelled | timer_fired | incident | joined
     flow_id: str | None
     data: dict[str, Any] | None
 
@@ -423,9 +424,18 @@ def _lifecycle(task, previous: int | None) -> str | None:
         return "incident"
     if state == TaskState.READY and isinstance(task.task_spec, FormUserTask):
         return "ready"
+    if state == TaskState.CANCELLED and isinstance(task.task_spec, UnstructuredJoin) and _arrived(task):
+        return "joined"     # a branch reached the join, which completed on another branch's task
     if state == TaskState.CANCELLED and previous in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
         return "cancelled"
     return None
+
+
+def _arrived(task) -> bool:
+    parent = task.parent
+    while parent is not None and parent.task_spec.bpmn_id is None:
+        parent = parent.parent
+    return parent is not None and parent.state == TaskState.COMPLETED
 
 
 def _describe_error(exc: BaseException) -> str:

@@ -33,8 +33,9 @@ __all__ = [
 class ProcessEngine(Core):
     """Deploy processes, run cases, work on tasks and read the audit trail."""
 
-    def __init__(self, db: Database, clock: Clock = system_clock, topics: TopicRegistry | None = None, calendar=None):
-        super().__init__(db, clock, topics, calendar)
+    def __init__(self, db: Database, clock: Clock = system_clock, topics: TopicRegistry | None = None,
+                 calendar=None, cache_instances: bool = True):
+        super().__init__(db, clock, topics, calendar, cache_instances)
 
     # --- definitions ---
 

@@ -52,6 +52,8 @@ class _InstanceCache:
         return entry[1] if entry and entry[0] == revision else None
 
     def keep(self, case_id: int, revision: int, instance: Instance) -> None:
+        if self._size == 0:
+            return
         with self._lock:
             self._items[case_id] = (revision, instance)
             while len(self._items) > self._size:
@@ -80,12 +82,13 @@ class Core:
     """What every service needs: database, clock, topics, calendar and the caches."""
 
     def __init__(self, db, clock: Clock = system_clock, topics: TopicRegistry | None = None,
-                 calendar: cal.BusinessCalendar | None = None):
+                 calendar: cal.BusinessCalendar | None = None, cache_instances: bool = True):
         self.db = db
         self.clock = clock
         self.topics = topics or TopicRegistry()
         self.calendar = calendar or cal.BusinessCalendar()
-        self.instances = _InstanceCache()
+        # Keeps the workflow of a case after its commit; a revision mismatch (another worker wrote) reloads.
+        self.instances = _InstanceCache(256 if cache_instances else 0)
         self._bundles: dict[tuple, Bundle] = {}
         self._xml: dict[int, tuple[str, bytes]] = {}
 

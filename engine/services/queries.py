@@ -68,6 +68,8 @@ def executed_path(session: Session, case_id: int) -> list[dict[str, Any]]:
     """Return the executed path: every flow taken and element completed, in order, loops repeated."""
     path: list[dict[str, Any]] = []
     for event in audit_trail(session, case_id):
+        if event.lifecycle == "joined" and event.flow_id:
+            path.append({"kind": "flow", "id": event.flow_id})
         if event.lifecycle not in ("completed", "timer_fired"):
             continue
         if event.flow_id:

@@ -56,3 +56,27 @@ def test_a1_audit_trail_refuses_update_and_delete(engine, handler, market, clock
     with pytest.raises(DBAPIError, match="append-only"):
         with engine.db.transaction() as session:
             session.execute(statement)
+
+
+def test_cached_and_restored_runs_write_the_same_trail(db, clock, topics, handler, market):
+    from engine.services import ProcessEngine
+
+    trails = []
+    for cache in (True, False):
+        engine = ProcessEngine(db, clock, topics, cache_instances=cache)
+        case_id = _walk_with_one_loop(engine, handler, market, clock)
+        trails.append([(e.element_id, e.lifecycle, e.flow_id, e.data) for e in engine.case(case_id).events])
+    assert trails[0] == trails[1]
+
+
+def test_a2_path_through_a_parallel_join_shows_both_branches(engine, handler):
+    from engine.services import Actor
+
+    engine.deploy(fixture_bytes("parallel.bpmn"), "parallel.bpmn")
+    case_id = engine.start_case("parallel_demo", {})
+    pr = Actor("sun", frozenset({"pr"}))
+    engine.complete(engine.inbox(pr)[0].id, {}, pr)
+    engine.complete(engine.inbox(handler)[0].id, {}, handler)
+    flows = [step["id"] for step in engine.executed_path(case_id) if step["kind"] == "flow"]
+    assert sorted(flows) == ["p_f1", "p_f2", "p_f3", "p_f4", "p_f5", "p_f6"]
+    assert engine.case(case_id).case.status == "completed"
