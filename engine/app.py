@@ -46,6 +46,11 @@ def load_users(engine: ProcessEngine, path: Path) -> list[dict[str, Any]]:
 def serve(host: str, port: int) -> None:
     """Run the web app and one scheduler process side by side until interrupted."""
     env = dict(os.environ)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)     # `kill` stops the children too, not only this supervisor
     children = [
         subprocess.Popen([sys.executable, "-m", "engine.cli", "scheduler"], env=env),
         subprocess.Popen([sys.executable, "-m", "web", "--host", host, "--port", str(port)], env=env),
