@@ -6,6 +6,7 @@ and rendered by any user interface without touching SpiffWorkflow objects.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from typing import Any
@@ -91,9 +92,12 @@ def _coerce(field: dict[str, Any], raw: Any) -> Any:
         if isinstance(raw, bool):
             raise ValueError("must be a number")
         try:
-            return float(raw)
+            value = float(raw)
         except (TypeError, ValueError):
             raise ValueError("must be a number") from None
+        if not math.isfinite(value):
+            raise ValueError("must be a number")
+        return value
     if kind == "boolean":
         if isinstance(raw, bool):
             return raw

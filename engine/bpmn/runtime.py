@@ -274,9 +274,11 @@ class Instance:
 
     @property
     def data(self) -> dict[str, Any]:
+        """Return the case data: the end data when completed, else that of the last completed task."""
         if self.workflow.completed:
             return dict(self.workflow.data)
-        return dict(self.workflow.task_tree.data)
+        last = self.workflow.last_task
+        return dict(last.data if last is not None else self.workflow.task_tree.data)
 
     # internals --------------------------------------------------------------
 
@@ -315,9 +317,12 @@ class Instance:
             error = _describe_error(exc)
         finally:
             _host.reset(host_token)
-        failed = any(t.state == TaskState.ERROR for t in self._all_tasks())
+        failed = [t for t in self._all_tasks() if t.state == TaskState.ERROR]
         if error and not failed:
             raise EngineError(error)
+        if failed and error and not error.startswith("["):
+            error = f"[{failed[0].task_spec.bpmn_id}] {error}"
+
         status = "incident" if failed else ("completed" if self.workflow.completed else "running")
         with clock.engine_time(moment):
             ready = self.ready_user_tasks()

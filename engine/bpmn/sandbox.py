@@ -152,6 +152,24 @@ def execute(source: str, data: dict[str, Any], functions: dict[str, Any]) -> Non
         if key not in scope:
             del data[key]
     for key, value in scope.items():
-        if key in BASE_GLOBALS or key in functions or key.startswith("_") or callable(value):
+        if key in BASE_GLOBALS or key in functions or key.startswith("_"):
             continue
+        if callable(value) and not _is_data(value):
+            continue        # helper functions a script defines stay in the script
+        if not _is_data(value):
+            raise SandboxError(f"script left a non-data value in {key!r} ({type(value).__name__})")
         data[key] = value
+
+
+_SCALARS = (type(None), bool, int, float, str, Decimal, date, datetime, timedelta)
+
+
+def _is_data(value: Any) -> bool:
+    """Return True for plain data: scalars and lists, tuples, sets and dicts of plain data."""
+    if isinstance(value, _SCALARS):
+        return True
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return all(_is_data(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, (str, int)) and _is_data(v) for k, v in value.items())
+    return False

@@ -157,7 +157,8 @@ class Core:
         }
         if step.status == "completed":
             values["ended_at"] = now
-        result = session.execute(update(Case).where(Case.id == case.id, Case.revision == case.revision).values(**values))
+        result = session.execute(update(Case).where(Case.id == case.id, Case.revision == case.revision)
+                                 .values(**values).execution_options(synchronize_session=False))
         if result.rowcount != 1:
             raise ConcurrentUpdate(f"case {case.id} changed while this command ran; nothing was written")
         self._write_tasks(session, case.id, step, actor, now)
