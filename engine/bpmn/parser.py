@@ -87,6 +87,9 @@ PASSIVE_TAGS = {
     "sequenceFlow", "laneSet", "lane", "documentation", "extensionElements", "textAnnotation",
     "association", "dataObject", "dataObjectReference", "dataStoreReference", "ioSpecification",
     "property", "group", "category", "flowNodeRef", "childLaneSet",
+    # children of a sub-process that describe the sub-process itself
+    "incoming", "outgoing", "multiInstanceLoopCharacteristics", "standardLoopCharacteristics",
+    "dataInputAssociation", "dataOutputAssociation",
 }
 
 
