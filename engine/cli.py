@@ -64,7 +64,7 @@ def cmd_versions(engine, args) -> Any:
 
 def cmd_start(engine, args) -> Any:
     actor = engine.actor(args.user) if args.user else SYSTEM
-    case_id = engine.start_case(args.key, _json_arg(args.data), actor)
+    case_id = engine.start_case(args.key, _json_arg(args.data), actor).id
     return _case(engine, case_id)
 
 
@@ -92,7 +92,7 @@ def cmd_unclaim(engine, args) -> Any:
 
 
 def cmd_complete(engine, args) -> Any:
-    case_id = engine.complete(args.task, _json_arg(args.data), engine.actor(args.user))
+    case_id = engine.complete(args.task, _json_arg(args.data), engine.actor(args.user)).id
     return _case(engine, case_id)
 
 

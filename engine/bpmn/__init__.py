@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import clock
 from .forms import validate as validate_form
-from .parser import BpmnFileError, FileInfo, build_specs, describe, inspect_file
+from .parser import BpmnFileError, FileInfo, build_specs, describe, inspect_file, start_form
 from .runtime import Bundle, EngineError, EventView, Host, Instance, Step, TimerView, UserTaskView, json_safe
 from .sandbox import SandboxError
 
@@ -18,4 +18,4 @@ def make_bundle(top_key: str, xml_by_key: dict[str, bytes]) -> Bundle:
     """Parse the stored XML of a pinned version set into a runnable bundle."""
     spec, subprocess_specs = build_specs(top_key, xml_by_key)
     elements, flows = describe(xml_by_key)
-    return Bundle(top_key, spec, subprocess_specs, elements, flows)
+    return Bundle(top_key, spec, subprocess_specs, elements, flows, start_form(top_key, xml_by_key[top_key]))

@@ -137,13 +137,18 @@ def _blank(raw: Any) -> bool:
     return raw is None or (isinstance(raw, str) and raw.strip() == "")
 
 
-def validate(fields: list[dict[str, Any]], submitted: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Check submitted data against a form; return (clean values, per-field errors)."""
+def validate(fields: list[dict[str, Any]], submitted: dict[str, Any],
+             allow_unknown: bool = False) -> tuple[dict[str, Any], dict[str, str]]:
+    """Check submitted data against a form; return (clean values, per-field errors).
+
+    ``allow_unknown`` lets keys that are not fields pass unchecked (start data may
+    carry more than the intake form shows); they are not in the clean values.
+    """
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
     known = {f["id"] for f in fields}
     for key in submitted:
-        if key not in known:
+        if key not in known and not allow_unknown:
             errors[key] = "is not a field of this form"
     for field in fields:
         fid = field["id"]

@@ -180,6 +180,8 @@ def _describe(tree: etree._Element, info: FileInfo) -> None:
             "attached_to": node.get("attachedToRef"),
             "documentation": (doc.text or "").strip() if doc is not None else "",
         }
+        if tag == "startEvent" and node.find(f"{{{BPMN}}}extensionElements/{{{CAMUNDA}}}formData") is not None:
+            info.elements[node.get("id")]["form"] = forms.parse_form(node)
         if tag == "serviceTask" and _camunda(node, "topic"):
             info.topics[node.get("id")] = _camunda(node, "topic")
         if tag == "callActivity" and node.get("calledElement"):
@@ -259,3 +261,12 @@ def describe(xml_by_key: dict[str, bytes]) -> tuple[dict[str, dict[str, Any]], d
     for xml in dict.fromkeys(xml_by_key.values()):
         _describe(etree.fromstring(xml), info)
     return info.elements, info.flows
+
+
+def start_form(top_key: str, xml: bytes) -> list[dict[str, Any]] | None:
+    """Return the form on the start event of process ``top_key`` (the intake form), if it has one."""
+    tree = etree.fromstring(xml)
+    for node in tree.xpath("bpmn:process[@id=$k]/bpmn:startEvent", namespaces=NS, k=top_key):
+        if node.find(f"{{{BPMN}}}extensionElements/{{{CAMUNDA}}}formData") is not None:
+            return forms.parse_form(node)
+    return None

@@ -40,6 +40,7 @@ class Bundle:
     subprocess_specs: dict[str, Any]
     elements: dict[str, dict[str, Any]]
     flows: dict[str, str]
+    start_form: list[dict[str, Any]] | None = None     # the intake form drawn on the start event
 
 
 @dataclass
@@ -299,7 +300,7 @@ class Instance:
         self.workflow.refresh_timers()
         self.workflow.do_engine_steps()
         # A timer fired at the end of do_engine_steps runs its successors on the next call.
-        while self.workflow.get_tasks(state=TaskState.READY, manual=False):
+        while any(t.state == TaskState.READY and not t.task_spec.manual for t in self._all_tasks()):
             self.workflow.do_engine_steps()
 
     def _command(self, host: Host, moment: datetime, act: Callable[[], None]) -> Step:

@@ -13,7 +13,7 @@ from ..store.db import Database
 from ..store.models import Account, Membership, UserTask
 from . import cases, deploy, queries
 from .clocks import Clock, FixedClock, system_clock
-from .core import SCHEDULER, SYSTEM, Actor, Core
+from .core import SCHEDULER, SYSTEM, Actor, CaseRef, Core
 from .deploy import DeployedVersion
 from .errors import (
     Conflict, ConcurrentUpdate, DeploymentRefused, FormInvalid, InvalidRequest, NotFound, PermissionDenied,
@@ -23,7 +23,7 @@ from .queries import CaseDetail
 from .topics import TopicContext, TopicRegistry
 
 __all__ = [
-    "Actor", "CaseDetail", "Clock", "Conflict", "ConcurrentUpdate", "DeployedVersion", "DeploymentRefused",
+    "Actor", "CaseDetail", "CaseRef", "Clock", "Conflict", "ConcurrentUpdate", "DeployedVersion", "DeploymentRefused",
     "FixedClock", "FormInvalid", "InvalidRequest", "NotFound", "PermissionDenied", "ProcessEngine", "SCHEDULER",
     "SYSTEM", "ServiceError", "TaskAlreadyCompleted", "TaskClaimedByOther", "TopicContext", "TopicRegistry",
     "system_clock",
@@ -51,9 +51,10 @@ class ProcessEngine(Core):
 
     # --- cases and tasks ---
 
-    def start_case(self, key: str, data: dict[str, Any], actor: Actor = SYSTEM) -> int:
+    def start_case(self, key: str, data: dict[str, Any], actor: Actor = SYSTEM) -> CaseRef:
+        """Start a case; return it with the user tasks it now waits on."""
         with self.db.transaction() as session:
-            return cases.start_case(self, session, key, data, actor, self.clock()).id
+            return cases.start_case(self, session, key, data, actor, self.clock())
 
     def claim(self, task_id: str, actor: Actor) -> None:
         with self.db.transaction() as session:
@@ -63,10 +64,11 @@ class ProcessEngine(Core):
         with self.db.transaction() as session:
             cases.unclaim(self, session, task_id, actor, self.clock())
 
-    def complete(self, task_id: str, data: dict[str, Any], actor: Actor) -> int:
+    def complete(self, task_id: str, data: dict[str, Any], actor: Actor) -> CaseRef:
+        """Complete a task; return its case with the user tasks it now waits on."""
         try:
             with self.db.transaction() as session:
-                return cases.complete(self, session, task_id, data, actor, self.clock()).id
+                return cases.complete(self, session, task_id, data, actor, self.clock())
         except ConcurrentUpdate:
             with self.db.transaction(write=False) as session:
                 task = session.get(UserTask, task_id)

@@ -6,12 +6,12 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..bpmn import EngineError, Instance, json_safe, validate_form
 from ..store.models import AuditEvent, Case, Timer, UserTask
-from .core import SCHEDULER, Actor, Core
+from .core import SCHEDULER, Actor, CaseRef, Core
 from .errors import (
     ConcurrentUpdate, FormInvalid, InvalidRequest, NotFound, PermissionDenied, TaskAlreadyCompleted,
     TaskClaimedByOther,
@@ -20,26 +20,31 @@ from .errors import (
 log = logging.getLogger(__name__)
 
 
-def start_case(core: Core, session: Session, key: str, data: dict[str, Any], actor: Actor, now: datetime) -> Case:
+def start_case(core: Core, session: Session, key: str, data: dict[str, Any], actor: Actor, now: datetime) -> CaseRef:
     """Start a case on the latest version of ``key`` and run it until it waits."""
     pinned = core.pin(session, key)
     bundle = core.bundle(session, key, pinned)
-    case = Case(process_key=key, version_id=pinned[key], pinned=pinned, status="running", revision=0,
-                state="", data=json_safe(data), incident=None, started_by=actor.username, started_at=now,
-                updated_at=now, ended_at=None)
-    case.id = session.execute(insert(Case).returning(Case.id), {
-        c: getattr(case, c) for c in ("process_key", "version_id", "pinned", "status", "revision", "state", "data",
-                                      "incident", "started_by", "started_at", "updated_at", "ended_at")
-    }).scalar_one()
+    if bundle.start_form is not None:
+        # I-6: the intake form drawn on the start event decides what a case needs; nothing is stored otherwise.
+        clean, errors = validate_form(bundle.start_form, data, allow_unknown=True)
+        if errors:
+            raise FormInvalid(errors)
+        data = {**data, **clean}
+    row = {"process_key": key, "version_id": pinned[key], "pinned": pinned, "status": "running", "revision": 0,
+           "state": "", "data": json_safe(data), "category": data.get("category"), "incident": None,
+           "started_by": actor.username, "started_at": now, "updated_at": now, "ended_at": None}
+    case = Case(**row)
+    case.id = session.connection().execute(insert(Case.__table__).returning(Case.__table__.c.id), row).scalar_one()
     instance = Instance.start(bundle, data)
     step = instance.advance(core.host(session, case.id, actor, now), now)
-    core.persist(session, case, instance, step, actor, now)
-    return case
+    return core.persist(session, case, instance, step, actor, now)
+
+
+_TASK_AND_CASE = select(UserTask, Case).join(Case, Case.id == UserTask.case_id).where(UserTask.id == bindparam("tid"))
 
 
 def _task_and_case(session: Session, task_id: str) -> tuple[UserTask, Case]:
-    row = session.execute(select(UserTask, Case).join(Case, Case.id == UserTask.case_id)
-                          .where(UserTask.id == task_id)).first()
+    row = session.execute(_TASK_AND_CASE, {"tid": task_id}).first()
     if row is None:
         raise NotFound(f"task {task_id} does not exist")
     return row[0], row[1]
@@ -92,7 +97,7 @@ def unclaim(core: Core, session: Session, task_id: str, actor: Actor, now: datet
 
 
 def complete(core: Core, session: Session, task_id: str, submitted: dict[str, Any], actor: Actor,
-             now: datetime) -> Case:
+             now: datetime) -> CaseRef:
     """Validate form data against the task's form, complete the task and run the case until it waits."""
     task, case = _task_and_case(session, task_id)
     _open_task_for(actor, task)
@@ -106,8 +111,7 @@ def complete(core: Core, session: Session, task_id: str, submitted: dict[str, An
         step = instance.complete(core.host(session, case.id, actor, now), now, task_id, clean)
     except EngineError as exc:
         raise ConcurrentUpdate(f"task {task_id} is not ready in case {case.id}: {exc}") from exc
-    core.persist(session, case, instance, step, actor, now)
-    return case
+    return core.persist(session, case, instance, step, actor, now)
 
 
 def retry_incident(core: Core, session: Session, case_id: int, actor: Actor, now: datetime) -> Case:

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..bpmn import Bundle, Host, Instance, Step, make_bundle
 from ..rules import calendar as cal
@@ -32,6 +33,30 @@ class Actor:
             or self.username in task.candidate_users
             or bool(self.groups.intersection(task.candidate_groups))
         )
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """A user task a command left READY: enough for a client to open it next."""
+
+    id: str
+    element_id: str
+    name: str
+    candidate_groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """What a command did to a case: its id, status and the user tasks now READY."""
+
+    id: int
+    status: str
+    ready: tuple[TaskRef, ...]
+
+    @classmethod
+    def of(cls, case_id: int, step: Step) -> CaseRef:
+        return cls(case_id, step.status, tuple(TaskRef(v.task_id, v.element_id, v.name, tuple(v.candidate_groups))
+                                               for v in step.ready))
 
 
 SYSTEM = Actor("system", frozenset({"admin"}))
@@ -94,11 +119,9 @@ class Core:
 
     # --- versions and bundles ---
 
-    def latest_versions(self, session: Session) -> dict[str, ProcessVersion]:
-        newest = select(ProcessVersion.key, func.max(ProcessVersion.version).label("v")).group_by(ProcessVersion.key).subquery()
-        rows = session.scalars(select(ProcessVersion).join(
-            newest, (ProcessVersion.key == newest.c.key) & (ProcessVersion.version == newest.c.v)))
-        return {row.key: row for row in rows}
+    def latest_versions(self, session: Session) -> dict[str, Any]:
+        """Return the newest version row (id, key, version, sha256, calls) of each process key."""
+        return {row.key: row for row in session.execute(_LATEST_VERSIONS)}
 
     def pin(self, session: Session, key: str) -> dict[str, int]:
         """Pin ``key`` and every process it calls, transitively, to their latest versions."""
@@ -149,27 +172,28 @@ class Core:
         return Host(calendar_functions(self.calendar, now), call_topic)
 
     def persist(self, session: Session, case: Case, instance: Instance, step: Step, actor: Actor,
-                now: datetime, extra_events: list[dict[str, Any]] = ()) -> None:
+                now: datetime, extra_events: list[dict[str, Any]] = ()) -> CaseRef:
         """Write a step: the case (revision-checked), task rows, timer rows and audit events."""
         values = {
-            "state": instance.dump(), "revision": case.revision + 1, "status": step.status,
-            "data": step.data, "incident": step.error if step.status == "incident" else None, "updated_at": now,
+            "case_id": case.id, "old_revision": case.revision, "state": instance.dump(),
+            "revision": case.revision + 1, "status": step.status, "data": step.data,
+            "incident": step.error if step.status == "incident" else None, "updated_at": now,
+            "ended_at": now if step.status == "completed" else None, "category": step.data.get("category"),
         }
-        if step.status == "completed":
-            values["ended_at"] = now
-        result = session.execute(update(Case).where(Case.id == case.id, Case.revision == case.revision)
-                                 .values(**values).execution_options(synchronize_session=False))
-        if result.rowcount != 1:
+        conn = session.connection()
+        if conn.execute(_UPDATE_CASE, values).rowcount != 1:
             raise ConcurrentUpdate(f"case {case.id} changed while this command ran; nothing was written")
-        self._write_tasks(session, case.id, step, actor, now)
-        self._write_timers(session, case.id, step, now)
+        self._write_tasks(conn, case.id, step, actor, now)
+        self._write_timers(conn, case.id, step, now)
         events = [self._event_row(case, e, actor, now) for e in step.events] + list(extra_events)
         if events:
-            session.execute(insert(AuditEvent), events)
-        case.revision += 1
-        case.status = step.status
+            conn.execute(_INSERT_EVENT, events)
+        for key in ("revision", "status"):
+            # The row is written; keep the loaded object in step without making it dirty.
+            set_committed_value(case, key, values[key])
         session.info.setdefault("after_commit", []).append(
             lambda: self.instances.keep(case.id, case.revision, instance))
+        return CaseRef.of(case.id, step)
 
     @staticmethod
     def _event_row(case: Case, e, actor: Actor, now: datetime) -> dict[str, Any]:
@@ -180,36 +204,58 @@ class Core:
         }
 
     @staticmethod
-    def _write_tasks(session: Session, case_id: int, step: Step, actor: Actor, now: datetime) -> None:
+    def _write_tasks(conn, case_id: int, step: Step, actor: Actor, now: datetime) -> None:
         gone = step.gone_ready()
+        for state in ("completed", "cancelled"):
+            ids = [tid for tid, s in gone.items() if s == state]
+            if ids:
+                conn.execute(_END_TASKS, {"ids": ids, "state": state, "ended_at": now,
+                                          "completed_by": actor.username if state == "completed" else None})
         if gone:
-            session.execute(update(UserTask), [
-                {"id": tid, "state": state, "ended_at": now,
-                 "completed_by": actor.username if state == "completed" else None}
-                for tid, state in gone.items()
-            ])
+            # Candidates index open tasks only; the task row keeps its candidate lists as history.
+            conn.execute(_DELETE_CANDIDATES, {"ids": list(gone)})
         new = step.new_ready()
         if not new:
             return
-        session.execute(insert(UserTask), [{
+        conn.execute(_INSERT_TASK, [{
             "id": v.task_id, "case_id": case_id, "element_id": v.element_id, "name": v.name, "lane": v.lane,
             "candidate_groups": v.candidate_groups, "candidate_users": v.candidate_users, "assignee": v.assignee,
             "state": "ready", "form": v.form, "documentation": v.documentation, "created_at": now,
             "due_at": v.due_at, "claimed_at": now if v.assignee else None, "ended_at": None, "completed_by": None,
         } for v in new])
-        candidates = [{"task_id": v.task_id, "kind": "group", "name": g} for v in new for g in v.candidate_groups]
-        candidates += [{"task_id": v.task_id, "kind": "user", "name": u} for v in new for u in v.candidate_users]
-        if candidates:
-            session.execute(insert(TaskCandidate), candidates)
+        rows = [{"task_id": v.task_id, "kind": "group", "name": g} for v in new for g in v.candidate_groups]
+        rows += [{"task_id": v.task_id, "kind": "user", "name": u} for v in new for u in v.candidate_users]
+        if rows:
+            conn.execute(_INSERT_CANDIDATE, rows)
 
     @staticmethod
-    def _write_timers(session: Session, case_id: int, step: Step, now: datetime) -> None:
+    def _write_timers(conn, case_id: int, step: Step, now: datetime) -> None:
         gone = step.gone_timers()
         if gone:
-            session.execute(delete(Timer).where(Timer.id.in_(gone)))
+            conn.execute(_DELETE_TIMERS, {"ids": list(gone)})
         new = step.new_timers()
         if new:
-            session.execute(insert(Timer), [
+            conn.execute(_INSERT_TIMER, [
                 {"id": t.task_id, "case_id": case_id, "element_id": t.element_id, "due_at": t.due_at, "created_at": now}
                 for t in new
             ])
+
+
+# Statements of the hot path, built once: a command only binds values.
+_pv = ProcessVersion.__table__.c
+_newest = select(_pv.key, func.max(_pv.version).label("v")).group_by(_pv.key).subquery()
+_LATEST_VERSIONS = select(_pv.id, _pv.key, _pv.version, _pv.sha256, _pv.calls).join(
+    _newest, (_pv.key == _newest.c.key) & (_pv.version == _newest.c.v))
+_case, _task, _cand, _timer = (Case.__table__.c, UserTask.__table__.c, TaskCandidate.__table__.c, Timer.__table__.c)
+_UPDATE_CASE = Case.__table__.update().where(
+    _case.id == bindparam("case_id"), _case.revision == bindparam("old_revision")
+).values({k: bindparam(k) for k in ("state", "revision", "status", "data", "incident", "updated_at", "ended_at",
+                                     "category")})
+_END_TASKS = UserTask.__table__.update().where(_task.id.in_(bindparam("ids", expanding=True))).values(
+    state=bindparam("state"), ended_at=bindparam("ended_at"), completed_by=bindparam("completed_by"))
+_DELETE_CANDIDATES = TaskCandidate.__table__.delete().where(_cand.task_id.in_(bindparam("ids", expanding=True)))
+_DELETE_TIMERS = Timer.__table__.delete().where(_timer.id.in_(bindparam("ids", expanding=True)))
+_INSERT_TASK = UserTask.__table__.insert()
+_INSERT_CANDIDATE = TaskCandidate.__table__.insert()
+_INSERT_TIMER = Timer.__table__.insert()
+_INSERT_EVENT = AuditEvent.__table__.insert()

@@ -30,9 +30,13 @@ def deploy_file(core: Core, session: Session, content: bytes, file_name: str, ac
     """Validate a BPMN file and store each process in it as a new version; identical content is a no-op."""
     sha = hashlib.sha256(content).hexdigest()
     latest = core.latest_versions(session)
+
+    def deployed_xml(key: str) -> bytes | None:
+        return session.scalar(select(ProcessVersion.xml).where(ProcessVersion.id == latest[key].id)) \
+            if key in latest else None
+
     try:
-        info = inspect_file(content, file_name,
-                            lambda key: latest[key].xml if key in latest else None, core.topics.has)
+        info = inspect_file(content, file_name, deployed_xml, core.topics.has)
     except BpmnFileError as exc:
         raise DeploymentRefused(str(exc), exc.file_name, exc.line, exc.element_id) from exc
     existing = [latest.get(key) for key in info.process_ids]

@@ -26,13 +26,13 @@ def actor_for(session: Session, username: str) -> Actor:
 def inbox(session: Session, actor: Actor, process_key: str | None = None, overdue_at: datetime | None = None,
           include_claimable: bool = True) -> list[UserTask]:
     """Return the READY tasks assigned to ``actor`` and, optionally, those their groups may claim."""
-    candidate = select(TaskCandidate.task_id).where(or_(
+    candidate = select(TaskCandidate.task_id).where(TaskCandidate.task_id == UserTask.id, or_(
         (TaskCandidate.kind == "group") & TaskCandidate.name.in_(sorted(actor.groups) or [""]),
         (TaskCandidate.kind == "user") & (TaskCandidate.name == actor.username),
-    ))
+    )).exists()
     who = UserTask.assignee == actor.username
     if include_claimable:
-        who = or_(who, UserTask.assignee.is_(None) & UserTask.id.in_(candidate))
+        who = or_(who, UserTask.assignee.is_(None) & candidate)
     query = select(UserTask).where(UserTask.state == "ready", who)
     if process_key:
         query = query.join(Case, Case.id == UserTask.case_id).where(Case.process_key == process_key)

@@ -55,7 +55,7 @@ class Database:
             self.write_engine = _sqlite_engine(self.url, "BEGIN IMMEDIATE", echo=echo)
             self.read_engine = _sqlite_engine(self.url, "BEGIN", echo=echo)
         else:
-            self.write_engine = create_engine(self.url, echo=echo, pool_pre_ping=True)
+            self.write_engine = create_engine(self.url, echo=echo, pool_recycle=1800)
             self.read_engine = self.write_engine
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
-    JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, TypeDecorator, UniqueConstraint,
+    JSON, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, TypeDecorator, UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -63,6 +63,7 @@ class Case(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
     pinned: Mapped[dict[str, Any]]          # process key -> version id, fixed at start
     status: Mapped[str] = mapped_column(String(20), index=True)   # running | completed | incident
+    category: Mapped[str | None] = mapped_column(String(200), index=True)   # leaf category code, for counts (C-2, C-6)
     revision: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]]
@@ -173,3 +174,43 @@ class Notification(Base):
     data: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class OverdueRecord(Base):
+    """A deadline a case missed (N-11, N-12, E-5, Q-2), recorded by the ``record_overdue`` topic for scoring."""
+
+    __tablename__ = "overdue_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_instance.id"), index=True)
+    rule_id: Mapped[str] = mapped_column(String(20), index=True)
+    element_id: Mapped[str] = mapped_column(String(200))
+    responsible_group: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime]
+    data: Mapped[dict[str, Any]]
+
+
+class KnowledgeEntry(Base):
+    """An effective solution added to the handling knowledge base (E-8, 纳入投诉处理服务规范文件)."""
+
+    __tablename__ = "knowledge_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_instance.id"), index=True)
+    category: Mapped[str | None] = mapped_column(String(200), index=True)
+    problem: Mapped[str] = mapped_column(Text)
+    solution: Mapped[str] = mapped_column(Text)
+    measures: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class CalendarOverride(Base):
+    """An administrator's entry for one date: a workday or a day off (the State Council's yearly notice)."""
+
+    __tablename__ = "calendar_override"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    workday: Mapped[bool]
+    note: Mapped[str] = mapped_column(String(200), default="")
+    changed_by: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[datetime]

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from ..services import TopicRegistry
-from . import notify
+from ..settings import Settings
+from . import notify, records
+from .intake import IntakeTopics
 
 
-def default_registry() -> TopicRegistry:
-    """Return a registry with every shipped handler."""
+def default_registry(settings: Settings | None = None) -> TopicRegistry:
+    """Return a registry with every shipped handler, bound to the installation's rule tables."""
+    settings = settings or Settings.from_env()
     registry = TopicRegistry()
+    intake = IntakeTopics(settings)
+    registry.add("classify", lambda ctx: intake.classify(ctx))
+    registry.add("route", lambda ctx: intake.route(ctx))
     registry.add("notify", notify.notify)
+    registry.add("record_overdue", records.record_overdue)
+    registry.add("add_to_knowledge_base", records.add_to_knowledge_base)
+    registry.add("count_issue_complaints", records.count_issue_complaints)
     return registry

@@ -14,7 +14,7 @@ from tests.conftest import fixture_bytes
 
 def _walk_with_one_loop(engine, handler, market, clock):
     engine.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
-    case_id = engine.start_case("loop_demo", {"delays": 0, "responsible_group": "market"})
+    case_id = engine.start_case("loop_demo", {"delays": 0, "responsible_group": "market"}).id
     engine.complete(engine.inbox(handler)[0].id, {"note": "need more", "info_sufficient": False}, handler)
     engine.complete(engine.inbox(handler)[0].id, {"note": "enough", "info_sufficient": True}, handler)
     engine.complete(engine.inbox(market)[0].id, {"accepted": True}, market)
@@ -73,7 +73,7 @@ def test_a2_path_through_a_parallel_join_shows_both_branches(engine, handler):
     from engine.services import Actor
 
     engine.deploy(fixture_bytes("parallel.bpmn"), "parallel.bpmn")
-    case_id = engine.start_case("parallel_demo", {})
+    case_id = engine.start_case("parallel_demo", {}).id
     pr = Actor("sun", frozenset({"pr"}))
     engine.complete(engine.inbox(pr)[0].id, {}, pr)
     engine.complete(engine.inbox(handler)[0].id, {}, handler)

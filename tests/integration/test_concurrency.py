@@ -35,7 +35,7 @@ def _run_together(*calls):
 
 def test_double_completion_gives_one_success_and_one_task_already_completed(db_url, engine, handler, clock, topics):
     engine.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
-    case_id = engine.start_case("loop_demo", {"delays": 0, "responsible_group": "market"})
+    case_id = engine.start_case("loop_demo", {"delays": 0, "responsible_group": "market"}).id
     task_id = engine.inbox(handler)[0].id
     other = Actor("hu", frozenset({"handler"}))
     # Two engines on two real connection pools, as two web workers would be.
@@ -47,7 +47,7 @@ def test_double_completion_gives_one_success_and_one_task_already_completed(db_u
         )
     finally:
         second.db.dispose()
-    assert results == [case_id]
+    assert [r.id for r in results] == [case_id]
     assert len(errors) == 1 and isinstance(errors[0], TaskAlreadyCompleted), errors
     detail = engine.case(case_id)
     completions = [e for e in detail.events if e.element_id == "investigate" and e.lifecycle == "completed"]
@@ -59,7 +59,7 @@ def _start_waiting_cases(engine, market, count):
     engine.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
     handler = Actor("hans", frozenset({"handler"}))
     for _ in range(count):
-        case_id = engine.start_case("loop_demo", {"delays": 0, "responsible_group": "market"})
+        case_id = engine.start_case("loop_demo", {"delays": 0, "responsible_group": "market"}).id
         task = [t for t in engine.inbox(handler) if t.case_id == case_id][0]
         engine.complete(task.id, {"note": "ok", "info_sufficient": True}, handler)
         reply = [t for t in engine.inbox(market) if t.case_id == case_id][0]

@@ -39,11 +39,11 @@ def task_names(engine, case_id) -> list[str]:
 
 def test_a1_case_keeps_the_version_it_started_on_to_the_end(engine, clock, handler):
     [v1] = engine.deploy(LOOP, "loop.bpmn")
-    case_a = engine.start_case("loop_demo", START_DATA)
+    case_a = engine.start_case("loop_demo", START_DATA).id
     renamed = LOOP.replace(b'name="Investigate"', b'name="Investigate (v2)"').replace(
         b'name="Reply to customer"', b'name="Reply to customer (v2)"')
     [v2] = engine.deploy(renamed, "loop.bpmn")
-    case_b = engine.start_case("loop_demo", START_DATA)
+    case_b = engine.start_case("loop_demo", START_DATA).id
     assert (v1.version, v2.version, v2.created) == (1, 2, True)
     assert v2.version_id != v1.version_id
 
@@ -73,7 +73,7 @@ def test_changed_file_becomes_the_next_version_and_new_cases_start_on_it(engine)
     [v1] = engine.deploy(LOOP, "loop.bpmn")
     [v2] = engine.deploy(LOOP.replace(b"PT48H", b"PT24H"), "loop.bpmn")
     assert [(v["version"], v["id"]) for v in engine.versions("loop_demo")] == [(2, v2.version_id), (1, v1.version_id)]
-    assert engine.case(engine.start_case("loop_demo", START_DATA)).case.version_id == v2.version_id
+    assert engine.case(engine.start_case("loop_demo", START_DATA).id).case.version_id == v2.version_id
 
 
 # --- refusals ------------------------------------------------------------------------------------
@@ -125,7 +125,7 @@ def test_refused_new_version_leaves_the_last_good_one_in_use(engine):
     with pytest.raises(DeploymentRefused):
         engine.deploy(BAD_CONDITION, "loop.bpmn")
     assert [v["id"] for v in engine.versions("loop_demo")] == [v1.version_id]
-    assert engine.case(engine.start_case("loop_demo", START_DATA)).case.version_id == v1.version_id
+    assert engine.case(engine.start_case("loop_demo", START_DATA).id).case.version_id == v1.version_id
 
 
 # --- call activities ------------------------------------------------------------------------------
@@ -133,7 +133,7 @@ def test_refused_new_version_leaves_the_last_good_one_in_use(engine):
 def test_caller_deploys_after_the_called_process_and_runs_its_user_tasks(engine, clock, handler):
     [loop] = engine.deploy(LOOP, "loop.bpmn")
     [caller] = engine.deploy(CALLER, "caller.bpmn")
-    case_id = engine.start_case("caller_demo", START_DATA)
+    case_id = engine.start_case("caller_demo", START_DATA).id
     detail = engine.case(case_id)
     assert detail.case.pinned == {"caller_demo": caller.version_id, "loop_demo": loop.version_id}
     [investigate] = engine.inbox(handler)
@@ -152,9 +152,9 @@ def test_caller_deploys_after_the_called_process_and_runs_its_user_tasks(engine,
 def test_running_caller_keeps_the_called_version_it_started_with(engine, clock, handler):
     [loop_v1] = engine.deploy(LOOP, "loop.bpmn")
     engine.deploy(CALLER, "caller.bpmn")
-    first = engine.start_case("caller_demo", START_DATA)
+    first = engine.start_case("caller_demo", START_DATA).id
     [loop_v2] = engine.deploy(LOOP.replace(b'name="Investigate"', b'name="Investigate (v2)"'), "loop.bpmn")
-    second = engine.start_case("caller_demo", START_DATA)
+    second = engine.start_case("caller_demo", START_DATA).id
     assert engine.case(first).case.pinned["loop_demo"] == loop_v1.version_id
     assert engine.case(second).case.pinned["loop_demo"] == loop_v2.version_id
     run_to_the_end(engine, clock, first, handler)

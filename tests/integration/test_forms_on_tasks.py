@@ -20,7 +20,7 @@ VALID = {"info_sufficient": "true", "note": "meter misread", "amount": "42", "ch
 def case_id(engine):
     """Return the id of a loop_demo case waiting at ``investigate``."""
     engine.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
-    return engine.start_case("loop_demo", {"responsible_group": "handler", "delays": 0})
+    return engine.start_case("loop_demo", {"responsible_group": "handler", "delays": 0}).id
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def booking_calls(topics):
 def case_id(engine, booking_calls):
     """Return the id of a flaky_demo case waiting at ``approve``."""
     engine.deploy(fixture_bytes("flaky_service.bpmn"), "flaky_service.bpmn")
-    return engine.start_case("flaky_demo", {"complaint": "C-1"})
+    return engine.start_case("flaky_demo", {"complaint": "C-1"}).id
 
 
 @pytest.fixture

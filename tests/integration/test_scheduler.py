@@ -16,7 +16,7 @@ def test_scheduler_runs_the_sweep_at_once_and_then_every_interval(engine):
 
 def test_timers_due_while_the_scheduler_was_down_fire_on_its_first_sweep(engine, handler, market, clock):
     engine.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
-    case_id = engine.start_case("loop_demo", {"delays": 0, "responsible_group": "market"})
+    case_id = engine.start_case("loop_demo", {"delays": 0, "responsible_group": "market"}).id
     engine.complete(engine.inbox(handler)[0].id, {"note": "ok", "info_sufficient": True}, handler)
     clock.advance(days=10)          # nobody swept: the 72 h reply deadline passed long ago
     assert sweep(engine) == {"fired": 1, "failed": 0, "conflicts": 0}

@@ -198,7 +198,7 @@ def script_task_bpmn(script: str) -> bytes:
 
 def test_plain_script_task_runs_and_the_case_waits_for_review(engine):
     engine.deploy(script_task_bpmn("checked = amount > 0"), SCRIPT_FILE)
-    detail = engine.case(engine.start_case("script_demo", {"amount": 1}))
+    detail = engine.case(engine.start_case("script_demo", {"amount": 1}).id)
     assert detail.case.status == "running"
     ran = [e for e in detail.events if e.element_id == "run_script"]
     assert [(e.lifecycle, e.data) for e in ran] == [("completed", {"checked": True})]
@@ -208,7 +208,7 @@ def test_plain_script_task_runs_and_the_case_waits_for_review(engine):
 @pytest.mark.parametrize(("attack", "words"), RUNTIME_ATTACKS.values(), ids=RUNTIME_ATTACKS.keys())
 def test_runtime_attack_in_script_task_is_an_incident_and_leaks_nothing(engine, attack, words):
     engine.deploy(script_task_bpmn(script_of(attack)), SCRIPT_FILE)
-    detail = engine.case(engine.start_case("script_demo", {"amount": 1}))
+    detail = engine.case(engine.start_case("script_demo", {"amount": 1}).id)
     assert detail.case.status == "incident"
     assert "run_script" in detail.case.incident and words in detail.case.incident
     incidents = [e for e in detail.events if e.lifecycle == "incident"]
@@ -220,7 +220,7 @@ def test_runtime_attack_in_script_task_is_an_incident_and_leaks_nothing(engine, 
 @pytest.mark.parametrize("value", NON_DATA_VALUES.values(), ids=NON_DATA_VALUES.keys())
 def test_script_task_keeping_a_non_data_value_is_an_incident_and_leaks_nothing(engine, value):
     engine.deploy(script_task_bpmn(f"leaked = {value}"), SCRIPT_FILE)
-    detail = engine.case(engine.start_case("script_demo", {"amount": 1}))
+    detail = engine.case(engine.start_case("script_demo", {"amount": 1}).id)
     assert detail.case.status == "incident"
     assert detail.case.incident
     assert "leaked" not in detail.case.data and "leaked" not in detail.case.state

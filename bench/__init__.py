@@ -1,0 +1,1 @@
+"""Benchmark: cases/s of the persisted service layer beside bare SpiffWorkflow (``make bench``)."""

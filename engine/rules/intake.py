@@ -1,0 +1,138 @@
+"""Intake rules as data: the category tree, classification (I-2, I-3) and the routing table (I-4).
+
+Pure functions over tables a process owner edits (``data/classification.toml``,
+``data/profiles/<profile>/{categories,routing}.toml``); loading a table reads a
+file, applying it does no I/O.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Mapping
+
+
+class RuleDataError(ValueError):
+    """A rules file is malformed; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    name: str
+
+    @property
+    def kind(self) -> str:
+        return self.code.split(".", 1)[0]
+
+    @property
+    def parent(self) -> str | None:
+        return self.code.rsplit(".", 1)[0] if "." in self.code else None
+
+
+@dataclass(frozen=True)
+class Classification:
+    kinds: tuple[str, ...]
+    default_kind: str
+    major_amount: Decimal
+    major_flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Route:
+    categories: tuple[str, ...]
+    group: str
+    department: str
+
+
+@dataclass(frozen=True)
+class RoutingTable:
+    profile: str
+    routes: tuple[Route, ...]
+    default_group: str
+    default_department: str
+    per_customer_field: str | None = None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RuleDataError(f"{path}: {exc}") from exc
+
+
+def load_categories(path: Path) -> dict[str, Category]:
+    """Read a category tree; every code's parent must be listed before it."""
+    tree: dict[str, Category] = {}
+    for number, row in enumerate(_read(path).get("category", []), 1):
+        code, name = row.get("code"), row.get("name")
+        if not code or not name:
+            raise RuleDataError(f"{path}: category #{number} needs code and name")
+        category = Category(code, name)
+        if category.parent and category.parent not in tree:
+            raise RuleDataError(f"{path}: category {code} comes before its parent {category.parent}")
+        tree[code] = category
+    return tree
+
+
+def load_classification(path: Path) -> Classification:
+    """Read the classification rules (kinds and the thresholds that make a complaint major)."""
+    raw = _read(path)
+    try:
+        amount = Decimal(str(raw["major"]["amount_at_least"]))
+        return Classification(tuple(raw["kinds"]), raw["default_kind"], amount, tuple(raw["major"]["flags"]))
+    except (KeyError, InvalidOperation) as exc:
+        raise RuleDataError(f"{path}: missing or invalid {exc}") from exc
+
+
+def load_routing(path: Path) -> RoutingTable:
+    """Read a routing table (one profile)."""
+    raw = _read(path)
+    try:
+        routes = tuple(Route(tuple(r["categories"]), r["group"], r["department"]) for r in raw.get("route", []))
+        default = raw["default"]
+        return RoutingTable(raw["profile"], routes, default["group"], default["department"],
+                            default.get("per_customer_field"))
+    except KeyError as exc:
+        raise RuleDataError(f"{path}: missing {exc}") from exc
+
+
+def _amount(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def classify(rules: Classification, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return kind (I-2) and severity with the reasons that made it major (I-3)."""
+    category = str(data.get("category") or "")
+    kind = data.get("kind") or category.split(".", 1)[0]
+    if kind not in rules.kinds:
+        kind = rules.default_kind
+    reasons = [flag for flag in rules.major_flags if data.get(flag)]
+    if _amount(data.get("amount")) >= rules.major_amount:
+        reasons.insert(0, "amount")
+    severity = "major" if kind == "complaint" and reasons else "general"
+    return {"kind": kind, "severity": severity, "major_reasons": reasons}
+
+
+def route(table: RoutingTable, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the responsible group and department for the case's category (longest prefix wins)."""
+    category = str(data.get("category") or "")
+    best: tuple[int, Route] | None = None
+    for candidate in table.routes:
+        for prefix in candidate.categories:
+            if category == prefix or category.startswith(prefix + "."):
+                if best is None or len(prefix) > best[0]:
+                    best = (len(prefix), candidate)
+    if best is not None:
+        return {"responsible_group": best[1].group, "responsible_department": best[1].department,
+                "routing_profile": table.profile}
+    group = table.default_group
+    if table.per_customer_field and data.get(table.per_customer_field):
+        group = f"{group}_{data[table.per_customer_field]}"
+    return {"responsible_group": group, "responsible_department": table.default_department,
+            "routing_profile": table.profile}
