@@ -24,6 +24,8 @@ def start_case(core: Core, session: Session, key: str, data: dict[str, Any], act
     """Start a case on the latest version of ``key`` and run it until it waits."""
     pinned = core.pin(session, key)
     bundle = core.bundle(session, key, pinned)
+    # I-5: whoever registers the case is its first-ask owner (首问责任人) unless the intake names one.
+    data = {"first_ask_owner": actor.username, **data}
     if bundle.start_form is not None:
         # I-6: the intake form drawn on the start event decides what a case needs; nothing is stored otherwise.
         clean, errors = validate_form(bundle.start_form, data, allow_unknown=True)

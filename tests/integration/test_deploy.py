@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.services import DeploymentRefused
+from engine.services import Actor, DeploymentRefused
 from tests.conftest import fixture_bytes
 
 LOOP = fixture_bytes("loop.bpmn")
@@ -161,3 +161,13 @@ def test_running_caller_keeps_the_called_version_it_started_with(engine, clock, 
     assert engine.case(first).case.status == "completed"
     assert task_names(engine, first) == ["Investigate", "Reply to customer"]
     assert task_names(engine, second) == ["Investigate (v2)"]
+
+
+def test_i5_the_person_who_registers_is_the_first_ask_owner(engine, handler):
+    engine.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
+    clerk = Actor("zhang", frozenset({"intake"}))
+    case_id = engine.start_case("loop_demo", {"delays": 0, "responsible_group": "market"}, clerk).id
+    assert engine.case(case_id).case.data["first_ask_owner"] == "zhang"
+    named = engine.start_case("loop_demo", {"delays": 0, "responsible_group": "market",
+                                            "first_ask_owner": "li"}, clerk).id
+    assert engine.case(named).case.data["first_ask_owner"] == "li"
