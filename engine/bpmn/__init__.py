@@ -5,7 +5,9 @@ from __future__ import annotations
 from . import clock
 from .forms import validate as validate_form
 from .parser import BpmnFileError, FileInfo, build_specs, describe, inspect_file, start_form
-from .runtime import Bundle, EngineError, EventView, Host, Instance, Step, TimerView, UserTaskView, json_safe
+from .runtime import Host, Instance
+from .serialize import json_safe
+from .views import Bundle, EngineError, EventView, Step, TimerView, UserTaskView
 from .sandbox import SandboxError
 
 __all__ = [

@@ -2,111 +2,29 @@
 
 This is the only module that touches running SpiffWorkflow objects. Callers get
 ``Step`` results: the READY user tasks, the waiting timers and the ordered audit
-events of one command, all as small dataclasses. The serialized state leaves
-the process specs out: specs are parsed once per pinned version set and cached.
+events of one command, all as small dataclasses (``views``).
 """
 
 from __future__ import annotations
 
-import json
-import threading
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from decimal import Decimal
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
-from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
-from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import clock, sandbox
+from . import clock, sandbox, serialize
+from .serialize import json_safe
 from .specs import FormUserTask
-
-@dataclass(frozen=True)
-class Bundle:
-    """Parsed specs of one pinned set of process versions, shared by all cases that use it."""
-
-    key: str
-    spec: Any
-    subprocess_specs: dict[str, Any]
-    elements: dict[str, dict[str, Any]]
-    flows: dict[str, str]
-    start_form: list[dict[str, Any]] | None = None     # the intake form drawn on the start event
-
-
-@dataclass
-class UserTaskView:
-    task_id: str
-    element_id: str
-    name: str
-    lane: str | None
-    candidate_groups: list[str]
-    candidate_users: list[str]
-    assignee: str | None
-    form: list[dict[str, Any]]
-    documentation: str
-    due_at: datetime | None
-
-
-@dataclass
-class TimerView:
-    task_id: str
-    element_id: str
-    due_at: datetime
-
-
-@dataclass
-class EventView:
-    task_id: str
-    element_id: str
-    name: str
-    element_type: str
-    lifecycle: str          # ready | completed | cancelled | timer_fired | incident | joined
-    flow_id: str | None
-    data: dict[str, Any] | None
-
-
-@dataclass
-class Step:
-    """What one engine command did to a case."""
-
-    status: str             # running | completed | incident
-    ready: list[UserTaskView]
-    timers: list[TimerView]
-    events: list[EventView]
-    error: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-    ready_before: set[str] = field(default_factory=set)
-    timers_before: set[str] = field(default_factory=set)
-
-    def new_ready(self) -> list[UserTaskView]:
-        return [v for v in self.ready if v.task_id not in self.ready_before]
-
-    def gone_ready(self) -> dict[str, str]:
-        """Return task id -> 'completed' | 'cancelled' for user tasks no longer READY."""
-        now_ready = {v.task_id for v in self.ready}
-        ended = {e.task_id: e.lifecycle for e in self.events if e.lifecycle in ("completed", "cancelled")}
-        return {tid: ended.get(tid, "cancelled") for tid in self.ready_before - now_ready}
-
-    def new_timers(self) -> list[TimerView]:
-        return [t for t in self.timers if t.task_id not in self.timers_before]
-
-    def gone_timers(self) -> set[str]:
-        return self.timers_before - {t.task_id for t in self.timers}
-
-
-class EngineError(Exception):
-    """A case cannot take the asked step (unknown task, task not ready)."""
-
+from .views import Bundle, EngineError, EventView, Step, TimerView, UserTaskView
 
 # --- host context: functions visible to expressions and the topic dispatcher of one command ---
 
@@ -144,61 +62,6 @@ class _ScriptEngine(PythonScriptEngine):
 SCRIPT_ENGINE = _ScriptEngine(environment=_SandboxEnvironment())
 
 
-# --- serialization without specs ---
-
-class _SpecFreeConverter(BpmnWorkflowConverter):
-    def to_dict(self, workflow):
-        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
-        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
-        return dct
-
-    def from_dict(self, dct, spec=None, subprocess_specs=None):
-        dct = dict(dct, spec=None, subprocess_specs={})
-        dct.pop("spec")
-        dct.pop("subprocess_specs")
-        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], _uuid, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(_uuid(dct["root"]))
-        self.set_default_attributes(workflow, dct)
-        self.subprocesses_from_dict(dct["subprocesses"], workflow)
-        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
-        return workflow
-
-
-def _uuid(value):
-    from uuid import UUID
-
-    return UUID(value)
-
-
-_local = threading.local()
-
-
-def _serializer() -> BpmnWorkflowSerializer:
-    # The registry flips an encoder flag while it works, so each thread gets its own.
-    ser = getattr(_local, "serializer", None)
-    if ser is None:
-        config = dict(CAMUNDA_CONFIG)
-        config[BpmnWorkflow] = _SpecFreeConverter
-        ser = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
-        _local.serializer = ser
-    return ser
-
-
-def json_safe(value: Any) -> Any:
-    """Return ``value`` with datetimes, dates and decimals turned into strings."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items() if not callable(v)}
-    if isinstance(value, (list, tuple, set)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
 # --- the running case ---
 
 class Instance:
@@ -216,15 +79,12 @@ class Instance:
 
     @classmethod
     def load(cls, bundle: Bundle, state: str) -> Instance:
-        ser = _serializer()
-        dct = json.loads(state)
-        ser.migrate(dct)
-        workflow = ser.from_dict(dct, spec=bundle.spec, subprocess_specs=bundle.subprocess_specs)
+        workflow = serialize.load(state, bundle.spec, bundle.subprocess_specs)
         workflow.script_engine = SCRIPT_ENGINE
         return cls(bundle, workflow)
 
     def dump(self) -> str:
-        return _serializer().serialize_json(self.workflow)
+        return serialize.dump(self.workflow)
 
     # commands -------------------------------------------------------------
 
@@ -307,7 +167,7 @@ class Instance:
         before = {t.id: t.state for t in self._all_tasks()}
         ready_before = {str(t.id) for t in self._all_tasks()
                         if t.state == TaskState.READY and isinstance(t.task_spec, FormUserTask)}
-        timers_before = {t.task_id for t in self.waiting_timers()}
+        timers_before = {t.task_id: t.due_at for t in self.waiting_timers()}
         host_token = _host.set(host)
         error = None
         try:
