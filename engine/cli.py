@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,12 @@ from .store.migrate import upgrade
 EXIT = {400: 2, 403: 3, 404: 4, 409: 5}
 
 
+def _json_default(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
 def _out(value: Any) -> None:
-    json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=_json_default)
     sys.stdout.write("\n")
 
 
@@ -113,6 +117,42 @@ def cmd_audit(engine, args) -> Any:
     return {"case": args.case, "events": [_event(e) for e in detail.events], "path": engine.executed_path(args.case)}
 
 
+def cmd_pause(engine, args) -> Any:
+    return _case(engine, engine.pause(args.case, args.reason, engine.actor(args.user)).id)
+
+
+def cmd_resume(engine, args) -> Any:
+    return _case(engine, engine.resume(args.case, engine.actor(args.user)).id)
+
+
+def cmd_extend(engine, args) -> Any:
+    return _case(engine, engine.extend(args.case, args.days, args.reason, engine.actor(args.user), args.element).id)
+
+
+def cmd_calendar(engine, args) -> Any:
+    from .rules import calendar as cal
+
+    if args.action == "list":
+        return engine.calendar_overrides()
+    if args.action in ("add", "remove"):
+        if not args.date:
+            raise ValueError(f"calendar {args.action} needs --date YYYY-MM-DD")
+        day, actor = date.fromisoformat(args.date), engine.actor(args.user or "")
+        if args.action == "remove":
+            engine.remove_calendar_override(day, actor)
+        else:
+            engine.set_calendar_override(day, not args.day_off, args.note or "", actor)
+        return engine.calendar_overrides()
+    calendar = engine.business_calendar()
+    start = datetime.fromisoformat(args.start) if args.start else engine.clock()
+    if (args.days is None) == (args.hours is None):
+        raise ValueError("calendar due needs exactly one of --days N (working days) or --hours H (working hours)")
+    due = (cal.due_in_working_days(calendar, start, args.days) if args.days is not None
+           else cal.working_hours(calendar, start, args.hours))
+    return {"start": start.isoformat(), "working_days": args.days, "working_hours": args.hours,
+            "due": due.isoformat(), "workday": calendar.is_workday(due.date())}
+
+
 def cmd_users(engine, args) -> Any:
     return app.load_users(engine, Path(args.file))
 
@@ -156,6 +196,17 @@ def parser() -> argparse.ArgumentParser:
     add("fire-timers", cmd_fire, "fire the timers due at --now (default: the current time)")
     add("case", cmd_case, "show a case", (("case",), {"type": int}))
     add("audit", cmd_audit, "show a case's audit trail and executed path", (("case",), {"type": int}))
+    add("pause", cmd_pause, "stop a case's deadline clock while it waits on the customer (N-4)",
+        (("case",), {"type": int}), user, (("--reason",), {"required": True}))
+    add("resume", cmd_resume, "restart a paused case's deadline clock", (("case",), {"type": int}), user)
+    add("extend", cmd_extend, "move a case's deadlines by working days (N-4)", (("case",), {"type": int}), user,
+        (("--days",), {"type": int, "required": True}), (("--reason",), {"required": True}),
+        (("--element",), {"help": "only the timer of this BPMN element"}))
+    add("calendar", cmd_calendar, "working-day calendar: compute a due time; list, add or remove overrides",
+        (("action",), {"choices": ["due", "list", "add", "remove"]}),
+        (("--start",), {"help": "ISO instant (default: now)"}), (("--days",), {"type": int}),
+        (("--hours",), {"type": float}), (("--date",), {}), (("--day-off",), {"action": "store_true"}),
+        (("--note",), {}), (("--user",), {}))
     add("users", cmd_users, "load people and groups from a JSON file", (("action",), {"choices": ["load"]}),
         (("file",), {}))
     add("serve", cmd_serve, "run the web app and the scheduler", (("--host",), {"default": "127.0.0.1"}),

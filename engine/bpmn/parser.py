@@ -178,6 +178,7 @@ def _describe(tree: etree._Element, info: FileInfo) -> None:
             "name": node.get("name") or "",
             "type": tag,
             "attached_to": node.get("attachedToRef"),
+            "interrupting": node.get("cancelActivity", "true") != "false",
             "documentation": (doc.text or "").strip() if doc is not None else "",
         }
         if tag == "startEvent" and node.find(f"{{{BPMN}}}extensionElements/{{{CAMUNDA}}}formData") is not None:

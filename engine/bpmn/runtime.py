@@ -11,11 +11,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
+from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -121,7 +122,9 @@ class Instance:
                 if t.state == TaskState.READY and isinstance(t.task_spec, FormUserTask)]
 
     def waiting_timers(self) -> list[TimerView]:
-        timers = []
+        return [TimerView(str(task.id), task.task_spec.bpmn_id, due) for task, due in self._timer_tasks()]
+
+    def _timer_tasks(self):
         for task in self._all_tasks():
             spec = task.task_spec
             if task.state != TaskState.WAITING or not isinstance(spec, CatchingEvent):
@@ -130,8 +133,63 @@ class Instance:
                 continue
             value = spec.event_definition.details(task).value
             if value:
-                timers.append(TimerView(str(task.id), spec.bpmn_id, _instant(value)))
-        return timers
+                yield task, _instant(value)
+
+    # pausing the deadline clock (N-4) -------------------------------------
+
+    @property
+    def paused_at(self) -> str | None:
+        return self.workflow.data.get("paused_at")
+
+    def pause(self, host: Host, moment: datetime, remaining: Callable[[datetime, str], float]) -> Step:
+        """Stop every waiting timer; keep what is left of each, as ``remaining(due, kind)`` measures it."""
+        if self.paused_at:
+            raise EngineError(f"the case is already paused since {self.paused_at}")
+
+        def act():
+            self._run_engine()      # deadlines already passed at the pause happen; they are not paused away
+            if self.workflow.completed:
+                raise EngineError("the case ended when its passed deadlines fired; there is nothing to pause")
+            for task, due in list(self._timer_tasks()):
+                task.internal_data["paused_remaining"] = remaining(due, _timer_kind(task))
+                _set_due(task, PAUSED_UNTIL)
+            self.workflow.data["paused_at"] = moment.isoformat()
+
+        return self._command(host, moment, act)
+
+    def paused_remaining(self) -> dict[str, float]:
+        """Return, per paused timer element, the seconds it had left when the case was paused."""
+        return {task.task_spec.bpmn_id: task.internal_data["paused_remaining"]
+                for task, _ in self._timer_tasks() if "paused_remaining" in task.internal_data}
+
+    def resume(self, host: Host, moment: datetime, due: Callable[[float, str], datetime]) -> Step:
+        """Restart the paused timers, each due after the time it had left (``due(remaining, kind)``)."""
+        if not self.paused_at:
+            raise EngineError("the case is not paused")
+
+        def act():
+            for task, _ in list(self._timer_tasks()):
+                if "paused_remaining" in task.internal_data:
+                    left = task.internal_data.pop("paused_remaining")
+                    _set_due(task, due(left, _timer_kind(task)))
+            self.workflow.data.pop("paused_at")
+
+        return self._command(host, moment, act)
+
+    def move_timers(self, host: Host, moment: datetime, new_due: Callable[[datetime, str], datetime],
+                    element_id: str | None = None) -> Step:
+        """Set a new due time on the waiting timers (of one element, or all): an agreed extension."""
+        if self.paused_at:
+            raise EngineError("resume the case before extending its deadlines")
+        chosen = [(t, d) for t, d in self._timer_tasks() if element_id in (None, t.task_spec.bpmn_id)]
+        if not chosen:
+            raise EngineError(f"no waiting timer {element_id or ''} to extend".replace("  ", " "))
+
+        def act():
+            for task, due in chosen:
+                _set_due(task, new_due(due, _timer_kind(task)))
+
+        return self._command(host, moment, act)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -184,7 +242,8 @@ class Instance:
         if failed and error and not error.startswith("["):
             error = f"[{failed[0].task_spec.bpmn_id}] {error}"
 
-        status = "incident" if failed else ("completed" if self.workflow.completed else "running")
+        status = "incident" if failed else ("completed" if self.workflow.completed else
+                                             "paused" if self.paused_at else "running")
         with clock.engine_time(moment):
             ready = self.ready_user_tasks()
             self._set_due_dates(ready)
@@ -192,13 +251,33 @@ class Instance:
                     json_safe(self.data), ready_before, timers_before)
 
     def _set_due_dates(self, ready: list[UserTaskView]) -> None:
-        timers = {}
+        """Give tasks without their own due date the earliest boundary timer on them or an enclosing sub-process."""
+        # A deadline is an interrupting timer; reminders (non-interrupting) count only where there is none.
+        deadlines: dict[str, list[datetime]] = {}
+        reminders: dict[str, list[datetime]] = {}
         for timer in self.waiting_timers():
-            attached = self.bundle.elements.get(timer.element_id, {}).get("attached_to")
-            if attached and (attached not in timers or timer.due_at < timers[attached]):
-                timers[attached] = timer.due_at
+            info = self.bundle.elements.get(timer.element_id, {})
+            if info.get("attached_to"):
+                kind = deadlines if info.get("interrupting") else reminders
+                kind.setdefault(info["attached_to"], []).append(timer.due_at)
+        timers = {element: min(dues) for element, dues in {**reminders, **deadlines}.items()}
+        if not timers:
+            return
         for view in ready:
-            view.due_at = view.due_at or timers.get(view.element_id)
+            if view.due_at is not None:
+                continue
+            dues = [timers[e] for e in self._enclosing(view.task_id) if e in timers]
+            if dues:
+                view.due_at, view.due_from_timer = min(dues), True
+
+    def _enclosing(self, task_id: str) -> list[str]:
+        """Return the element id of a task and of every sub-process or call activity around it."""
+        task = self.workflow.get_task_from_id(UUID(task_id))
+        chain = [task.task_spec.bpmn_id]
+        while task.workflow is not self.workflow:
+            task = self.workflow.get_task_from_id(task.workflow.parent_task_id)
+            chain.append(task.task_spec.bpmn_id)
+        return chain
 
     def _events(self, before: dict, error: str | None) -> list[EventView]:
         changed = [t for t in self._all_tasks()
@@ -270,6 +349,22 @@ class Instance:
         if isinstance(parsed, dict):
             return clock.current() + TimerEventDefinition.get_timedelta_from_start(parsed, clock.current())
         return parsed.astimezone(timezone.utc)
+
+
+PAUSED_UNTIL = datetime(9999, 12, 31, tzinfo=timezone.utc)
+
+
+def _timer_kind(task) -> str:
+    """Return 'clock' for durations and cycles (plain hours), 'working' for computed dates (working time)."""
+    return "working" if isinstance(task.task_spec.event_definition, TimeDateEventDefinition) else "clock"
+
+
+def _set_due(task, due: datetime) -> None:
+    value = task.internal_data.get("event_value")
+    if isinstance(value, dict):          # a cycle: move its next tick
+        value["next"] = due.isoformat()
+    else:
+        task.internal_data["event_value"] = due.isoformat()
 
 
 def _instant(value: str) -> datetime:

@@ -31,6 +31,7 @@ class UserTaskView:
     form: list[dict[str, Any]]
     documentation: str
     due_at: datetime | None
+    due_from_timer: bool = False     # the due time is that of a boundary timer (moves with pause/extension)
 
 
 @dataclass

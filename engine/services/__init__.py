@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..store.db import Database
 from ..store.models import Account, Membership, UserTask
-from . import cases, deploy, queries
+from . import cases, deadlines, deploy, queries
 from .clocks import Clock, FixedClock, system_clock
 from .core import SCHEDULER, SYSTEM, Actor, CaseRef, Core
 from .deploy import DeployedVersion
@@ -79,6 +79,40 @@ class ProcessEngine(Core):
     def retry_incident(self, case_id: int, actor: Actor) -> str:
         with self.db.transaction() as session:
             return cases.retry_incident(self, session, case_id, actor, self.clock()).status
+
+    def pause(self, case_id: int, reason: str, actor: Actor) -> CaseRef:
+        """N-4: stop the case's deadline clock while it waits on the customer."""
+        with self.db.transaction() as session:
+            return deadlines.pause(self, session, case_id, reason, actor, self.clock())
+
+    def resume(self, case_id: int, actor: Actor) -> CaseRef:
+        """N-4: restart the deadline clock with the time each deadline had left."""
+        with self.db.transaction() as session:
+            return deadlines.resume(self, session, case_id, actor, self.clock())
+
+    def extend(self, case_id: int, working_days: int, reason: str, actor: Actor,
+               element_id: str | None = None) -> CaseRef:
+        """N-4: move the case's deadlines by working days for a reason told to the customer."""
+        with self.db.transaction() as session:
+            return deadlines.extend(self, session, case_id, working_days, reason, actor, self.clock(), element_id)
+
+    def calendar_overrides(self) -> list[dict[str, Any]]:
+        with self.db.transaction(write=False) as session:
+            return [{"date": o.day.isoformat(), "workday": o.workday, "note": o.note, "changed_by": o.changed_by,
+                     "changed_at": o.changed_at.isoformat()} for o in deadlines.list_overrides(session)]
+
+    def set_calendar_override(self, day, workday: bool, note: str, actor: Actor) -> None:
+        with self.db.transaction() as session:
+            deadlines.set_override(self, session, day, workday, note, actor, self.clock())
+
+    def remove_calendar_override(self, day, actor: Actor) -> None:
+        with self.db.transaction() as session:
+            deadlines.remove_override(self, session, day, actor)
+
+    def business_calendar(self):
+        """Return the business calendar in force (the rules plus the administrators' overrides)."""
+        with self.db.transaction(write=False) as session:
+            return self.calendar(session)
 
     def fire_due_timers(self, now=None) -> dict[str, int]:
         return cases.fire_due_timers(self, now or self.clock())

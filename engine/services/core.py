@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..bpmn import Bundle, Host, Instance, Step, make_bundle
 from ..rules import calendar as cal
-from ..store.models import AuditEvent, Case, ProcessVersion, TaskCandidate, Timer, UserTask
+from ..store.models import AuditEvent, CalendarOverride, Case, ProcessVersion, TaskCandidate, Timer, UserTask
 from .clocks import Clock, system_clock
 from .errors import ConcurrentUpdate, NotFound
 from .topics import TopicContext, TopicRegistry
@@ -58,6 +60,8 @@ class CaseRef:
         return cls(case_id, step.status, tuple(TaskRef(v.task_id, v.element_id, v.name, tuple(v.candidate_groups))
                                                for v in step.ready))
 
+
+CALENDAR_TTL_SECONDS = 60.0
 
 SYSTEM = Actor("system", frozenset({"admin"}))
 SCHEDULER = Actor("scheduler", frozenset())
@@ -111,7 +115,8 @@ class Core:
         self.db = db
         self.clock = clock
         self.topics = topics or TopicRegistry()
-        self.calendar = calendar or cal.BusinessCalendar()
+        self.base_calendar = calendar or cal.BusinessCalendar()
+        self._calendar: tuple[float, cal.BusinessCalendar] | None = None
         # Keeps the workflow of a case after its commit; a revision mismatch (another worker wrote) reloads.
         self.instances = _InstanceCache(256 if cache_instances else 0)
         self._bundles: dict[tuple, Bundle] = {}
@@ -169,7 +174,19 @@ class Core:
             with session.begin_nested():
                 return handler(ctx, **params)
 
-        return Host(calendar_functions(self.calendar, now), call_topic)
+        return Host(calendar_functions(self.calendar(session), now), call_topic)
+
+    def calendar(self, session: Session) -> cal.BusinessCalendar:
+        """Return the business calendar with the administrators' overrides (re-read at most once a minute)."""
+        if self._calendar is None or time.monotonic() - self._calendar[0] > CALENDAR_TTL_SECONDS:
+            rows = session.execute(select(CalendarOverride.day, CalendarOverride.workday))
+            calendar = dataclasses.replace(self.base_calendar, overrides={r.day: r.workday for r in rows})
+            self._calendar = (time.monotonic(), calendar)
+        return self._calendar[1]
+
+    def forget_calendar(self) -> None:
+        """Drop the cached calendar so that the next command reads the overrides again."""
+        self._calendar = None
 
     def persist(self, session: Session, case: Case, instance: Instance, step: Step, actor: Actor,
                 now: datetime, extra_events: list[dict[str, Any]] = ()) -> CaseRef:
@@ -185,6 +202,7 @@ class Core:
             raise ConcurrentUpdate(f"case {case.id} changed while this command ran; nothing was written")
         self._write_tasks(conn, case.id, step, actor, now)
         self._write_timers(conn, case.id, step, now)
+        self._move_task_dues(conn, step)
         events = [self._event_row(case, e, actor, now) for e in step.events] + list(extra_events)
         if events:
             conn.execute(_INSERT_EVENT, events)
@@ -229,10 +247,23 @@ class Core:
             conn.execute(_INSERT_CANDIDATE, rows)
 
     @staticmethod
+    def _move_task_dues(conn, step: Step) -> None:
+        """Give open tasks the new due time of the boundary timers a pause, resume or extension moved."""
+        if not step.moved_timers():
+            return
+        rows = [{"task_id": v.task_id, "due_at": v.due_at} for v in step.ready
+                if v.task_id in step.ready_before and v.due_from_timer]
+        if rows:
+            conn.execute(_MOVE_TASK_DUE, rows)
+
+    @staticmethod
     def _write_timers(conn, case_id: int, step: Step, now: datetime) -> None:
         gone = step.gone_timers()
         if gone:
             conn.execute(_DELETE_TIMERS, {"ids": list(gone)})
+        moved = step.moved_timers()
+        if moved:
+            conn.execute(_MOVE_TIMER, [{"timer_id": t.task_id, "due_at": t.due_at} for t in moved])
         new = step.new_timers()
         if new:
             conn.execute(_INSERT_TIMER, [
@@ -258,4 +289,6 @@ _DELETE_TIMERS = Timer.__table__.delete().where(_timer.id.in_(bindparam("ids", e
 _INSERT_TASK = UserTask.__table__.insert()
 _INSERT_CANDIDATE = TaskCandidate.__table__.insert()
 _INSERT_TIMER = Timer.__table__.insert()
+_MOVE_TIMER = Timer.__table__.update().where(_timer.id == bindparam("timer_id")).values(due_at=bindparam("due_at"))
+_MOVE_TASK_DUE = UserTask.__table__.update().where(_task.id == bindparam("task_id")).values(due_at=bindparam("due_at"))
 _INSERT_EVENT = AuditEvent.__table__.insert()

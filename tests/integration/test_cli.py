@@ -72,3 +72,29 @@ def test_cli_refuses_a_broken_file_naming_file_line_and_element(cli, tmp_path):
     assert code == 2 and error["type"] == "DeploymentRefused"
     assert (error["file_name"], error["element_id"]) == ("broken.bpmn", "notify_customer") and error["line"] > 1
     assert cli("versions")[1] == []
+
+
+def test_cli_calendar_computes_due_times_and_edits_overrides(cli):
+    due = cli("calendar", "due", "--start", "2025-09-30T10:00:00+08:00", "--days", "3")[1]
+    assert due["due"] == "2025-10-11T18:00:00+08:00"             # across National Day, make-up Saturday worked
+    assert cli("calendar", "add", "--date", "2025-10-11", "--day-off", "--user", "li")[0] == 3
+    assert cli("calendar", "add", "--date", "2025-10-11", "--day-off", "--note", "notice", "--user", "ada")[0] == 0
+    due = cli("calendar", "due", "--start", "2025-09-30T10:00:00+08:00", "--days", "3")[1]
+    assert due["due"] == "2025-10-13T18:00:00+08:00"
+    assert cli("calendar", "due", "--start", "2025-03-07T17:00:00+08:00", "--hours", "2")[1]["due"] \
+        == "2025-03-10T10:00:00+08:00"
+    assert cli("calendar", "remove", "--date", "2025-10-11", "--user", "ada")[1] == []
+    assert cli("calendar", "due", "--days", "1", "--hours", "1")[0] == 2
+
+
+def test_cli_pauses_and_resumes_a_case(cli):
+    cli("deploy", str(FIXTURES / "deadline.bpmn"))
+    case = cli("--now", "2025-03-03T09:00:00+08:00", "start", "deadline_demo")[1]
+    cid = str(case["id"])
+    assert cli("--now", "2025-03-03T15:00:00+08:00", "pause", cid, "--user", "li", "--reason", "unreachable")[1][
+        "status"] == "paused"
+    resumed = cli("--now", "2025-03-05T15:00:00+08:00", "resume", cid, "--user", "li")[1]
+    assert {t["element_id"]: t["due_at"] for t in resumed["timers"]}["d_overdue"] == "2025-03-10T10:00:00+00:00"
+    extended = cli("--now", "2025-03-05T15:00:00+08:00", "extend", cid, "--user", "li", "--days", "1",
+                   "--reason", "agreed", "--element", "d_overdue")[1]
+    assert {t["element_id"]: t["due_at"] for t in extended["timers"]}["d_overdue"] == "2025-03-11T10:00:00+00:00"
