@@ -135,9 +135,13 @@ def retry_incident(core: Core, session: Session, case_id: int, actor: Actor, now
 
 
 def next_due_timer(session: Session, now: datetime, skip: set[str]) -> Timer | None:
-    """Lock and return one timer due before ``now`` that no other sweeper holds."""
-    query = (select(Timer).where(Timer.due_at < now).order_by(Timer.due_at).limit(1)
-             .with_for_update(skip_locked=True))
+    """Return one timer due before ``now`` whose case no other sweeper or command holds, locking that case.
+
+    The lock is on the case row, not the timer row: two timers of one case are
+    fired by one sweeper, so two sweepers never wait on each other's rows.
+    """
+    query = (select(Timer).join(Case, Case.id == Timer.case_id).where(Timer.due_at < now)
+             .order_by(Timer.due_at).limit(1).with_for_update(of=Case, skip_locked=True))
     if skip:
         query = query.where(Timer.id.not_in(skip))
     return session.scalars(query).first()
