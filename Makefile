@@ -32,6 +32,7 @@ test: install
 	$(BIN)/python -m pytest
 
 bench: install
+	$(BIN)/python -m bench.sweep
 	$(BIN)/python -m bench
 
 clean:
