@@ -1,22 +1,38 @@
-"""The scheduler process: APScheduler fires due timers through the engine's row-locked sweep.
+"""The scheduler process: APScheduler fires due timers through the engine's row-locked sweep and runs periodic jobs.
 
 Run it in its own process (``complaints scheduler``), never inside web workers.
-Several schedulers against one PostgreSQL are safe: each timer row is claimed
-with ``FOR UPDATE SKIP LOCKED`` and each case is written revision-checked.
-Timers that fell due while no scheduler ran fire on the first sweep.
+Several schedulers against one PostgreSQL are safe: the sweep claims each due
+timer's case with ``FOR UPDATE SKIP LOCKED`` and writes it revision-checked;
+periodic jobs serialise themselves in the database. Timers that fell due while
+no scheduler ran fire on the first sweep, which runs at start.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any, Callable
 
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from .services import ProcessEngine
+from .services.crisis import load_crisis_rules
+from .settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A periodic job: an id, when it runs, and what it calls with the engine."""
+
+    id: str
+    trigger: BaseTrigger
+    run: Callable[[ProcessEngine], Any]
 
 
 def sweep(engine: ProcessEngine) -> dict[str, int]:
@@ -27,11 +43,34 @@ def sweep(engine: ProcessEngine) -> dict[str, int]:
     return result
 
 
-def build_scheduler(engine: ProcessEngine, interval: float = 5.0) -> BlockingScheduler:
-    """Return a scheduler with the timer sweep; periodic jobs of other features are added here."""
+def default_jobs(settings: Settings | None = None) -> list[Job]:
+    """Return the periodic jobs of the shipped features (crisis watch, C-2)."""
+    settings = settings or Settings.from_env()
+    rules_path = settings.path("crisis.toml")
+    every = load_crisis_rules(rules_path).every_minutes
+    return [Job("crisis_watch", CronTrigger(minute=f"*/{every}", timezone=timezone.utc),
+                lambda engine: engine.detect_crises(rules_path))]
+
+
+def _guarded(job: Job, engine: ProcessEngine) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            result = job.run(engine)
+            if result:
+                log.info("%s: %s", job.id, result)
+        except Exception:  # noqa: BLE001 - a failing job is logged; the scheduler goes on
+            log.exception("periodic job %s failed", job.id)
+
+    return run
+
+
+def build_scheduler(engine: ProcessEngine, interval: float = 5.0, jobs: list[Job] | None = None) -> BlockingScheduler:
+    """Return a scheduler with the timer sweep every ``interval`` seconds and the periodic jobs."""
     scheduler = BlockingScheduler(timezone=timezone.utc)
     scheduler.add_job(sweep, IntervalTrigger(seconds=interval), args=[engine], id="timer_sweep",
                       coalesce=True, max_instances=1, next_run_time=datetime.now(timezone.utc))
+    for job in default_jobs() if jobs is None else jobs:
+        scheduler.add_job(_guarded(job, engine), job.trigger, id=job.id, coalesce=True, max_instances=1)
     return scheduler
 
 
@@ -39,7 +78,8 @@ def run_scheduler(engine: ProcessEngine, interval: float = 5.0) -> None:
     """Run the scheduler in the foreground until the process is stopped."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     scheduler = build_scheduler(engine, interval)
-    log.info("scheduler started: timer sweep every %ss on %s", interval, engine.db.url.split("@")[-1])
+    log.info("scheduler started: timer sweep every %ss, jobs %s on %s", interval,
+             [j.id for j in scheduler.get_jobs()], engine.db.url.split("@")[-1])
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..store.db import Database
 from ..store.models import Account, Membership, UserTask
-from . import cases, deadlines, deploy, queries
+from . import cases, deadlines, deploy, ledger, organisation, queries
 from .clocks import Clock, FixedClock, system_clock
 from .core import SCHEDULER, SYSTEM, Actor, CaseRef, Core
 from .deploy import DeployedVersion
@@ -114,6 +114,13 @@ class ProcessEngine(Core):
         with self.db.transaction(write=False) as session:
             return self.calendar(session)
 
+    def detect_crises(self, rules_path=None) -> list[int]:
+        """C-2: start the crisis process for categories over the warning thresholds (once per category and day)."""
+        from ..settings import Settings
+
+        rules = crisis.load_crisis_rules(rules_path or Settings.from_env().path("crisis.toml"))
+        return crisis.detect_crises(self, rules, self.clock())
+
     def fire_due_timers(self, now=None) -> dict[str, int]:
         return cases.fire_due_timers(self, now or self.clock())
 
@@ -162,3 +169,32 @@ class ProcessEngine(Core):
                 session.delete(old)
             session.flush()
             session.add_all(Membership(username=username, group_key=g) for g in sorted(set(groups)))
+
+    # --- organisation and deductions (S-1..S-8) ---
+
+    def load_organisation(self, changes: dict[str, Any], hash_password=None) -> dict[str, Any]:
+        """Add or replace the units and people of an organisation mapping (``data/organisation.toml``)."""
+        with self.db.transaction() as session:
+            return organisation.load(session, changes, hash_password or organisation.hash_password)
+
+    def organisation(self) -> dict[str, Any]:
+        with self.db.transaction(write=False) as session:
+            return organisation.describe(organisation.read(session))
+
+    def ledger_entries(self, month: str | None = None, case_id: int | None = None) -> list:
+        with self.db.transaction(write=False) as session:
+            return ledger.entries(session, month, case_id)
+
+    def ledger_totals(self, month: str, by: str = "person") -> list[dict[str, Any]]:
+        """Return the month's deductions summed per person, department or KPI (exact decimals)."""
+        with self.db.transaction(write=False) as session:
+            return ledger.totals(session, month, by)
+
+    def export_ledger_csv(self, month: str, by: str | None = None) -> str:
+        with self.db.transaction(write=False) as session:
+            return ledger.export_csv(session, month, by)
+
+    def reverse_entry(self, entry_id: int, actor: Actor, reason: str):
+        """Append a reversal of a ledger entry (a correction is never an edit, S-7)."""
+        with self.db.transaction() as session:
+            return ledger.reverse(session, entry_id, actor, reason, self.clock())

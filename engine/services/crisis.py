@@ -1,0 +1,77 @@
+"""C-2: the crisis watch. Count complaints per category per day and escalations per category per month;
+start the crisis process once per category and day when a threshold of ``data/crisis.toml`` is reached."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+
+from ..store.models import AuditEvent, Case
+from . import cases
+from .core import SYSTEM, Core
+from .errors import NotFound
+
+
+@dataclass(frozen=True)
+class CrisisRules:
+    process: str
+    daily_complaints: int
+    monthly_escalations: int
+    escalation_marker: str
+    every_minutes: int
+
+
+def load_crisis_rules(path: Path) -> CrisisRules:
+    """Read the crisis thresholds."""
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    return CrisisRules(raw["process"], int(raw["daily_complaints_per_category"]),
+                       int(raw["monthly_escalations_per_category"]), raw["escalation_marker_element"],
+                       int(raw.get("watch_every_minutes", 10)))
+
+
+_WATCH_LOCK = 715_002_003      # advisory lock id: one crisis watch at a time on PostgreSQL
+
+
+def detect_crises(core: Core, rules: CrisisRules, now: datetime) -> list[int]:
+    """Start a crisis case for each category over a threshold that has none today; return the new case ids.
+
+    One transaction, serialised between schedulers (BEGIN IMMEDIATE on SQLite, an
+    advisory lock on PostgreSQL), so a category gets one crisis a day however many
+    schedulers run.
+    """
+    tz = core.base_calendar.tz
+    local = now.astimezone(tz)
+    day_start = datetime.combine(local.date(), time(0), tz)
+    month_start = datetime.combine(local.date().replace(day=1), time(0), tz)
+    started: list[int] = []
+    with core.db.transaction() as session:
+        if not core.db.is_sqlite:
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _WATCH_LOCK})
+        daily = dict(session.execute(
+            select(Case.category, func.count()).where(
+                Case.process_key != rules.process, Case.category.is_not(None),
+                Case.started_at >= day_start, Case.started_at < now)
+            .group_by(Case.category).having(func.count() >= rules.daily_complaints)).all())
+        escalated = func.count(func.distinct(AuditEvent.case_id))
+        monthly = dict(session.execute(
+            select(Case.category, escalated).join(Case, Case.id == AuditEvent.case_id)
+            .where(AuditEvent.element_id == rules.escalation_marker, AuditEvent.lifecycle == "ready",
+                   AuditEvent.at >= month_start, AuditEvent.at < now, Case.category.is_not(None))
+            .group_by(Case.category).having(escalated >= rules.monthly_escalations)).all())
+        already = set(session.scalars(select(Case.category).where(
+            Case.process_key == rules.process, Case.started_at >= day_start,
+            Case.started_at < day_start + timedelta(days=1))))
+        for category in sorted((set(daily) | set(monthly)) - already):
+            data = {"category": category, "crisis_category": category,
+                    "trigger": "daily_complaints" if category in daily else "monthly_escalations",
+                    "complaint_count": daily.get(category, 0), "escalation_count": monthly.get(category, 0),
+                    "issue_description": f"C-2 automatic warning: {category}"}
+            try:
+                started.append(cases.start_case(core, session, rules.process, data, SYSTEM, now).id)
+            except NotFound:
+                break   # the crisis process is not deployed: nothing to start
+    return started

@@ -1,0 +1,66 @@
+"""C-2: the system counts complaints per category per day and escalations per category per month and starts
+the crisis process itself — once per category and day, not once per complaint."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from engine.services import crisis
+from tests.conftest import fixture_bytes
+
+SIGNAL = "complaint.network.signal"
+
+
+@pytest.fixture
+def watch(engine):
+    """Deployed processes and thresholds: the parallel fixture stands in for the crisis process."""
+    engine.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
+    engine.deploy(fixture_bytes("parallel.bpmn"), "parallel.bpmn")
+    return crisis.CrisisRules("parallel_demo", daily_complaints=100, monthly_escalations=5,
+                              escalation_marker="reply", every_minutes=10)
+
+
+def _complaints(engine, count: int, category: str) -> list[int]:
+    return [engine.start_case("loop_demo", {"delays": 0, "responsible_group": "market", "category": category}).id
+            for _ in range(count)]
+
+
+def _crises(engine, watch) -> list[int]:
+    return crisis.detect_crises(engine, watch, engine.clock())
+
+
+def test_c2_hundred_complaints_of_one_category_in_a_day_start_one_crisis(engine, watch, clock):
+    _complaints(engine, 99, SIGNAL)
+    _complaints(engine, 100, "complaint.billing.disputed_fees")
+    clock.advance(minutes=1)
+    started = _crises(engine, watch)
+    assert len(started) == 1
+    detail = engine.case(started[0])
+    assert (detail.case.process_key, detail.case.data["crisis_category"]) == ("parallel_demo",
+                                                                              "complaint.billing.disputed_fees")
+    assert detail.case.data["complaint_count"] == 100 and detail.case.data["trigger"] == "daily_complaints"
+    _complaints(engine, 1, SIGNAL)
+    clock.advance(minutes=1)
+    assert [engine.case(c).case.data["crisis_category"] for c in _crises(engine, watch)] == [SIGNAL]
+    _complaints(engine, 50, SIGNAL)
+    assert _crises(engine, watch) == []                 # once per category and day
+    clock.advance(days=1)
+    assert _crises(engine, watch) == []                 # yesterday's count does not carry over
+    _complaints(engine, 100, SIGNAL)
+    clock.advance(minutes=1)
+    assert len(_crises(engine, watch)) == 1
+
+
+def test_c2_five_escalations_on_one_issue_in_a_month_start_a_crisis(engine, watch, clock, handler):
+    case_ids = _complaints(engine, 5, SIGNAL)
+    for task in engine.inbox(handler)[:4]:              # four reach the marker element ("escalation")
+        engine.complete(task.id, {"note": "ok", "info_sufficient": True}, handler)
+    clock.advance(minutes=1)
+    assert _crises(engine, watch) == []
+    last = [t for t in engine.inbox(handler) if t.case_id == case_ids[-1]][0]
+    engine.complete(last.id, {"note": "ok", "info_sufficient": True}, handler)
+    clock.advance(minutes=1)
+    started = _crises(engine, watch)
+    assert len(started) == 1 and engine.case(started[0]).case.data["trigger"] == "monthly_escalations"
