@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    JSON, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, TypeDecorator, UniqueConstraint,
+    JSON, BigInteger, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -214,3 +216,89 @@ class CalendarOverride(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
     changed_by: Mapped[str] = mapped_column(String(100))
     changed_at: Mapped[datetime]
+
+
+class ExactDecimal(TypeDecorator):
+    """Store a Decimal with 4 places exactly as an integer of ten-thousandths (SQLite has no exact decimal)."""
+
+    impl = BigInteger
+    cache_ok = True
+    SCALE = 4
+
+    def process_bind_param(self, value: Decimal | None, dialect) -> int | None:
+        if value is None:
+            return None
+        scaled = Decimal(value).scaleb(self.SCALE)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more than {self.SCALE} decimal places")
+        return int(scaled)
+
+    def process_result_value(self, value: int | None, dialect) -> Decimal | None:
+        return None if value is None else Decimal(int(value)).scaleb(-self.SCALE)
+
+
+class OrgUnit(Base):
+    """A unit of the organisation: company, department, group, grid, call-centre team, channel partner (000 一)."""
+
+    __tablename__ = "org_unit"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    parent: Mapped[str | None] = mapped_column(ForeignKey("org_unit.key"))
+    head: Mapped[str | None] = mapped_column(ForeignKey("account.username"))
+    group_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    aliases: Mapped[list[Any]]
+
+
+class OrgPerson(Base):
+    """Where a person sits in the organisation: unit and direct leader (S-6 scoring follows them)."""
+
+    __tablename__ = "org_person"
+
+    username: Mapped[str] = mapped_column(ForeignKey("account.username"), primary_key=True)
+    unit: Mapped[str | None] = mapped_column(ForeignKey("org_unit.key"), index=True)
+    leader: Mapped[str | None] = mapped_column(ForeignKey("account.username"))
+    title: Mapped[str] = mapped_column(String(100), default="")
+
+
+class DeductionEntry(Base):
+    """Append-only deduction ledger (S-7): one row per person, unit or KPI, role and rule of a case; reversals too."""
+
+    __tablename__ = "deduction_entry"
+    __table_args__ = (
+        UniqueConstraint("case_id", "rule_id", "subject", "role", "kind", name="uq_deduction_entry_booking"),
+        Index("ix_deduction_entry_month_subject", "month", "subject"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))               # booking | reversal
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_instance.id"), index=True)
+    rule_id: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(100))           # username, unit key or the company key
+    subject_kind: Mapped[str] = mapped_column(String(10))       # person | unit | kpi
+    subject_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(40))
+    department: Mapped[str] = mapped_column(String(100), index=True)    # the subject's department when booked
+    amount: Mapped[Decimal] = mapped_column("amount_e4", ExactDecimal())   # 0.05 is stored as 500
+    unit: Mapped[str] = mapped_column(String(10))               # points | yuan
+    month: Mapped[str] = mapped_column(String(7))               # YYYY-MM, Beijing time of the booking
+    element_id: Mapped[str] = mapped_column(String(200))        # the booking service task
+    booked_by: Mapped[str] = mapped_column(String(100))
+    booked_at: Mapped[datetime]
+    reverses: Mapped[int | None] = mapped_column(ForeignKey("deduction_entry.id"), unique=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class TeamComplaint(Base):
+    """A service-quality complaint against a call-centre agent that reached 二解, counted per team and month (Q-3)."""
+
+    __tablename__ = "team_complaint"
+    __table_args__ = (Index("ix_team_complaint_team_month", "team", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_instance.id"), unique=True)
+    team: Mapped[str] = mapped_column(ForeignKey("org_unit.key"))
+    agent: Mapped[str] = mapped_column(ForeignKey("account.username"))
+    month: Mapped[str] = mapped_column(String(7))
+    registered_at: Mapped[datetime]

@@ -1,0 +1,99 @@
+"""The organisation in the database: load units and people (accounts, memberships, places) and read them back."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from ..rules.organisation import Organisation, Person, merge, parse_organisation
+from ..store.models import Account, Membership, OrgPerson, OrgUnit
+
+
+def stored_raw(session: Session) -> dict[str, Any]:
+    """Return the stored units and people in the shape of an organisation file (without passwords)."""
+    places = {p.username: p for p in session.scalars(select(OrgPerson))}
+    groups: dict[str, list[str]] = {}
+    for username, group in session.execute(select(Membership.username, Membership.group_key)):
+        groups.setdefault(username, []).append(group)
+    people = []
+    for account in session.scalars(select(Account).order_by(Account.username)):
+        place = places.get(account.username)
+        people.append({"username": account.username, "name": account.display_name,
+                       "unit": place.unit if place else None, "leader": place.leader if place else None,
+                       "title": place.title if place else "", "groups": sorted(groups.get(account.username, []))})
+    units = [{"key": u.key, "name": u.name, "kind": u.kind, "parent": u.parent, "head": u.head,
+              "group": u.group_key, "aliases": list(u.aliases or [])}
+             for u in session.scalars(select(OrgUnit).order_by(OrgUnit.key))]
+    return {"unit": units, "person": people}
+
+
+def read(session: Session) -> Organisation:
+    """Return the organisation as stored now (edits since the last load included)."""
+    return parse_organisation(stored_raw(session), "stored organisation")
+
+
+def load(session: Session, changes: Mapping[str, Any], hash_password: Callable[[str], str]) -> dict[str, Any]:
+    """Add or replace the units and people of ``changes``; what they do not name is kept.
+
+    The merged organisation is checked as a whole (references, cycles, one company)
+    before anything is written; a person's groups become exactly the listed ones.
+    """
+    org = parse_organisation(merge(stored_raw(session), changes), "organisation after loading")
+    unit_keys = [u.get("key") for u in changes.get("unit", [])]
+    usernames = [p.get("username") for p in changes.get("person", [])]
+    for username in usernames:
+        _save_account(session, org.people[username], hash_password)
+    # Parents and heads are set once every unit and account exists (foreign keys on both databases).
+    for key in unit_keys:
+        unit = org.units[key]
+        row = session.get(OrgUnit, key) or OrgUnit(key=key)
+        row.name, row.kind, row.group_key, row.aliases = unit.name, unit.kind, unit.group, list(unit.aliases)
+        row.parent = row.head = None
+        session.add(row)
+    session.flush()
+    for key in unit_keys:
+        row, unit = session.get(OrgUnit, key), org.units[key]
+        row.parent, row.head = unit.parent, unit.head
+    for username in usernames:
+        person = org.people[username]
+        row = session.get(OrgPerson, username) or OrgPerson(username=username)
+        row.unit, row.leader, row.title = person.unit, person.leader, person.title
+        session.add(row)
+    session.flush()
+    return {"units": len(org.units), "people": len(org.people),
+            "loaded_units": sorted(unit_keys), "loaded_people": sorted(usernames)}
+
+
+def _save_account(session: Session, person: Person, hash_password: Callable[[str], str]) -> None:
+    account = session.get(Account, person.username)
+    password_hash = hash_password(person.password) if person.password else None
+    if account is None:
+        session.add(Account(username=person.username, display_name=person.name, password_hash=password_hash,
+                            locale="zh_CN", active=True))
+    else:
+        account.display_name, account.active = person.name, True
+        if password_hash:
+            account.password_hash = password_hash
+    session.flush()
+    session.execute(delete(Membership).where(Membership.username == person.username))
+    session.add_all(Membership(username=person.username, group_key=g) for g in sorted(set(person.groups)))
+
+
+def describe(org: Organisation) -> dict[str, Any]:
+    """Return the organisation as plain data (units with their heads, people with unit, leader, department)."""
+    return {
+        "units": [{"key": u.key, "name": u.name, "kind": u.kind, "parent": u.parent, "head": u.head,
+                   "group": u.group, "aliases": list(u.aliases)} for u in org.units.values()],
+        "people": [{"username": p.username, "name": p.name, "unit": p.unit, "leader": org.leader_of(p.username),
+                    "department": org.department_of(p.username).key, "groups": list(p.groups), "title": p.title}
+                   for p in org.people.values()],
+    }
+
+
+def hash_password(password: str) -> str:
+    """Hash a demo password the way the web sign-in checks it."""
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(password)
