@@ -244,9 +244,13 @@ class Instance:
 
         status = "incident" if failed else ("completed" if self.workflow.completed else
                                              "paused" if self.paused_at else "running")
-        with clock.engine_time(moment):
-            ready = self.ready_user_tasks()
-            self._set_due_dates(ready)
+        host_token = _host.set(host)      # a task's dueDate may call the calendar functions
+        try:
+            with clock.engine_time(moment):
+                ready = self.ready_user_tasks()
+                self._set_due_dates(ready)
+        finally:
+            _host.reset(host_token)
         return Step(status, ready, self.waiting_timers(), self._events(before, error), error,
                     json_safe(self.data), ready_before, timers_before)
 
