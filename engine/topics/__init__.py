@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..services import TopicRegistry
 from ..settings import Settings
 from . import notify, records
+from .deductions import DeductionTopics
 from .intake import IntakeTopics
 
 
@@ -19,4 +20,7 @@ def default_registry(settings: Settings | None = None) -> TopicRegistry:
     registry.add("record_overdue", records.record_overdue)
     registry.add("add_to_knowledge_base", records.add_to_knowledge_base)
     registry.add("count_issue_complaints", records.count_issue_complaints)
+    deductions = DeductionTopics(settings)
+    registry.add("book_deductions", lambda ctx, rule_id: deductions.book(ctx, rule_id))
+    registry.add("count_team_complaints", lambda ctx: deductions.count_team_complaints(ctx))
     return registry

@@ -1,0 +1,166 @@
+"""``book_deductions`` (S-1..S-7, 000 二 考核方法) and ``count_team_complaints`` (Q-3, S-8, 001 6.2.1).
+
+The schedule (``data/deductions.toml``) says how much each role loses for a rule; this module
+finds who holds each role in the case (S-6) and appends one ledger entry per person or unit
+and role through the command's session. The handler runs in a savepoint: a failure books nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from sqlalchemy import func, select
+
+from ..rules import deductions as rules
+from ..rules.organisation import Organisation, Person, Unit
+from ..services import TopicContext, ledger, organisation
+from ..settings import RuleFile, Settings
+from ..store.models import AuditEvent, TeamComplaint
+
+# S-6 (000 二 首问责任制): the person the investigation named wins over the agent complained about,
+# who wins over the first-ask owner (I-5).
+RESPONSIBLE_FIELDS = ("liable_person", "complained_agent", "first_ask_owner")
+
+
+class DeductionError(ValueError):
+    """A booking cannot say whom to score; the case goes to incident with this message."""
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Who a ledger entry scores: a person, a unit (group, department, grid, channel) or the company's KPI."""
+
+    key: str
+    kind: str            # person | unit | kpi
+    name: str
+    department: str
+
+
+def responsible_person(org: Organisation, data: Mapping[str, Any]) -> Person:
+    """S-6: return the liable person named by the investigation, else the agent, else the first-ask owner."""
+    for field in RESPONSIBLE_FIELDS:
+        text = data.get(field)
+        if text:
+            person = org.find_person(text)
+            if person is None:
+                raise DeductionError(f"S-6: {field} {text!r} is not a person of the organisation")
+            return person
+    raise DeductionError("S-6: the case names no liable person, agent or first-ask owner")
+
+
+def _person(org: Organisation, username: str) -> Subject:
+    return Subject(username, "person", org.people[username].name, org.department_of(username).key)
+
+
+def _unit(org: Organisation, unit: Unit) -> Subject:
+    return Subject(unit.key, "unit", unit.name, org.department_of_unit(unit.key).key)
+
+
+def subjects(who: str, org: Organisation, data: Mapping[str, Any]) -> list[Subject]:
+    """Return the people or units a schedule line's ``who`` names in this case (empty: nobody holds it)."""
+    if who == "city_kpi":
+        company = org.company()
+        return [Subject(company.key, "kpi", company.name, company.key)]
+    if who == "complaint_group":
+        unit = org.unit_for_group("complaint_group")
+        return [_unit(org, unit)] if unit else []
+    if who == "support_unit":
+        unit = org.find_unit(data.get("support_unit")) or org.find_unit(data.get("support_department"))
+        return [_unit(org, unit)] if unit else []
+    person = responsible_person(org, data)
+    if who == "responsible":
+        return [_person(org, person.username)]
+    if who == "direct_leader":
+        leader = org.leader_of(person.username)
+        return [_person(org, leader)] if leader else []
+    if who == "channel":
+        channel = org.channel_of(person.username)
+        return [_unit(org, channel)] if channel else []
+    if who == "dept_head":
+        # 相关部门负连带责任: the head of the department the case was routed to is scored too.
+        departments = [org.department_of(person.username)]
+        routed = org.unit_for_group(data.get("responsible_group"))
+        if routed is not None:
+            departments.append(org.department_of_unit(routed.key))
+        heads = dict.fromkeys(d.head for d in departments if d.head)
+        return [_person(org, head) for head in heads]
+    raise DeductionError(f"unknown who {who!r}")
+
+
+def resolve(rule: rules.Rule, org: Organisation, data: Mapping[str, Any]
+            ) -> tuple[list[tuple[rules.Line, Subject]], list[str]]:
+    """Return (line, subject) pairs to book and the roles nobody holds; a rule that scores nobody is an error."""
+    bookings, unresolved = [], []
+    for line in rule.lines:
+        found = subjects(line.who, org, data)
+        bookings += [(line, subject) for subject in found]
+        if not found:
+            unresolved.append(line.role)
+    if not bookings:
+        raise DeductionError(f"{rule.id}: nobody to score ({', '.join(unresolved)}); "
+                             "check the organisation and the case's responsible person")
+    return bookings, unresolved
+
+
+def case_facts(ctx: TopicContext) -> dict[str, Any]:
+    """Return the task's data, with the S-6 names submitted earlier in the case filled in.
+
+    A deadline that interrupts a sub-process (N-11 -> S-3) continues with the data the case
+    had when it entered the sub-process; whom the investigation inside named is still a fact
+    of the case, kept in the audit trail of the form that named it (the latest one wins).
+    """
+    data = dict(ctx.data)
+    missing = [field for field in RESPONSIBLE_FIELDS if not data.get(field)]
+    if missing:
+        submitted = ctx.session.scalars(select(AuditEvent.data).where(
+            AuditEvent.case_id == ctx.case_id, AuditEvent.lifecycle == "completed",
+            AuditEvent.element_type == "userTask").order_by(AuditEvent.id.desc()))
+        for values in submitted:
+            for field in [f for f in missing if (values or {}).get(f)]:
+                data[field] = values[field]
+                missing.remove(field)
+    return data
+
+
+class DeductionTopics:
+    """Handlers bound to the installation's deduction schedule (re-read when the file changes)."""
+
+    def __init__(self, settings: Settings):
+        self.schedule = RuleFile(settings.path("deductions.toml"), rules.load_schedule)
+
+    def book(self, ctx: TopicContext, rule_id: str) -> dict[str, Any]:
+        """Book ``rule_id`` for the case: one ledger entry per person or unit and role, once (S-7)."""
+        rule = self.schedule.get().rule(rule_id)
+        bookings, unresolved = resolve(rule, organisation.read(ctx.session), case_facts(ctx))
+        month = rules.month_of(ctx.now)
+        ledger.append(ctx.session, [{
+            "kind": "booking", "case_id": ctx.case_id, "rule_id": rule.id, "subject": s.key,
+            "subject_kind": s.kind, "subject_name": s.name, "role": line.role, "department": s.department,
+            "amount": line.amount, "unit": line.unit, "month": month, "element_id": ctx.element_id,
+            "booked_by": ctx.actor, "booked_at": ctx.now, "reverses": None, "reason": None,
+        } for line, s in bookings])
+        result: dict[str, Any] = {"deduction_rules": sorted(set(ctx.data.get("deduction_rules") or []) | {rule.id})}
+        if unresolved:
+            result["deductions_unresolved"] = {**(ctx.data.get("deductions_unresolved") or {}), rule.id: unresolved}
+        return result
+
+    def count_team_complaints(self, ctx: TopicContext) -> dict[str, Any]:
+        """Q-3: register the complaint against the agent's team once; return its rank this month and the exemption."""
+        org = organisation.read(ctx.session)
+        text = ctx.data.get("complained_agent")
+        agent = org.find_person(text)
+        if agent is None:
+            raise DeductionError(f"Q-3: complained_agent {text!r} is not a person of the organisation")
+        team = org.team_of(agent.username)
+        if team is None:
+            raise DeductionError(f"Q-3: {agent.username} belongs to no call-centre team")
+        ledger.insert_once(ctx.session, TeamComplaint, {
+            "case_id": ctx.case_id, "team": team.key, "agent": agent.username,
+            "month": rules.month_of(ctx.now), "registered_at": ctx.now})
+        own = ctx.session.scalars(select(TeamComplaint).where(TeamComplaint.case_id == ctx.case_id)).one()
+        # 001 6.2.1(3): complaints count in the order they reached 二解 (从第9次的被投诉的人员开始).
+        rank = ctx.session.scalar(select(func.count()).select_from(TeamComplaint).where(
+            TeamComplaint.team == own.team, TeamComplaint.month == own.month, TeamComplaint.id <= own.id))
+        return {"sq_team": own.team, "sq_team_leader": org.units[own.team].head, "team_complaints_this_month": rank,
+                "sq_exemption_possible": rules.exempt(rank, self.schedule.get())}

@@ -1,0 +1,309 @@
+"""normal.bpmn: intake (I-1..I-4) and the normal complaint process (N-1..N-12), 002 附件2."""
+
+from ..model import F, Process
+
+RG = '${responsible_group}'
+
+
+def build():
+    p = Process(
+        'normal', '普通投诉处理流程',
+        'Intake and normal complaint handling. SPEC §2 (I-1..I-6) and §3 (N-1..N-12); '
+        '002 附件2 正常投诉处理流程, 004 第九~十一条, 001 第七条. Major complaints go to '
+        '`escalation` (I-3), demands/suggestions/open consultations to `demand` (I-2), a '
+        'service-quality complaint against one call-centre agent first to `service_quality` (Q-1).',
+        [('intake', '受理员', 2, 'group intake: registers, classifies, answers consultations (I-1..I-5)'),
+         ('complaint_group', '投诉管理组', 3, 'group complaint_group: 000 一.1 投诉管理组'),
+         ('handler', '承办部门', 4, 'candidate group ${responsible_group} (set by route, I-4)', 40, 20),
+         ('dept_head', '部门负责人', 1, 'group dept_head: 004 第十条(五)'),
+         ('callback', '回访员', 2, 'group callback: 004 第十一条', 30)],
+        colw={8: 120, 29: 200})
+    a = p.add
+
+    # ---------------------------------------------------------------- intake (I-1..I-4)
+    a('start', 'start_received', '收到客户意见', 'intake', 0, 1,
+      doc='I-1 (001 第五条; 客人投诉 第九条): every contact is registered within 24 h of receipt: who, '
+          'contact, time, place, target, facts, channel, demand. I-5 (000 二 首问责任制): the user who '
+          'registers is the first-ask owner. I-6 (001 道路运输 第六条): no complainant, target or facts '
+          '-> rejected before the case starts (required fields below).',
+      form=[F('complainant_name', '投诉人', req=True, maxlength=50),
+            F('contact', '联系方式', req=True, maxlength=100),
+            F('received_at', '接诉时间', 'date', req=True),
+            F('place', '地点', maxlength=200),
+            F('target', '投诉对象', req=True, maxlength=200),
+            F('facts', '事实经过', 'text', req=True, minlength=5),
+            F('channel', '受理渠道', 'enum', req=True, default='hotline', values=[
+                ('hotline', '热线电话'), ('email', '电子邮件'), ('web', '网站'), ('wechat', '微信'),
+                ('letter', '信函'), ('walk_in', '现场来访'), ('provincial_site', '省公司网站'),
+                ('media', '媒体'), ('consumer_association', '消费者协会'), ('hotline_12315', '12315热线'),
+                ('group_company', '集团公司'), ('miit', '工信部'), ('comms_bureau', '省通信管理局')]),
+            F('demand', '客户诉求', 'text'),
+            F('category', '投诉分类(五级节点)', maxlength=200),
+            F('amount', '涉及金额(元)', 'double', default='0', min=0),
+            F('media_exposed', '已被媒体曝光', 'boolean'),
+            F('lawsuit', '已引发法律诉讼', 'boolean'),
+            F('group_lawsuit_risk', '可能引发群体性诉讼', 'boolean'),
+            F('service_quality_agent_count', '被投诉话务员人数(服务质量投诉)', 'long', default='0', min=0),
+            F('complained_agent', '被投诉话务员账号(服务质量投诉, Q-1/S-8)', maxlength=100),
+            F('customer_vip', 'VIP或专业户客户', 'boolean')])
+    a('service', 'classify', '分类定级 (I-2, I-3)', 'intake', 1, 1, topic='classify',
+      doc='I-2 (004 第九条): kind in complaint/consultation/demand/suggestion. I-3 (002 4.1.2.1): severity '
+          'major if amount >= 2000, media exposure, lawsuit or group-lawsuit risk, else general. '
+          'Sets kind, severity.')
+    a('service', 'route', '确定责任部门 (I-4)', 'intake', 2, 1, topic='route',
+      doc='I-4 (000 四; 004 第八条): routing table (data) from the category. Sets responsible_group, '
+          'responsible_department.')
+    a('xgw', 'gw_kind', '意见类型?', 'intake', 3, 1, label='tl', doc='I-2 (004 第九条(二)~(五)): split by kind.')
+    a('user', 'answer_consultation', '当场解答咨询 (I-2)', 'intake', 4, 0, groups='intake',
+      doc='I-2 (004 第九条(三)): a consultation that can be answered on the spot is answered and closed; '
+          'otherwise it is registered and handled as a demand (002 4.1.1.2).',
+      form=[F('consultation_answer', '解答内容', 'text', maxlength=2000),
+            F('answered_on_spot', '已当场解答', 'boolean')])
+    a('xgw', 'gw_answered', '已当场解答?', 'intake', 5, 0)
+    a('end', 'end_consultation', '咨询已解答', 'intake', 6, 0, doc='I-2 (004 第九条(三)): closed on the spot.')
+    a('xgw', 'merge_demand', '', 'intake', 5, 1)
+    a('call', 'call_demand', '需求处理流程 (D)', 'intake', 6, 1, called='demand',
+      doc='I-2 (004 第九条; 002 附件3): demands, suggestions and consultations not answered on the spot '
+          'run the demand process D-1..D-5.')
+    a('end', 'end_demand', '需求已处理', 'intake', 7, 1)
+
+    # ---------------------------------------------------------------- severity, 二解
+    a('xgw', 'gw_severity', '投诉级别?', 'complaint_group', 3, 0,
+      doc='I-3 (002 4.1.2.1): a major complaint goes straight to the escalation process.')
+    a('call', 'call_escalation_major', '重大投诉升级处理 (I-3)', 'complaint_group', 4, 0, called='escalation',
+      doc='I-3 (002 4.1.2.1 b; 002 附件2 投诉升级处理流程): major complaints are handled by escalation E-1..E-9.')
+    a('end', 'end_major', '重大投诉已处理', 'complaint_group', 5, 0)
+    a('xgw', 'gw_service_quality', '话务员服务质量投诉?', 'handler', 4, 0,
+      doc='Q-1 (001 第七章 6.1.1): a service-quality complaint against exactly one call-centre agent, '
+          'customer not VIP/专业户, goes to the team leader for 二解 first.')
+    a('call', 'call_service_quality', '服务质量投诉二解 (Q-1)', 'complaint_group', 5, 1,
+      called='service_quality',
+      doc='Q-1..Q-3 (001 第七章 6): the team leader calls back; sets sq_result to exempted, withdrawn or failed.')
+    a('xgw', 'gw_sq_result', '二解结果?', 'complaint_group', 6, 1,
+      doc='Q-3 (001 6.2): withdrawn -> closed; otherwise the normal process continues.')
+    a('end', 'end_withdrawn', '客户撤销投诉', 'complaint_group', 7, 1)
+    a('xgw', 'merge_accept', '', 'handler', 6, 0)
+
+    # ---------------------------------------------------------------- N-1 .. N-5
+    a('user', 'accept', '受理并明确责任人 (N-1)', 'handler', 7, 0, groups=RG,
+      doc='N-1 (002 附件2: 明确受理投诉的责任人, 做好记录): a named responsible person is set and recorded. '
+          'complex_case selects the 7-working-day limit of N-4 (001 质量投诉 第四章3).',
+      form=[F('responsible_person', '责任人', req=True, maxlength=50),
+            F('complex_case', '复杂投诉(答复时限7个工作日)', 'boolean'),
+            F('accept_note', '受理记录', 'text', maxlength=2000)])
+    a('sub', 'handle', '调查与答复 (N-2~N-5)', 'handler', 8, 0, anchor_row=0,
+      doc='N-2..N-5 under one deadline. N-4 (001 第七条; 001 质量投诉 第四章): reply within 3 working days '
+          '(complex: 7) of receipt. N-11 (002 4.1.2.1 b): no final solution by then -> major, escalate.')
+    s = dict(parent='handle')
+    a('start', 'handle_start', '开始调查', 'handler', 8, 0, **s)
+    a('xgw', 'merge_investigate', '', 'handler', 9, 0, **s)
+    a('user', 'investigate', '调查核实 (N-2)', 'handler', 10, 0, groups=RG, **s,
+      doc='N-2 (002 附件2; 001 质量投诉 第四章1): investigate and verify; initial verification within 24 h. '
+          'S-6: name the liable person if it is not the first-ask owner.',
+      form=[F('investigation_findings', '调查核实情况', 'text', req=True, maxlength=4000),
+            F('info_sufficient', '信息充分,可作判断', 'boolean'),
+            F('solution_found', '已有可行解决方案', 'boolean'),
+            F('proposed_solution', '拟定解决方案', 'text', maxlength=4000),
+            F('liable_person', '调查认定的责任人(非首问责任人时填写)', maxlength=50)])
+    a('boundary', 'investigate_24h', '24小时未核实', 'handler', 10, attach='investigate', **s,
+      interrupting=False, dx=0, timer=('timeDuration', 'PT24H'),
+      doc='N-2 (001 质量投诉 第四章1): initial verification within 24 h; reminder, the task stays open.')
+    a('service', 'notify_verify', '提醒承办部门核实 (N-2)', 'handler', 10, 1, topic='notify', **s,
+      params=[('to', RG), ('template', 'n2_verify_within_24h')],
+      doc='N-2 (001 质量投诉 第四章1): reminder to the responsible group.')
+    a('end', 'end_verify_reminder', '已提醒', 'handler', 11, 1, **s)
+    a('xgw', 'gw_info', '信息充分?', 'handler', 12, 0, **s,
+      doc='N-2 (002 附件2): without enough information tell the customer the answer is delayed and investigate further.')
+    a('user', 'inform_delay', '告知客户延迟答复 (N-2)', 'handler', 12, 1, groups=RG, **s,
+      doc='N-2 (002 附件2: 应告诉客户延迟答复); N-4 (001 第七条3): the reason for an extension is told to the '
+          'customer and recorded. N-12 (003): support from another department is requested here.',
+      form=[F('delay_reason', '延迟答复原因(已告知客户)', 'text', req=True, maxlength=2000, overwrite=False),
+            F('customer_informed_of_delay', '已告知客户延迟答复', 'boolean'),
+            F('support_needed', '需要其他部门支撑', 'boolean'),
+            F('support_department', '支撑部门(时限)', 'enum', default='network', values=[
+                ('network', '网络部(6小时)'), ('group_customer', '集团客户部(2小时)'),
+                ('group_customer_onsite', '集团客户部上门(6小时)'), ('external_carrier', '基础运营商(6小时)')])])
+    a('xgw', 'gw_support', '需部门支撑?', 'handler', 13, 1, **s,
+      doc='N-12 (003 组织架构: 支撑时限): support requested?')
+    a('user', 'support', '部门支撑处理 (N-12)', 'handler', 14, 1, groups='handler', **s,
+      doc='N-12 (003): the supporting department answers within its limit: network 6 h, group-customer 2 h '
+          '(on site 6 h), external carrier 6 h.',
+      form=[F('support_result', '支撑处理结果', 'text', req=True, maxlength=4000),
+            F('support_unit', '支撑部门/网格', maxlength=100)])
+    a('boundary', 'support_overdue', '支撑超时', 'handler', 14, attach='support', **s,
+      interrupting=False, dx=30,
+      timer=('timeDuration', "${'PT2H' if support_department == 'group_customer' else 'PT6H'}"),
+      doc='N-12 (003; 000 二.5): support not delivered in its time limit; scored, the task stays open.')
+    a('service', 'record_support_overdue', '记录支撑超时 (N-12)', 'handler', 15, 3, topic='record_overdue', **s,
+      params=[('rule_id', 'N-12')], doc='N-12 (003): timeliness record for the supporting department.')
+    a('service', 'book_s5', '支撑不力扣分 (S-5)', 'handler', 16, 3, topic='book_deductions', **s,
+      params=[('rule_id', 'S-5')], doc='S-5 (000 二.5): department or grid that failed to support in time, 0.5.')
+    a('end', 'end_support_overdue', '已考核', 'handler', 17, 3, **s)
+    a('xgw', 'merge_retry', '', 'handler', 13, 2, **s)
+    a('xgw', 'gw_solution', '有可行方案?', 'handler', 15, 0, **s,
+      doc='N-3 (002 附件2): no adequate solution -> hand over to a higher supervisor / specialist department.')
+    a('end', 'end_no_solution', '无可行方案', 'handler', 15, 1, **s,
+      doc='N-3 (002 附件2): leads to escalation (solution_found is false).')
+    a('user', 'reply', '答复客户处理方案 (N-4)', 'handler', 16, 0, groups=RG, **s,
+      doc='N-4 (001 第七条; 002 附件2 答复客户处理方案): reply within 3/5/7 working days of receipt '
+          '(general/major/complex); a late reply records its reason (001 第七条3).',
+      form=[F('reply_content', '答复内容', 'text', req=True, maxlength=4000),
+            F('extension_reason', '延期原因(超出时限时填写)', 'text', maxlength=2000),
+            F('accepted', '客户接受答复方案', 'boolean')])
+    a('xgw', 'gw_reply_accepted', '客户接受?', 'handler', 17, 0, **s,
+      doc='N-5 (002 附件2): customer does not accept -> coordinate further, then escalate.')
+    a('end', 'end_reply_accepted', '客户接受方案', 'handler', 18, 0, **s)
+    a('user', 'coordinate', '进一步协调 (N-5)', 'handler', 17, 1, groups=RG, **s,
+      doc='N-5 (002 附件2: 通过进一步协调后…移交): one more coordination; if the customer still does not '
+          'accept the complaint is escalated.',
+      form=[F('coordination_note', '协调情况', 'text', req=True, maxlength=4000),
+            F('accepted', '协调后客户接受', 'boolean', overwrite=True)])
+    a('end', 'end_coordinated', '协调结束', 'handler', 18, 1, **s)
+    a('boundary', 'reply_deadline', '答复时限届满', 'handler', 8, attach='handle', edge='t', at_col=9,
+      timer=('timeDate', '${due_in_working_days(7 if complex_case else 3)}'),
+      doc='N-4 (001 第七条; 001 质量投诉 第四章2-3): 3 working days (complex 7) from acceptance. '
+          'N-11 (002 4.1.2.1 b): a general complaint without a final solution at its deadline becomes major '
+          'and is escalated (interrupting).')
+    a('service', 'record_reply_overdue', '记录超时 (N-11)', 'complaint_group', 10, 1, topic='record_overdue',
+      params=[('rule_id', 'N-11')], doc='N-11 (002 4.1.2.1 b): timeliness record of the overdue complaint.')
+    a('service', 'book_s3', '超时扣分 (S-3)', 'complaint_group', 12, 1, topic='book_deductions',
+      params=[('rule_id', 'S-3')], doc='N-11, S-3 (000 二.3): overdue work order scored (KPI, group, handler).')
+    a('script', 'make_major', '升级为重大投诉 (N-11)', 'complaint_group', 14, 1, script="severity = 'major'",
+      doc='N-11 (002 4.1.2.1 b: 超过规定期限仍未形成最终解决方案的一般投诉 = 重大投诉).')
+    a('xgw', 'gw_escalate', '需要升级?', 'handler', 19, 0,
+      doc='N-3 / N-5 (002 附件2): no solution or the customer still rejects -> escalation process.')
+    a('xgw', 'merge_escalate', '', 'complaint_group', 19, 1)
+    a('call', 'call_escalation', '投诉升级处理 (N-3/N-5/N-11)', 'complaint_group', 20, 1, called='escalation',
+      doc='N-3, N-5, N-11 -> escalation process E-1..E-9 (002 附件2 投诉升级处理流程).')
+    a('end', 'end_escalated', '升级处理完毕', 'complaint_group', 21, 1)
+
+    # ---------------------------------------------------------------- N-6 .. N-10
+    a('user', 'act', '按答复内容实施 (N-6)', 'handler', 20, 0, groups=RG,
+      doc='N-6 (002 附件2: 按答复的内容采取行动).',
+      form=[F('action_taken', '实施内容', 'text', req=True, maxlength=4000)])
+    a('xgw', 'merge_record', '', 'handler', 21, 0)
+    a('user', 'record_four_elements', '填写四要素反馈表 (N-7)', 'handler', 22, 0, groups=RG,
+      doc='N-7 (004 第十条(四)): 四要素: handler, time taken, handling process, result and customer '
+          'satisfaction go into 《客户投诉处理反馈表》.',
+      form=[F('handling_staff', '经手人员', req=True, maxlength=100),
+            F('time_spent_hours', '处理经过时间(小时)', 'double', req=True, min=0),
+            F('handling_process', '处理过程', 'text', req=True, maxlength=4000),
+            F('handling_result', '处理结果', 'text', req=True, maxlength=4000),
+            F('customer_satisfaction', '客户对处理结果的满意度', 'enum', req=True, values=[
+                ('satisfied', '满意'), ('basically_satisfied', '基本满意'), ('dissatisfied', '不满意')])])
+    a('user', 'approve_record', '审核处理反馈表 (N-7)', 'dept_head', 23, 0, groups='dept_head',
+      doc='N-7 (004 第十条(五)): the department head reviews and signs the feedback form.',
+      form=[F('head_approved', '审核通过', 'boolean'),
+            F('head_opinion', '部门负责人意见', 'text', req=True, maxlength=2000)])
+    a('xgw', 'gw_approved', '审核通过?', 'dept_head', 24, 0, doc='N-7 (004 第十条(五)).')
+    a('xgw', 'merge_callback', '', 'callback', 25, 0)
+    a('user', 'callback', '回访客户 (N-8)', 'callback', 26, 0, groups='callback',
+      due='${due_in_working_days(3)}',
+      doc='N-8 (004 第十一条): call back within 3 working days of the handler\'s feedback; satisfied -> record.',
+      form=[F('callback_note', '回访记录', 'text', req=True, maxlength=2000),
+            F('satisfied', '客户满意', 'boolean')])
+    a('boundary', 'callback_due', '回访时限届满', 'callback', 26, attach='callback', interrupting=False,
+      timer=('timeDate', '${due_in_working_days(3)}'),
+      doc='N-8 (004 第十一条): 3 working days; reminder, the call-back stays open.')
+    a('service', 'notify_callback_due', '提醒回访 (N-8)', 'callback', 27, 1, topic='notify',
+      params=[('to', 'complaint_group'), ('template', 'n8_callback_due')], doc='N-8 (004 第十一条).')
+    a('end', 'end_callback_reminder', '已提醒', 'callback', 28, 1)
+    a('xgw', 'gw_satisfied', '客户满意?', 'callback', 27, 0,
+      doc='N-8 (002 附件2; 004 第十一条: 重新形成派单…处理至客户满意).')
+    a('user', 'remedy', '采取补救措施 (N-8)', 'handler', 26, 0, groups=RG,
+      doc='N-8 (002 附件2: 如客户仍然不满意,则应通知责任人采取补救行动): remedial action, then call back again.',
+      form=[F('remedy_action', '补救措施', 'text', req=True, maxlength=4000)])
+    a('user', 'decide_outcome', '认定投诉结果 (N-9)', 'complaint_group', 28, 1, groups='complaint_group',
+      doc='N-9 (001 第八条; 004 第十六条): upheld / not upheld / partly upheld; deductions if upheld and our '
+          'responsibility. S-6: liable person = first-ask owner unless the investigation named another.',
+      form=[F('outcome', '投诉结果', 'enum', req=True, values=[
+                ('upheld', '成立'), ('not_upheld', '不成立'), ('partly_upheld', '部分成立')]),
+            F('our_responsibility', '属我方责任', 'boolean'),
+            F('liable_party', '责任方', 'enum', default='staff', values=[
+                ('staff', '本公司人员(S-1)'), ('channel', '渠道人员(S-4)')]),
+            F('late_or_shirking', '经核实因责任人未及时处理或推诿用户导致(S-2a)', 'boolean'),
+            F('outcome_reason', '认定理由', 'text', req=True, maxlength=2000)])
+    a('xgw', 'gw_upheld', '需考核扣分?', 'complaint_group', 29, 1,
+      doc='N-9 (004 第十六条: 投诉事实成立且属于我方责任的 … 扣除相应分值).')
+    a('service', 'book_outcome', '登记考核扣分 (S-1/S-4)', 'complaint_group', 30, 1, topic='book_deductions',
+      params=[('rule_id', "${'S-4' if liable_party == 'channel' else 'S-1'}")],
+      doc='N-9, S-1 (000 二.1: reasoned / service-quality complaint), S-4 (000 二.4: channel staff, yuan).')
+    a('xgw', 'gw_late_or_shirking', '未及时处理或推诿?', 'complaint_group', 31, 1,
+      doc='S-2a (000 二.2: 经核实因责任人未及时处理或推诿用户导致产生服务质量投诉的, 考核责任人当月绩效0.05分/笔), '
+          'cumulative with S-1/S-4 (以上考核适用于累计扣分).')
+    a('service', 'book_s2a', '未及时处理或推诿扣分 (S-2a)', 'complaint_group', 32, 2, topic='book_deductions',
+      params=[('rule_id', 'S-2a')],
+      doc='S-2a (000 二.2): the responsible person (S-6: first-ask owner unless the investigation named another) 0.05.')
+    a('xgw', 'merge_deductions', '', 'complaint_group', 33, 1)
+    a('user', 'analyse_cause', '原因分析与纠正 (N-10)', 'complaint_group', 34, 1, groups='complaint_group',
+      doc='N-10 (002 附件2: 分析投诉的原因,制定纠正措施…定期进行数据统计分析): feeds the periodic statistics (P-2).',
+      form=[F('root_cause', '原因分析', 'text', req=True, maxlength=4000),
+            F('corrective_measures', '纠正措施', 'text', req=True, maxlength=4000),
+            F('preventive_measures', '预防措施', 'text', maxlength=4000)])
+    a('end', 'end_closed', '投诉处理完结', 'complaint_group', 35, 1)
+
+    # ---------------------------------------------------------------- flows
+    f = p.flow
+    p.chain('start_received', 'classify', 'route', 'gw_kind')
+    f('gw_kind', 'answer_consultation', '咨询', "${kind == 'consultation'}")
+    f('gw_kind', 'merge_demand', '需求/建议', "${kind in ('demand', 'suggestion')}")
+    f('gw_kind', 'gw_severity', '投诉', default=True)
+    f('answer_consultation', 'gw_answered')
+    f('gw_answered', 'end_consultation', '已解答', '${answered_on_spot}')
+    f('gw_answered', 'merge_demand', '未能当场解答', default=True)
+    p.chain('merge_demand', 'call_demand', 'end_demand')
+    f('gw_severity', 'call_escalation_major', '重大', "${severity == 'major'}")
+    f('gw_severity', 'gw_service_quality', '一般', default=True)
+    p.chain('call_escalation_major', 'end_major')
+    f('gw_service_quality', 'call_service_quality', '单一话务员,非VIP',
+      '${service_quality_agent_count == 1 and not customer_vip}')
+    f('gw_service_quality', 'merge_accept', '否', default=True)
+    f('call_service_quality', 'gw_sq_result')
+    f('gw_sq_result', 'end_withdrawn', '已撤销', "${sq_result in ('exempted', 'withdrawn')}")
+    f('gw_sq_result', 'merge_accept', '二解不成功', default=True)
+    p.chain('merge_accept', 'accept', 'handle', 'gw_escalate')
+    # inside the sub-process
+    p.chain('handle_start', 'merge_investigate', 'investigate', 'gw_info')
+    p.chain('investigate_24h', 'notify_verify', 'end_verify_reminder')
+    f('gw_info', 'inform_delay', '信息不足', '${not info_sufficient}')
+    f('gw_info', 'gw_solution', '信息充分', default=True)
+    f('inform_delay', 'gw_support')
+    f('gw_support', 'support', '需要支撑', '${support_needed}')
+    f('gw_support', 'merge_retry', '无需支撑', default=True)
+    f('support', 'merge_retry', route={'out': 'b', 'in': 'r', 'pts': [(None, ('y', 'handler', 2))]})
+    f('merge_retry', 'merge_investigate', route={'out': 'l', 'in': 'b', 'pts': [(('x', 9), None)]})
+    p.chain('support_overdue', 'record_support_overdue', 'book_s5', 'end_support_overdue')
+    f('gw_solution', 'end_no_solution', '无可行方案', '${not solution_found}')
+    f('gw_solution', 'reply', '有方案', default=True)
+    f('reply', 'gw_reply_accepted')
+    f('gw_reply_accepted', 'end_reply_accepted', '接受', '${accepted}')
+    f('gw_reply_accepted', 'coordinate', '不接受', default=True)
+    f('coordinate', 'end_coordinated')
+    # deadline -> major -> escalation
+    f('reply_deadline', 'record_reply_overdue')
+    p.chain('record_reply_overdue', 'book_s3', 'make_major', 'merge_escalate')
+    f('gw_escalate', 'merge_escalate', '需升级', '${not solution_found or not accepted}')
+    f('gw_escalate', 'act', '客户接受', default=True)
+    p.chain('merge_escalate', 'call_escalation', 'end_escalated')
+    p.chain('act', 'merge_record', 'record_four_elements', 'approve_record', 'gw_approved')
+    f('gw_approved', 'merge_callback', '通过', '${head_approved}')
+    f('gw_approved', 'merge_record', '退回补充', default=True,
+      route={'out': 't', 'in': 'b', 'pts': [(None, ('y', 'handler', 0, 75)), (('x', 21), None)]})
+    p.chain('merge_callback', 'callback', 'gw_satisfied')
+    p.chain('callback_due', 'notify_callback_due', 'end_callback_reminder')
+    f('gw_satisfied', 'decide_outcome', '满意', '${satisfied}', route={'style': 'hv'})
+    f('gw_satisfied', 'remedy', '不满意', default=True,
+      route={'out': 't', 'in': 'r', 'pts': [(None, ('y', 'handler', 0))]})
+    f('remedy', 'merge_callback',
+      route={'out': 'b', 'in': 't', 'pts': [(None, ('lt', 'callback', 16)), (('x', 25), None)]})
+    f('decide_outcome', 'gw_upheld')
+    f('gw_upheld', 'book_outcome', '成立且我方责任',
+      "${outcome in ('upheld', 'partly_upheld') and our_responsibility}")
+    f('gw_upheld', 'merge_deductions', '否', default=True,
+      route={'out': 't', 'in': 't', 'pts': [(None, ('y', 'complaint_group', 0)), (('x', 33), None)]})
+    f('book_outcome', 'gw_late_or_shirking')
+    f('gw_late_or_shirking', 'book_s2a', '是', '${late_or_shirking}')
+    f('gw_late_or_shirking', 'merge_deductions', '否', default=True)
+    f('book_s2a', 'merge_deductions', route={'style': 'hv'})
+    p.chain('merge_deductions', 'analyse_cause', 'end_closed')
+    return p
