@@ -23,7 +23,7 @@ deploy: db
 	$(BIN)/complaints deploy processes/*.bpmn
 
 demo: deploy
-	$(BIN)/complaints users load data/demo_users.json
+	$(BIN)/complaints org load data/organisation.toml
 
 run: demo
 	$(BIN)/complaints serve --host 127.0.0.1 --port 5000

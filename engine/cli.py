@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import app
-from .services import SYSTEM, FixedClock, ServiceError
+from .services import SYSTEM, DeploymentRefused, FixedClock, ServiceError
 from .store.migrate import upgrade
 
 EXIT = {400: 2, 403: 3, 404: 4, 409: 5}
@@ -58,8 +58,20 @@ def cmd_db(engine, args) -> Any:
 
 def cmd_deploy(engine, args) -> Any:
     actor = engine.actor(args.user) if args.user else SYSTEM
-    return [dict(v.__dict__, file=str(path)) for path in args.files
-            for v in engine.deploy(Path(path).read_bytes(), Path(path).name, actor)]
+    deployed, pending = [], [Path(p) for p in args.files]
+    while pending:
+        # A file calling a process of a later file is refused; it is tried again once that one is deployed.
+        refused = []
+        for path in pending:
+            try:
+                versions = engine.deploy(path.read_bytes(), path.name, actor)
+                deployed += [dict(v.__dict__, file=str(path)) for v in versions]
+            except DeploymentRefused as exc:
+                refused.append((path, exc))
+        if len(refused) == len(pending):
+            raise refused[0][1]
+        pending = [path for path, _ in refused]
+    return deployed
 
 
 def cmd_versions(engine, args) -> Any:
@@ -157,6 +169,40 @@ def cmd_users(engine, args) -> Any:
     return app.load_users(engine, Path(args.file))
 
 
+def cmd_org(engine, args) -> Any:
+    from .rules.organisation import read_file
+
+    if args.action == "show":
+        return engine.organisation()
+    if not args.file:
+        raise ValueError("org load needs FILE (e.g. data/organisation.toml)")
+    return engine.load_organisation(read_file(Path(args.file)))
+
+
+def cmd_ledger(engine, args) -> Any:
+    from .services.ledger import amount_text
+
+    if args.action == "reverse":
+        if args.entry is None or not args.user:
+            raise ValueError("ledger reverse needs ENTRY and --user")
+        entry = engine.reverse_entry(args.entry, engine.actor(args.user), args.reason or "")
+        return {"id": entry.id, "reverses": entry.reverses, "amount": amount_text(entry.amount), "unit": entry.unit,
+                "month": entry.month, "reason": entry.reason}
+    if not args.month and not (args.action == "list" and args.case):
+        raise ValueError(f"ledger {args.action} needs --month YYYY-MM")
+    if args.action == "export":
+        sys.stdout.write(engine.export_ledger_csv(args.month, args.by))
+        return None
+    if args.action == "totals":
+        totals = engine.ledger_totals(args.month, args.by or "person")
+        return [dict(row, amount=amount_text(row["amount"])) for row in totals]
+    return [{"id": e.id, "kind": e.kind, "case_id": e.case_id, "rule_id": e.rule_id, "subject": e.subject,
+             "subject_kind": e.subject_kind, "name": e.subject_name, "role": e.role, "department": e.department,
+             "amount": amount_text(e.amount), "unit": e.unit, "month": e.month, "element_id": e.element_id,
+             "booked_by": e.booked_by, "booked_at": e.booked_at, "reverses": e.reverses, "reason": e.reason}
+            for e in engine.ledger_entries(args.month, args.case)]
+
+
 def cmd_serve(engine, args) -> Any:
     app.serve(args.host, args.port)
 
@@ -209,6 +255,13 @@ def parser() -> argparse.ArgumentParser:
         (("--note",), {}), (("--user",), {}))
     add("users", cmd_users, "load people and groups from a JSON file", (("action",), {"choices": ["load"]}),
         (("file",), {}))
+    add("org", cmd_org, "organisation: load units and people from a TOML file, or show them",
+        (("action",), {"choices": ["load", "show"]}), (("file",), {"nargs": "?"}))
+    add("ledger", cmd_ledger, "deduction ledger: monthly totals, CSV export, entries, reversal (S-7)",
+        (("action",), {"choices": ["totals", "export", "list", "reverse"]}),
+        (("entry",), {"nargs": "?", "type": int, "help": "ledger entry to reverse"}),
+        (("--month",), {"help": "YYYY-MM"}), (("--by",), {"choices": ["person", "department", "kpi", "entry"]}),
+        (("--case",), {"type": int}), (("--user",), {}), (("--reason",), {}))
     add("serve", cmd_serve, "run the web app and the scheduler", (("--host",), {"default": "127.0.0.1"}),
         (("--port",), {"type": int, "default": 5000}))
     add("scheduler", cmd_scheduler, "run the timer scheduler (one per installation is enough; more are safe)",
