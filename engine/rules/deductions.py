@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from .intake import RuleDataError
@@ -123,8 +123,3 @@ def month_of(moment: datetime) -> str:
 def exempt(ordinal: int, schedule: Schedule) -> bool:
     """Q-3 (001 6.2.1(3)): the team's n-th complaint this month is exempt while n <= the limit (9th on: scored)."""
     return ordinal <= schedule.team_monthly_limit
-
-
-def total(amounts: Iterable[Decimal]) -> Decimal:
-    """Return the exact sum of ledger amounts."""
-    return sum(amounts, Decimal(0))
