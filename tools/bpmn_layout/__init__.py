@@ -1,0 +1,1 @@
+"""Generate the processes/*.bpmn files from compact Python descriptions (defs/)."""

@@ -1,0 +1,132 @@
+"""crisis.bpmn: crisis complaint events C-3..C-7, 003 危机投诉事件快速反应机制."""
+
+from ..model import F, Process
+
+RG = '${responsible_group}'
+
+
+def notify(p, id, name, lane, col, row, to, template, doc):
+    return p.add('service', id, name, lane, col, row, topic='notify',
+                 params=[('to', to), ('template', template)], doc=doc)
+
+
+def build():
+    p = Process(
+        'crisis', '危机投诉事件快速反应流程',
+        'Crisis complaint events, SPEC §6 (C-3..C-7); 003 危机投诉事件快速反应机制 1-5. Started manually '
+        '(C-1 a, c) or by the warning monitor (C-2, 003: 单类投诉件数达到门限阀值时,系统自动启动预警流程) '
+        'with the issue, category and crisis_trigger as start data.',
+        [('leadership', '公司领导', 1, 'group leadership', 10),
+         ('complaint_group', '投诉管理组', 2, 'group complaint_group: 003 投诉组/投诉部'),
+         ('handler', '责任部门', 2, 'candidate group ${responsible_group} (I-4); several departments '
+          'together when responsibility is unclear (003 2)'),
+         ('pr', '公关部', 2, 'group pr: 003 2 统一解释口径')])
+    a = p.add
+
+    a('start', 'start_crisis', '危机事件触发', 'complaint_group', 0, 0,
+      doc='C-1 (003: 网络/支撑/呼叫中心/产品故障或营销疏漏; 预警三级: 同一五级节点当天>=100件 或 同一问题月升级>=5件; '
+          '政府部门重视) and C-2 (003: 系统自动启动预警流程, once per category and day). Natural disasters '
+          'and social events are excluded (003 特别说明).')
+    a('service', 'route_crisis', '确定责任部门 (I-4)', 'complaint_group', 1, 0, topic='route',
+      doc='C-4 (003 2: 投诉部通过邮件将投诉问题告知主要责任部门): I-4 routing table; sets responsible_group.')
+    a('user', 'report', '1小时内上报 (C-3)', 'complaint_group', 2, 0, groups='complaint_group',
+      doc='C-3 (003 1 及时上报): within 1 hour: issue, scope and count to the complaint group, PR and leaders.',
+      form=[F('issue_description', '投诉问题', 'text', req=True, minlength=2, maxlength=4000),
+            F('impact_scope', '影响范围', 'text', req=True, maxlength=2000),
+            F('complaint_count', '投诉量', 'long', req=True, min=0),
+            F('nationwide', '涉及全国范围', 'boolean'),
+            F('responsibility_clear', '责任部门明确', 'boolean', default='true')])
+    a('boundary', 'report_due', '1小时未上报', 'complaint_group', 2, attach='report', interrupting=False,
+      timer=('timeDuration', 'PT1H'), doc='C-3 (003 1: 在1个小时内…通知): reminder, the report stays open.')
+    notify(p, 'notify_report_overdue', '催报领导 (C-3)', 'complaint_group', 3, 1, 'leadership',
+           'c3_report_overdue', 'C-3 (003 1).')
+    a('end', 'end_report_reminder', '已催报', 'complaint_group', 4, 1)
+    notify(p, 'notify_pr', '通知公关部 (C-3)', 'complaint_group', 3, 0, 'pr', 'c3_crisis_report',
+           'C-3 (003 1: 通过邮件通知投诉组、公关部及相关领导).')
+    notify(p, 'notify_leadership', '通知公司领导 (C-3)', 'complaint_group', 4, 0, 'leadership',
+           'c3_crisis_report', 'C-3 (003 1).')
+    a('pgw', 'split_remedy', '快速补救', 'handler', 5, 0,
+      doc='C-4 (003 2 快速补救): solution and unified explanation in parallel.')
+    a('user', 'solution', '2小时内出解决方案 (C-4)', 'handler', 6, 0, groups=RG,
+      doc='C-4 (003 2: 要求涉及部门2小时内提供客户投诉解决方案; 责任部门不明确的,由多个部门协同处理,待解决后开会分析定责).',
+      form=[F('crisis_solution', '客户投诉解决方案', 'text', req=True, maxlength=8000),
+            F('departments_involved', '参与处理部门', maxlength=200)])
+    a('boundary', 'solution_due', '2小时未提供方案', 'handler', 6, attach='solution', interrupting=False,
+      timer=('timeDuration', 'PT2H'), doc='C-4 (003 2): 2 hours; reminder, the task stays open.')
+    notify(p, 'notify_solution_overdue', '催办解决方案 (C-4)', 'handler', 7, 1, 'leadership',
+           'c4_solution_overdue', 'C-4 (003 2).')
+    a('end', 'end_solution_reminder', '已催办', 'handler', 8, 1)
+    a('user', 'explanation', '2小时内出统一口径 (C-4)', 'pr', 6, 0, groups='pr',
+      doc='C-4 (003 2: 公关部提供统一解释口径, 2小时内; 000 四: 口径 used by every front-line person).',
+      form=[F('unified_explanation', '统一解释口径', 'text', req=True, minlength=2, maxlength=4000)])
+    a('boundary', 'explanation_due', '2小时未提供口径', 'pr', 6, attach='explanation', interrupting=False,
+      timer=('timeDuration', 'PT2H'), doc='C-4 (003 2): 2 hours; reminder, the task stays open.')
+    notify(p, 'notify_explanation_overdue', '催办口径 (C-4)', 'pr', 7, 1, 'leadership',
+           'c4_explanation_overdue', 'C-4 (003 2).')
+    a('end', 'end_explanation_reminder', '已催办', 'pr', 8, 1)
+    a('pgw', 'join_remedy', '', 'handler', 9, 0)
+    notify(p, 'publish_explanation', '下发统一口径 (C-4)', 'complaint_group', 10, 0, 'intake',
+           'c4_unified_explanation', 'C-4 (003 2; 000 四): front line gets the solution and the 口径.')
+    a('xgw', 'gw_nationwide', '全国范围?', 'complaint_group', 11, 0,
+      doc='C-5 (003 3 服务协同: 对于涉及全国范围的危机投诉事件…通知其他各公司/部门).')
+    a('user', 'coordinate_c5', '通知全国协同处理 (C-5)', 'complaint_group', 12, 1, groups='complaint_group',
+      doc='C-5 (003 3): other companies / departments are told the situation and the solution.',
+      form=[F('coordinated_units', '已通知的公司/部门', 'text', req=True, maxlength=2000),
+            F('coordination_note', '协同要求', 'text', maxlength=2000)])
+    a('xgw', 'merge_nationwide', '', 'complaint_group', 13, 0)
+    a('xgw', 'merge_tracking', '', 'complaint_group', 14, 0)
+    a('timer', 'wait_hour', '等待1小时', 'complaint_group', 15, 0, timer=('timeDuration', 'PT1H'),
+      doc='C-6 (003 4: 每隔1小时进行问题投诉量的收集).')
+    a('service', 'count_complaints', '统计问题投诉量 (C-6)', 'complaint_group', 16, 0,
+      topic='count_issue_complaints',
+      doc='C-6 (003 4: 与前1小时对比,记录变动幅度比例): sets count_now, count_previous, change_ratio.')
+    a('user', 'assess_tracking', '评估变动并汇报 (C-6)', 'complaint_group', 17, 0, groups='complaint_group',
+      doc='C-6 (003 4: 按领导要求随时汇报; 投诉问题处理结束后…评估投诉问题的解决情况): record the assessment '
+          'and decide whether the event is closed.',
+      form=[F('tracking_note', '变动评估与汇报', 'text', maxlength=2000),
+            F('event_closed', '事件已结束', 'boolean')])
+    a('xgw', 'gw_closed', '事件结束?', 'complaint_group', 18, 0, doc='C-6 (003 4): until the event is closed.')
+    a('user', 'summary', '提交专题报告 (C-7)', 'complaint_group', 19, 0, groups='complaint_group',
+      due='${due_in_working_days(3)}',
+      doc='C-7 (003 5 总结上报: 处理结束3个工作日内…专题报告,说明事故原因、处理方案及过程和整改措施).',
+      form=[F('incident_cause', '事故原因', 'text', req=True, maxlength=8000),
+            F('handling_summary', '处理方案及过程', 'text', req=True, maxlength=8000),
+            F('rectification', '整改措施', 'text', req=True, maxlength=8000),
+            F('responsibility_meeting_needed', '需召开定责分析会', 'boolean')])
+    a('boundary', 'summary_due', '报告时限届满', 'complaint_group', 19, attach='summary', interrupting=False,
+      timer=('timeDate', '${due_in_working_days(3)}'), doc='C-7 (003 5): 3 working days; reminder.')
+    notify(p, 'notify_summary_overdue', '催交报告 (C-7)', 'complaint_group', 20, 1, 'leadership',
+           'c7_summary_overdue', 'C-7 (003 5).')
+    a('end', 'end_summary_reminder', '已催交', 'complaint_group', 21, 1)
+    a('xgw', 'gw_meeting', '需定责?', 'complaint_group', 20, 0,
+      doc='C-7 (003 2, 5: 根据需要召开定责分析会; responsibility unclear -> settled afterwards).')
+    a('user', 'responsibility_meeting', '定责分析会 (C-7)', 'leadership', 21, 0, groups='leadership',
+      doc='C-7 (003 2: 待解决后开会分析定责; 003 5).',
+      form=[F('responsibility_conclusion', '定责结论', 'text', req=True, maxlength=4000)])
+    a('xgw', 'merge_end_c7', '', 'complaint_group', 22, 0)
+    a('end', 'end_crisis', '危机事件结案', 'complaint_group', 23, 0)
+
+    f = p.flow
+    p.chain('start_crisis', 'route_crisis', 'report', 'notify_pr', 'notify_leadership', 'split_remedy')
+    p.chain('report_due', 'notify_report_overdue', 'end_report_reminder')
+    f('split_remedy', 'solution')
+    f('split_remedy', 'explanation')
+    p.chain('solution_due', 'notify_solution_overdue', 'end_solution_reminder')
+    p.chain('explanation_due', 'notify_explanation_overdue', 'end_explanation_reminder')
+    f('solution', 'join_remedy')
+    f('explanation', 'join_remedy')
+    p.chain('join_remedy', 'publish_explanation', 'gw_nationwide')
+    f('gw_nationwide', 'coordinate_c5', '全国范围', '${nationwide}')
+    f('gw_nationwide', 'merge_nationwide', '否', default=True)
+    f('coordinate_c5', 'merge_nationwide')
+    p.chain('merge_nationwide', 'merge_tracking', 'wait_hour', 'count_complaints', 'assess_tracking', 'gw_closed')
+    f('gw_closed', 'summary', '已结束', '${event_closed}')
+    f('gw_closed', 'merge_tracking', '继续跟踪', default=True,
+      route={'out': 'b', 'in': 'b', 'pts': [(None, ('y', 'complaint_group', 1)), (('x', 14), None)]})
+    f('summary', 'gw_meeting')
+    p.chain('summary_due', 'notify_summary_overdue', 'end_summary_reminder')
+    f('gw_meeting', 'responsibility_meeting', '需要', '${responsibility_meeting_needed or not responsibility_clear}')
+    f('gw_meeting', 'merge_end_c7', '不需要', default=True)
+    f('responsibility_meeting', 'merge_end_c7')
+    f('merge_end_c7', 'end_crisis')
+    return p

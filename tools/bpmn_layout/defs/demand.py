@@ -1,0 +1,92 @@
+"""demand.bpmn: demands, suggestions, open consultations D-1..D-5, 002 附件3 需求处理流程."""
+
+from ..model import F, Process
+
+RG = '${responsible_group}'
+
+
+def build():
+    p = Process(
+        'demand', '需求处理流程',
+        'Demands, suggestions and consultations not answered on the spot, SPEC §5 (D-1..D-5); '
+        '002 附件3 需求处理流程, 002 4.1.1.2, 004 第九、十条. Called from `normal` (I-2); kind and '
+        'responsible_group come from classify / route.',
+        [('intake', '受理员', 1, 'group intake: 004 第九条', 40),
+         ('dept_head', '部门负责人', 1, 'group dept_head: 004 第九条(三)(五) 审批登记表'),
+         ('handler', '承办部门', 4, 'candidate group ${responsible_group} (I-4)'),
+         ('callback', '回访员', 1, 'group callback', 30)],
+        colw={6: 170})
+    a = p.add
+
+    a('start', 'start_demand', '收到需求/建议', 'intake', 0, 0,
+      doc='D (002 附件3; 004 第九条): entered from normal.bpmn for kind demand, suggestion or a '
+          'consultation not answered on the spot.')
+    a('xgw', 'merge_register', '', 'intake', 1, 0)
+    a('user', 'register', '登记并明确责任人 (D-1)', 'intake', 2, 0, groups='intake',
+      doc='D-1 (002 附件3: 明确受理需求的责任人, 做好记录; 004 第九条(三)(五): 《客户咨询/建议情况登记表》).',
+      form=[F('responsible_person', '责任人', req=True, maxlength=50),
+            F('demand_summary', '需求/建议内容', 'text', req=True, minlength=2, maxlength=4000)])
+    a('user', 'approve_register', '审批登记表 (D-1)', 'dept_head', 3, 0, groups='dept_head',
+      doc='D-1 (004 第九条(三)(五): 登记表提交部门负责人审批).',
+      form=[F('register_approved', '审批通过', 'boolean'),
+            F('register_opinion', '审批意见', 'text', maxlength=2000)])
+    a('xgw', 'gw_register_approved', '审批通过?', 'dept_head', 4, 0, doc='D-1 (004 第九条).')
+    a('user', 'reply_d2', '答复需求解决方案 (D-2)', 'handler', 5, 1, groups=RG, due='${due_in_working_days(3)}',
+      doc='D-2 (002 附件3: 答复客户需求解决方案; 004 第十条(四): 三个工作日内填写咨询、建议处理结果).',
+      form=[F('reply_content', '答复内容', 'text', req=True, maxlength=4000),
+            F('accepted', '客户接受答复方案', 'boolean')])
+    a('boundary', 'reply_due_d2', '答复时限届满', 'handler', 5, attach='reply_d2', interrupting=False,
+      timer=('timeDate', '${due_in_working_days(3)}'),
+      doc='D-2 (004 第十条(四)): 3 working days; reminder, the task stays open.')
+    a('service', 'notify_reply_due', '提醒答复 (D-2)', 'handler', 6, 3, topic='notify',
+      params=[('to', 'complaint_group'), ('template', 'd2_reply_due')], doc='D-2 (004 第十条(四)).')
+    a('end', 'end_reply_reminder', '已提醒', 'handler', 7, 3)
+    a('xgw', 'gw_after_reply', '答复结果?', 'handler', 6, 1, label='tl',
+      doc='D-3 / D-4 / D-5 (002 附件3; 004 第十条(三)).')
+    a('user', 'refuse_service', '告知无法提供服务 (D-3)', 'handler', 7, 0, groups=RG,
+      doc='D-3 (002 附件3: 如果客户不接受答复的解决方案,则明确告诉客户无法提供服务).',
+      form=[F('refusal_note', '告知内容', 'text', req=True, maxlength=2000)])
+    a('end', 'end_refused', '需求关闭', 'handler', 8, 0)
+    a('user', 'act_d4', '按答复内容实施 (D-4)', 'handler', 7, 1, groups=RG,
+      doc='D-4 (002 附件3: 客户接受,则按答复的内容采取行动).',
+      form=[F('action_taken', '实施内容', 'text', req=True, maxlength=4000)])
+    a('user', 'evaluate_suggestion', '评估并采纳建议 (D-5)', 'handler', 7, 2, groups=RG,
+      doc='D-5 (004 第十条(三): 客户提出合理化建议应予以采纳): a reasonable suggestion is adopted and recorded.',
+      form=[F('suggestion_adopted', '建议合理,予以采纳', 'boolean'),
+            F('adoption_record', '采纳/不采纳说明', 'text', req=True, maxlength=4000)])
+    a('xgw', 'gw_adopted', '采纳?', 'handler', 8, 2, doc='D-5 (004 第十条(三)).')
+    a('end', 'end_adopted', '建议已采纳', 'handler', 9, 2, doc='D-5: recorded as adopted.')
+    a('end', 'end_not_adopted', '建议未采纳', 'handler', 9, 3)
+    a('xgw', 'merge_callback_d4', '', 'callback', 10, 0)
+    a('user', 'callback_d4', '定期回访 (D-4)', 'callback', 11, 0, groups='callback',
+      doc='D-4 (002 附件3: 按需求记录定期进行回访,以了解问题的解决情况和客户的满意程度).',
+      form=[F('callback_note', '回访记录', 'text', req=True, maxlength=2000),
+            F('satisfied', '客户满意', 'boolean')])
+    a('xgw', 'gw_satisfied_d4', '客户满意?', 'callback', 12, 0, doc='D-4 (002 附件3).')
+    a('end', 'end_done', '需求处理完结', 'callback', 13, 0)
+    a('user', 'remedy_d4', '采取补救措施 (D-4)', 'handler', 11, 1, groups=RG,
+      doc='D-4 (002 附件3: 如客户仍然不满意,则应通知责任人采取补救).',
+      form=[F('remedy_action', '补救措施', 'text', req=True, maxlength=4000)])
+
+    f = p.flow
+    p.chain('start_demand', 'merge_register', 'register', 'approve_register', 'gw_register_approved')
+    f('gw_register_approved', 'reply_d2', '通过', '${register_approved}')
+    f('gw_register_approved', 'merge_register', '退回补充', default=True,
+      route={'out': 't', 'in': 't', 'pts': [(None, ('lt', 'intake', 14)), (('x', 1), None)]})
+    p.chain('reply_due_d2', 'notify_reply_due', 'end_reply_reminder')
+    f('reply_d2', 'gw_after_reply')
+    f('gw_after_reply', 'evaluate_suggestion', '建议', "${kind == 'suggestion'}")
+    f('gw_after_reply', 'act_d4', '接受', "${kind != 'suggestion' and accepted}")
+    f('gw_after_reply', 'refuse_service', '不接受', default=True)
+    f('refuse_service', 'end_refused')
+    f('evaluate_suggestion', 'gw_adopted')
+    f('gw_adopted', 'end_adopted', '采纳', '${suggestion_adopted}')
+    f('gw_adopted', 'end_not_adopted', '不采纳', default=True)
+    f('act_d4', 'merge_callback_d4', route={'style': 'h', 'x': ('xm', 9, 10)})
+    p.chain('merge_callback_d4', 'callback_d4', 'gw_satisfied_d4')
+    f('gw_satisfied_d4', 'end_done', '满意', '${satisfied}')
+    f('gw_satisfied_d4', 'remedy_d4', '不满意', default=True,
+      route={'out': 't', 'in': 'r', 'pts': [(None, ('y', 'handler', 1))]})
+    f('remedy_d4', 'merge_callback_d4',
+      route={'out': 'b', 'in': 't', 'pts': [(None, ('lt', 'callback', 16)), (('x', 10), None)]})
+    return p
