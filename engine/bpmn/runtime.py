@@ -18,14 +18,14 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
-from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from . import clock, sandbox, serialize
+from .events import events as audit_events
 from .serialize import json_safe
 from .specs import FormUserTask
-from .views import Bundle, EngineError, EventView, Step, TimerView, UserTaskView
+from .views import Bundle, EngineError, Step, TimerView, UserTaskView
 
 # --- host context: functions visible to expressions and the topic dispatcher of one command ---
 
@@ -251,7 +251,7 @@ class Instance:
                 self._set_due_dates(ready)
         finally:
             _host.reset(host_token)
-        return Step(status, ready, self.waiting_timers(), self._events(before, error), error,
+        return Step(status, ready, self.waiting_timers(), audit_events(self.bundle, self._all_tasks(), before, error), error,
                     json_safe(self.data), ready_before, timers_before)
 
     def _set_due_dates(self, ready: list[UserTaskView]) -> None:
@@ -282,41 +282,6 @@ class Instance:
             task = self.workflow.get_task_from_id(task.workflow.parent_task_id)
             chain.append(task.task_spec.bpmn_id)
         return chain
-
-    def _events(self, before: dict, error: str | None) -> list[EventView]:
-        changed = [t for t in self._all_tasks()
-                   if t.task_spec.bpmn_id is not None and before.get(t.id) != t.state]
-        changed.sort(key=lambda t: t.last_state_change)
-        events = []
-        for task in changed:
-            lifecycle = _lifecycle(task, before.get(task.id))
-            if lifecycle is None:
-                continue
-            spec = task.task_spec
-            data = None
-            if lifecycle == "completed" and task.parent is not None and spec.bpmn_id in self._data_elements():
-                data = json_safe({k: v for k, v in task.data.items()
-                                  if k not in task.parent.data or task.parent.data[k] != v})
-            if lifecycle == "incident":
-                data = {"error": error}
-            events.append(EventView(
-                str(task.id), spec.bpmn_id, spec.bpmn_name or "",
-                self.bundle.elements.get(spec.bpmn_id, {}).get("type", type(spec).__name__),
-                lifecycle, self._incoming_flow(task), data,
-            ))
-        return events
-
-    def _data_elements(self) -> set[str]:
-        kinds = {"userTask", "serviceTask", "scriptTask", "businessRuleTask"}
-        return {k for k, v in self.bundle.elements.items() if v["type"] in kinds}
-
-    def _incoming_flow(self, task) -> str | None:
-        parent = task.parent
-        while parent is not None and parent.task_spec.bpmn_id is None:
-            parent = parent.parent
-        if parent is None:
-            return None
-        return self.bundle.flows.get(f"{parent.task_spec.bpmn_id}>{task.task_spec.bpmn_id}")
 
     def _user_task_view(self, task) -> UserTaskView:
         spec: FormUserTask = task.task_spec
@@ -376,31 +341,6 @@ def _instant(value: str) -> datetime:
     if moment.tzinfo is None:
         raise EngineError(f"timer value {value} has no timezone; timer expressions must return aware times")
     return moment.astimezone(timezone.utc)
-
-
-def _lifecycle(task, previous: int | None) -> str | None:
-    state = task.state
-    if state == TaskState.COMPLETED:
-        spec = task.task_spec
-        if isinstance(spec, CatchingEvent) and isinstance(spec.event_definition, TimerEventDefinition):
-            return "timer_fired"
-        return "completed"
-    if state == TaskState.ERROR:
-        return "incident"
-    if state == TaskState.READY and isinstance(task.task_spec, FormUserTask):
-        return "ready"
-    if state == TaskState.CANCELLED and isinstance(task.task_spec, UnstructuredJoin) and _arrived(task):
-        return "joined"     # a branch reached the join, which completed on another branch's task
-    if state == TaskState.CANCELLED and previous in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
-        return "cancelled"
-    return None
-
-
-def _arrived(task) -> bool:
-    parent = task.parent
-    while parent is not None and parent.task_spec.bpmn_id is None:
-        parent = parent.parent
-    return parent is not None and parent.state == TaskState.COMPLETED
 
 
 def _describe_error(exc: BaseException) -> str:

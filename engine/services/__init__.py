@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..store.db import Database
 from ..store.models import Account, Membership, UserTask
-from . import cases, deadlines, deploy, ledger, organisation, queries
+from . import cases, crisis, deadlines, deploy, ledger, organisation, queries
 from .clocks import Clock, FixedClock, system_clock
 from .core import SCHEDULER, SYSTEM, Actor, CaseRef, Core
 from .deploy import DeployedVersion

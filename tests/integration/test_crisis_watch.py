@@ -3,7 +3,6 @@ the crisis process itself — once per category and day, not once per complaint.
 
 from __future__ import annotations
 
-from datetime import timedelta
 
 import pytest
 
@@ -64,3 +63,15 @@ def test_c2_five_escalations_on_one_issue_in_a_month_start_a_crisis(engine, watc
     clock.advance(minutes=1)
     started = _crises(engine, watch)
     assert len(started) == 1 and engine.case(started[0]).case.data["trigger"] == "monthly_escalations"
+
+
+def test_c2_the_engine_runs_the_watch_with_the_shipped_thresholds(engine, clock, tmp_path):
+    rules = tmp_path / "crisis.toml"
+    rules.write_text('process = "parallel_demo"\ndaily_complaints_per_category = 3\n'
+                     'monthly_escalations_per_category = 5\nescalation_marker_element = "reply"\n', encoding="utf-8")
+    engine.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
+    engine.deploy(fixture_bytes("parallel.bpmn"), "parallel.bpmn")
+    _complaints(engine, 3, SIGNAL)
+    clock.advance(minutes=1)
+    assert len(engine.detect_crises(rules)) == 1
+    assert engine.detect_crises(rules) == []

@@ -8,7 +8,7 @@ refused at deploy (SPEC A-1: the failure is kept in the audit trail, nothing hal
 from __future__ import annotations
 
 import contextlib
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from xml.sax.saxutils import escape
 

@@ -1,0 +1,75 @@
+"""Audit events of one command: which BPMN elements changed state, in order, with the flow that led there."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
+from SpiffWorkflow.util.task import TaskState
+
+from .serialize import json_safe
+from .specs import FormUserTask
+from .views import Bundle, EventView
+
+DATA_ELEMENTS = {"userTask", "serviceTask", "scriptTask", "businessRuleTask"}
+
+
+def events(bundle: Bundle, tasks: Iterable[Any], before: dict, error: str | None) -> list[EventView]:
+    """Return the audit events of the tasks whose state differs from ``before``, in the order they changed."""
+    changed = [t for t in tasks if t.task_spec.bpmn_id is not None and before.get(t.id) != t.state]
+    changed.sort(key=lambda t: t.last_state_change)
+    result = []
+    for task in changed:
+        lifecycle = _lifecycle(task, before.get(task.id))
+        if lifecycle is None:
+            continue
+        spec = task.task_spec
+        info = bundle.elements.get(spec.bpmn_id, {})
+        data = None
+        if lifecycle == "completed" and task.parent is not None and info.get("type") in DATA_ELEMENTS:
+            data = json_safe({k: v for k, v in task.data.items()
+                              if k not in task.parent.data or task.parent.data[k] != v})
+        if lifecycle == "incident":
+            data = {"error": error}
+        result.append(EventView(str(task.id), spec.bpmn_id, spec.bpmn_name or "",
+                                info.get("type", type(spec).__name__), lifecycle, _incoming_flow(bundle, task), data))
+    return result
+
+
+def _incoming_flow(bundle: Bundle, task) -> str | None:
+    parent = _bpmn_parent(task)
+    if parent is None:
+        return None
+    return bundle.flows.get(f"{parent.task_spec.bpmn_id}>{task.task_spec.bpmn_id}")
+
+
+def _bpmn_parent(task):
+    parent = task.parent
+    while parent is not None and parent.task_spec.bpmn_id is None:
+        parent = parent.parent
+    return parent
+
+
+def _lifecycle(task, previous: int | None) -> str | None:
+    state = task.state
+    if state == TaskState.COMPLETED:
+        spec = task.task_spec
+        if isinstance(spec, CatchingEvent) and isinstance(spec.event_definition, TimerEventDefinition):
+            return "timer_fired"
+        return "completed"
+    if state == TaskState.ERROR:
+        return "incident"
+    if state == TaskState.READY and isinstance(task.task_spec, FormUserTask):
+        return "ready"
+    if state == TaskState.CANCELLED and isinstance(task.task_spec, UnstructuredJoin) and _arrived(task):
+        return "joined"     # a branch reached the join, which completed on another branch's task
+    if state == TaskState.CANCELLED and previous in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+        return "cancelled"
+    return None
+
+
+def _arrived(task) -> bool:
+    parent = _bpmn_parent(task)
+    return parent is not None and parent.state == TaskState.COMPLETED
