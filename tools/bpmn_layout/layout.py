@@ -176,7 +176,7 @@ class Layout:
         raise ValueError(v)
 
     def _route(self, f):
-        s, t = self.p.nodes[f.src], self.p.nodes[f.tgt]
+        s = self.p.nodes[f.src]
         sb, tb = self.box[f.src], self.box[f.tgt]
         r = dict(f.route or {})
         if 'pts' in r:
