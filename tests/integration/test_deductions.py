@@ -12,7 +12,7 @@ import pytest
 
 from engine.settings import Settings
 from tests.conftest import SHANGHAI
-from tests.integration.casewalk import ROOT, Walk, shipped_engine
+from tests.processes.casewalk import ROOT, Walk, shipped_engine
 
 MARKET = "complaint.billing.disputed_fees"          # routed to the market department (I-4)
 NETWORK = "complaint.network.signal"                # routed to the network department's basic-network group

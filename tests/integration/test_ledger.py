@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from engine.services import Conflict, InvalidRequest, NotFound, PermissionDenied
 from tests.conftest import SHANGHAI
-from tests.integration.casewalk import ROOT, Walk, shipped_engine
+from tests.processes.casewalk import ROOT, Walk, shipped_engine
 
 MARKET, NETWORK, CHANNEL = "complaint.billing.disputed_fees", "complaint.network.signal", "complaint.service.channel"
 

@@ -1,0 +1,158 @@
+"""normal.bpmn walked path by path through the real engine (SPEC §3, N-1..N-12; 002 附件2 正常投诉处理流程)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+
+from engine.services import FormInvalid
+from engine.store.models import OverdueRecord
+from tests.conftest import SHANGHAI
+from tests.processes.casewalk import Walk, passes
+
+MARKET = "complaint.billing.disputed_fees"          # routed to the market department (I-4)
+NETWORK = "complaint.network.signal"                # routed to the network department's basic-network group
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def engine(walk_engine):
+    return walk_engine
+
+
+def overdue(engine, case_id: int) -> list[tuple[str, str | None]]:
+    with engine.db.transaction(write=False) as session:
+        return [(r.rule_id, r.responsible_group) for r in session.scalars(
+            select(OverdueRecord).where(OverdueRecord.case_id == case_id).order_by(OverdueRecord.id))]
+
+
+def test_happy_path_n1_n6_n10_accepted_reply_is_acted_on_recorded_called_back_decided_and_closed(engine):
+    walk = Walk.start(engine, "zhang.intake", MARKET).to_outcome("li.handler", "wang.head").decide().close()
+    assert walk.status == "completed"
+    assert passes(walk.path(), "accept", "investigate", "reply", "end_reply_accepted", "gw_escalate", "act",
+                  "record_four_elements", "approve_record", "callback", "decide_outcome", "book_outcome",
+                  "analyse_cause", "end_closed")
+    assert not {"call_escalation", "coordinate", "inform_delay", "remedy"} & set(walk.path())
+    data = walk.data
+    assert (data["responsible_person"], data["action_taken"], data["root_cause"]) == ("li.handler", "已处理", "原因")
+    assert {e.rule_id for e in engine.ledger_entries(case_id=walk.case_id)} == {"S-1"}
+
+
+def test_n2_insufficient_information_loops_back_to_investigation(engine, clock):
+    walk = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler")
+    clock.advance(hours=24, minutes=1)          # 001 质量投诉 第四章1: initial verification within 24 h
+    engine.fire_due_timers()
+    assert walk.ready() == ["investigate"] and "notify_verify" in walk.path()
+    walk.investigate("li.handler", sufficient=False).inform_delay("li.handler")
+    assert walk.ready() == ["investigate"] and walk.submitted("inform_delay")["customer_informed_of_delay"]
+    walk.investigate("li.handler")
+    assert walk.ready() == ["reply"]
+    assert passes(walk.path(), "investigate", "gw_info", "inform_delay", "gw_support", "merge_retry",
+                  "merge_investigate", "investigate", "gw_info", "gw_solution")
+
+
+def test_n3_no_solution_hands_over_to_escalation_without_quality_review(engine):
+    walk = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler")
+    walk.investigate("li.handler", solution_found=False)
+    assert walk.ready() == ["handover"]
+    assert passes(walk.path(), "gw_solution", "end_no_solution", "handle", "gw_escalate", "merge_escalate",
+                  "start_escalation")
+    walk.to_reply_e5()
+    assert walk.ready() == ["reply_e5"] and "qc_review" not in walk.path()   # E-3 is for major complaints only
+
+
+def test_n4_reply_is_due_3_working_days_after_acceptance_7_when_complex(engine):
+    general = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler")
+    complex_ = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler", complex_case=True)
+    assert general.timers()["reply_deadline"] == at("2025-03-06T18:00:00")
+    assert complex_.timers()["reply_deadline"] == at("2025-03-12T18:00:00")
+
+
+def test_n4_extension_reason_is_told_recorded_and_moves_the_reply_deadline(engine):
+    walk = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler")
+    engine.extend(walk.case_id, 2, "等待厂家检测报告,已告知客户", engine.actor("li.handler"))
+    assert walk.timers()["reply_deadline"] == at("2025-03-10T18:00:00")
+    events = [e for e in engine.case(walk.case_id).events if e.lifecycle == "extended"]
+    assert len(events) == 1 and "等待厂家检测报告" in str(events[0].data)
+
+
+def test_n5_not_accepted_goes_to_escalation(engine):
+    walk = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler").investigate("li.handler")
+    walk.reply("li.handler", accepted=False).do("coordinate", "li.handler", coordination_note="再协调", accepted=False)
+    assert walk.ready() == ["handover"]
+    assert passes(walk.path(), "reply", "gw_reply_accepted", "coordinate", "end_coordinated", "gw_escalate",
+                  "start_escalation")
+
+
+def test_n5_customer_who_accepts_after_coordination_is_served(engine):
+    walk = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler").investigate("li.handler")
+    walk.reply("li.handler", accepted=False).do("coordinate", "li.handler", coordination_note="再协调", accepted=True)
+    assert walk.ready() == ["act"] and "start_escalation" not in walk.path()
+
+
+def test_n6_n7_head_returns_an_incomplete_record_and_the_four_elements_are_required(engine):
+    walk = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler").investigate("li.handler")
+    walk.reply("li.handler").do("act", "li.handler", action_taken="已退费")
+    task = next(t for t in engine.inbox(engine.actor("li.handler")) if t.case_id == walk.case_id)
+    with pytest.raises(FormInvalid) as refused:     # 004 第十条(四): handler, time, process, result + satisfaction
+        engine.complete(task.id, {"handling_staff": "li.handler"}, engine.actor("li.handler"))
+    assert {"time_spent_hours", "handling_process", "handling_result", "customer_satisfaction"} <= set(
+        refused.value.errors)
+    walk.record("li.handler").do("approve_record", "wang.head", head_approved=False, head_opinion="补充处理过程")
+    assert walk.ready() == ["record_four_elements"]
+    walk.record("li.handler").do("approve_record", "wang.head", head_approved=True, head_opinion="同意")
+    assert walk.ready() == ["callback"]
+    assert passes(walk.path(), "act", "record_four_elements", "approve_record", "gw_approved", "merge_record",
+                  "record_four_elements", "approve_record", "gw_approved", "merge_callback")
+
+
+def test_n8_unsatisfied_callback_leads_to_remedial_action_and_another_callback(engine, clock):
+    walk = Walk.start(engine, "zhang.intake", MARKET).to_callback("li.handler", "wang.head")
+    assert walk.timers()["callback_due"] == at("2025-03-06T18:00:00")     # 004 第十一条: 3 working days
+    clock.set(at("2025-03-06T18:01:00"))
+    engine.fire_due_timers()
+    assert "notify_callback_due" in walk.path() and walk.ready() == ["callback"]
+    walk.callback(satisfied=False)
+    assert walk.ready() == ["remedy"]
+    walk.do("remedy", "li.handler", remedy_action="上门更换设备").callback()
+    assert walk.ready() == ["decide_outcome"]
+    assert passes(walk.path(), "callback", "gw_satisfied", "remedy", "merge_callback", "callback", "gw_satisfied")
+
+
+def test_n9_not_upheld_complaint_books_no_deduction(engine):
+    walk = Walk.start(engine, "zhang.intake", MARKET).to_outcome("li.handler", "wang.head")
+    walk.decide(outcome="not_upheld").close()
+    assert walk.status == "completed" and walk.data["outcome"] == "not_upheld"
+    assert "book_outcome" not in walk.path() and engine.ledger_entries(case_id=walk.case_id) == []
+
+
+def test_n11_overdue_general_complaint_becomes_major_and_escalates(engine, clock):
+    walk = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler").investigate("li.handler")
+    clock.set(at("2025-03-06T18:00:00"))
+    engine.fire_due_timers()
+    assert walk.ready() == ["reply"]
+    clock.set(at("2025-03-06T18:01:00"))
+    engine.fire_due_timers()
+    assert walk.ready() == ["handover"] and walk.data["severity"] == "major"
+    assert passes(walk.path(), "reply_deadline", "record_reply_overdue", "book_s3", "make_major", "merge_escalate",
+                  "start_escalation")
+    assert overdue(engine, walk.case_id) == [("N-11", "market")]
+    walk.to_reply_e5()
+    assert "qc_review" in walk.path()           # now major: E-3 quality-centre review
+
+
+def test_n12_support_not_delivered_in_time_is_recorded_and_scored(engine, clock):
+    walk = Walk.start(engine, "zhang.intake", NETWORK).accept("tang.netbasic")
+    walk.investigate("tang.netbasic", sufficient=False).ask_support("tang.netbasic", "network")
+    clock.advance(hours=6, minutes=1)           # 003: network department 6 h
+    engine.fire_due_timers()
+    assert passes(walk.path(), "support_overdue", "record_support_overdue", "book_s5")
+    assert overdue(engine, walk.case_id) == [("N-12", "network")]
+    assert walk.ready() == ["support"]
+    walk.do("support", "tang.netbasic", support_result="已优化基站")
+    assert walk.ready() == ["investigate"]
