@@ -1,0 +1,109 @@
+"""escalation.bpmn walked path by path through the real engine (SPEC §4, E-1..E-8; 002 附件2 投诉升级处理流程)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+
+from engine.services import FormInvalid
+from engine.store.models import KnowledgeEntry, OverdueRecord
+from tests.conftest import SHANGHAI
+from tests.processes.casewalk import Walk, passes
+
+MARKET = "complaint.billing.disputed_fees"
+
+
+@pytest.fixture
+def engine(walk_engine):
+    return walk_engine
+
+
+def major(engine) -> Walk:
+    """A major complaint (I-3: 2,500 yuan): it starts at the hand-over of E-1."""
+    return Walk.start(engine, "zhang.intake", MARKET, amount=2500)
+
+
+def test_e1_incomplete_handover_is_refused(engine):
+    walk = major(engine)
+    task = next(t for t in engine.inbox(engine.actor("zhao.group")) if t.case_id == walk.case_id)
+    with pytest.raises(FormInvalid) as refused:
+        engine.complete(task.id, {"escalation_level": "local", "escalation_handler": "zhou.leader",
+                                  "handler_authority": "全权", "event_history": "投诉"}, engine.actor("zhao.group"))
+    assert {"event_history", "customer_demand", "progress"} <= set(refused.value.errors)
+    walk.handover().do("receive_handover", "zhou.leader", handover_complete=False, handover_missing="缺少进展")
+    assert walk.ready() == ["handover"]
+    walk.handover().do("receive_handover", "zhou.leader", handover_complete=True)
+    assert walk.ready() == ["analyse"]
+    assert passes(walk.path(), "receive_handover", "gw_handover_complete", "merge_handover", "handover",
+                  "receive_handover", "gw_handover_complete", "resolve_start")
+
+
+def test_e2_analysis_may_go_back_to_the_customer_several_times(engine):
+    walk = major(engine).handover().do("receive_handover", "zhou.leader", handover_complete=True)
+    for _ in range(2):
+        walk.do("analyse", "zhou.leader", evaluation="需了解客户底线", needs_more_contact=True)
+        walk.do("contact_customer", "zhou.leader", contact_record="电话沟通")
+    walk.do("analyse", "zhou.leader", evaluation="兼顾双方利益", needs_more_contact=False)
+    assert walk.ready() == ["draft_solution"]
+    assert walk.path().count("contact_customer") == 2
+
+
+def test_e4_solution_needs_feasibility_and_fairness_and_e3_review_may_send_it_back(engine):
+    walk = major(engine).handover().do("receive_handover", "zhou.leader", handover_complete=True)
+    walk.do("analyse", "zhou.leader", evaluation="评估", needs_more_contact=False)
+    task = next(t for t in engine.inbox(engine.actor("zhou.leader")) if t.case_id == walk.case_id)
+    with pytest.raises(FormInvalid) as refused:
+        engine.complete(task.id, {"solution": "全额退费"}, engine.actor("zhou.leader"))
+    assert {"feasibility", "fairness"} <= set(refused.value.errors)
+    walk.draft().do("qc_review", "liu.quality", qc_advice="成本过高", qc_approved=False)
+    assert walk.ready() == ["draft_solution"]
+    assert passes(walk.path(), "qc_review", "gw_qc_approved", "merge_draft")
+
+
+def test_e5_major_reply_is_due_in_5_working_days_and_a_late_one_is_recorded(engine, clock):
+    walk = major(engine).handover().do("receive_handover", "zhou.leader", handover_complete=True)
+    due = walk.timers()["reply_due_e5"]
+    assert due == datetime(2025, 3, 10, 18, 0, tzinfo=SHANGHAI)
+    clock.set(due.replace(minute=1))
+    engine.fire_due_timers()
+    assert passes(walk.path(), "reply_due_e5", "record_e5_overdue", "notify_e5_overdue", "end_e5_overdue")
+    assert walk.ready() == ["analyse"]          # non-interrupting: the work goes on
+    with engine.db.transaction(write=False) as session:
+        assert session.scalars(select(OverdueRecord.rule_id).where(OverdueRecord.case_id == walk.case_id)).all() \
+            == ["E-5"]
+
+
+def test_e6_escalation_rejected_goes_to_external_review(engine):
+    walk = major(engine).to_reply_e5().reply_e5(accepted=False)
+    assert walk.ready() == ["notify_external_review"]
+    walk.do("notify_external_review", "zhao.group", external_review_body="hotline_12315", customer_notified=True)
+    walk.do("record_external_review", "zhao.group", external_review_result="调解结论", final_solution="退费一半")
+    assert walk.ready() == ["implement"]
+    assert passes(walk.path(), "reply_e5", "resolve", "gw_accepted", "notify_external_review",
+                  "record_external_review", "merge_implement")
+
+
+def test_e7_unsatisfied_callback_leads_to_remedial_action_and_another_callback(engine):
+    walk = major(engine).to_reply_e5().reply_e5().do("implement", "li.handler", implementation="已退费")
+    walk.callback_e7(satisfied=False)
+    assert walk.ready() == ["remedy_e7"]
+    walk.do("remedy_e7", "li.handler", remedy_action="补偿话费").callback_e7()
+    assert walk.ready() == ["analyse_cause_e8"]
+    assert passes(walk.path(), "implement", "callback_e7", "gw_satisfied_e7", "remedy_e7", "merge_callback_e7",
+                  "callback_e7", "gw_satisfied_e7")
+
+
+def test_e8_effective_solution_is_added_to_the_knowledge_base(engine):
+    walk = major(engine).to_reply_e5().reply_e5().do("implement", "li.handler", implementation="已退费")
+    walk.callback_e7().analyse_e8(effective=True, caused_by_staff=False)
+    assert walk.status == "completed" and "add_to_kb" in walk.path()
+    with engine.db.transaction(write=False) as session:
+        entries = session.scalars(select(KnowledgeEntry).where(KnowledgeEntry.case_id == walk.case_id)).all()
+        assert [(e.category, e.solution, e.measures) for e in entries] == [(MARKET, "方案", "措施")]
+
+
+def test_e8_ineffective_solution_stays_out_of_the_knowledge_base(engine):
+    walk = major(engine).escalate("local", "li.handler", caused_by_staff=False)
+    assert walk.status == "completed" and "add_to_kb" not in walk.path()
