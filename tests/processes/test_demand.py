@@ -1,0 +1,69 @@
+"""demand.bpmn walked path by path through the real engine (SPEC §5, D-1..D-5; 002 附件3 需求处理流程)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from tests.conftest import SHANGHAI
+from tests.processes.casewalk import Walk, passes
+
+
+@pytest.fixture
+def engine(walk_engine):
+    return walk_engine
+
+
+def registered(engine, kind: str = "demand") -> Walk:
+    """A demand (or suggestion) registered and approved (D-1): the reply of D-2 is next; routed to the complaint group."""
+    walk = Walk.start(engine, "zhang.intake", f"{kind}.broadband")
+    walk.do("register", "zhang.intake", responsible_person="zhao.group", demand_summary="希望开通千兆宽带")
+    return walk.do("approve_register", "wang.head", register_approved=True, register_opinion="同意")
+
+
+def reply(walk: Walk, accepted: bool) -> Walk:
+    return walk.do("reply_d2", "zhao.group", reply_content="答复方案", accepted=accepted)
+
+
+def test_d1_head_returns_an_incomplete_register_to_the_intake(engine):
+    walk = Walk.start(engine, "zhang.intake", "demand.broadband")
+    walk.do("register", "zhang.intake", responsible_person="zhao.group", demand_summary="开通宽带")
+    walk.do("approve_register", "wang.head", register_approved=False, register_opinion="补充地址")
+    assert walk.ready() == ["register"]
+    assert passes(walk.path(), "start_demand", "register", "approve_register", "gw_register_approved",
+                  "merge_register")
+
+
+def test_d2_reply_is_due_in_3_working_days_with_a_reminder(engine, clock):
+    walk = registered(engine)
+    due = walk.timers()["reply_due_d2"]
+    assert due == datetime(2025, 3, 6, 18, 0, tzinfo=SHANGHAI)
+    clock.set(due.replace(minute=1))
+    engine.fire_due_timers()
+    assert "notify_reply_due" in walk.path() and walk.ready() == ["reply_d2"]
+
+
+def test_d3_demand_refused_tells_the_customer_and_closes(engine):
+    walk = reply(registered(engine), accepted=False)
+    walk.do("refuse_service", "zhao.group", refusal_note="该区域暂不能提供千兆宽带")
+    assert walk.status == "completed"
+    assert passes(walk.path(), "reply_d2", "gw_after_reply", "refuse_service", "end_refused", "end_demand")
+
+
+def test_d4_demand_accepted_is_acted_on_and_called_back_until_satisfied(engine):
+    walk = reply(registered(engine), accepted=True).do("act_d4", "zhao.group", action_taken="已开通")
+    walk.do("callback_d4", "chen.callback", callback_note="网速不达标", satisfied=False)
+    walk.do("remedy_d4", "zhao.group", remedy_action="更换光猫")
+    walk.do("callback_d4", "chen.callback", callback_note="满意", satisfied=True)
+    assert walk.status == "completed"
+    assert passes(walk.path(), "act_d4", "callback_d4", "gw_satisfied_d4", "remedy_d4", "merge_callback_d4",
+                  "callback_d4", "gw_satisfied_d4", "end_done")
+
+
+@pytest.mark.parametrize("adopted, end", [(True, "end_adopted"), (False, "end_not_adopted")])
+def test_d5_reasonable_suggestion_is_adopted(engine, adopted, end):
+    walk = reply(registered(engine, "suggestion"), accepted=True)
+    walk.do("evaluate_suggestion", "zhao.group", suggestion_adopted=adopted, adoption_record="延长营业时间")
+    assert walk.status == "completed" and walk.data["suggestion_adopted"] is adopted
+    assert passes(walk.path(), "gw_after_reply", "evaluate_suggestion", "gw_adopted", end)
