@@ -16,7 +16,7 @@ def engine(walk_engine):
 
 
 def registered(engine, kind: str = "demand") -> Walk:
-    """A demand (or suggestion) registered and approved (D-1): the reply of D-2 is next; routed to the complaint group."""
+    """A demand (or suggestion), routed to the complaint group, registered and approved (D-1): D-2 is next."""
     walk = Walk.start(engine, "zhang.intake", f"{kind}.broadband")
     walk.do("register", "zhang.intake", responsible_person="zhao.group", demand_summary="希望开通千兆宽带")
     return walk.do("approve_register", "wang.head", register_approved=True, register_opinion="同意")
