@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..store.db import Database
 from ..store.models import Account, Membership, UserTask
-from . import cases, crisis, deadlines, deploy, ledger, organisation, queries
+from . import cases, crisis, deadlines, deploy, ledger, organisation, queries, staff
 from .clocks import Clock, FixedClock, system_clock
 from .core import SCHEDULER, SYSTEM, Actor, CaseRef, Core
 from .deploy import DeployedVersion
@@ -169,6 +169,47 @@ class ProcessEngine(Core):
                 session.delete(old)
             session.flush()
             session.add_all(Membership(username=username, group_key=g) for g in sorted(set(groups)))
+
+    # --- the staff UI and API: reads with permission rules (web/) ---
+
+    def account(self, username: str) -> dict[str, Any] | None:
+        with self.db.transaction(write=False) as session:
+            return staff.account(session, username)
+
+    def set_locale(self, username: str, locale: str) -> None:
+        with self.db.transaction() as session:
+            staff.set_locale(session, username, locale)
+
+    def task_for(self, task_id: str, actor: Actor) -> UserTask:
+        """Return a task the actor may see (candidate, assignee, completer, admin); PermissionDenied otherwise."""
+        with self.db.transaction(write=False) as session:
+            return staff.task_for(session, task_id, actor)
+
+    def case_for(self, case_id: int, actor: Actor) -> CaseDetail:
+        """Return a case the actor started, works on or oversees; PermissionDenied otherwise."""
+        with self.db.transaction(write=False) as session:
+            return staff.case_for(session, case_id, actor)
+
+    def my_cases(self, actor: Actor, limit: int = 50) -> list:
+        with self.db.transaction(write=False) as session:
+            return staff.my_cases(session, actor, limit)
+
+    def start_form(self, key: str) -> list[dict[str, Any]]:
+        with self.db.transaction(write=False) as session:
+            return staff.start_form_of(session, key)
+
+    def version_xml(self, version_id: int) -> bytes:
+        with self.db.transaction(write=False) as session:
+            return staff.version_xml(session, version_id)
+
+    def running_counts(self) -> dict[int, int]:
+        with self.db.transaction(write=False) as session:
+            return staff.running_counts(session)
+
+    def deploy_as(self, content: bytes, file_name: str, actor: Actor) -> list[DeployedVersion]:
+        """Deploy a BPMN file for an administrator or process owner (the UI's and API's upload)."""
+        staff.check_deployer(actor)
+        return self.deploy(content, file_name, actor)
 
     # --- organisation and deductions (S-1..S-8) ---
 

@@ -24,7 +24,8 @@ def actor_for(session: Session, username: str) -> Actor:
 
 
 def inbox(session: Session, actor: Actor, process_key: str | None = None, overdue_at: datetime | None = None,
-          include_claimable: bool = True) -> list[UserTask]:
+          include_claimable: bool = True, category: str | None = None,
+          due_before: datetime | None = None) -> list[UserTask]:
     """Return the READY tasks assigned to ``actor`` and, optionally, those their groups may claim."""
     candidate = select(TaskCandidate.task_id).where(TaskCandidate.task_id == UserTask.id, or_(
         (TaskCandidate.kind == "group") & TaskCandidate.name.in_(sorted(actor.groups) or [""]),
@@ -34,8 +35,15 @@ def inbox(session: Session, actor: Actor, process_key: str | None = None, overdu
     if include_claimable:
         who = or_(who, UserTask.assignee.is_(None) & candidate)
     query = select(UserTask).where(UserTask.state == "ready", who)
+    if process_key or category:
+        query = query.join(Case, Case.id == UserTask.case_id)
     if process_key:
-        query = query.join(Case, Case.id == UserTask.case_id).where(Case.process_key == process_key)
+        query = query.where(Case.process_key == process_key)
+    if category:
+        # A category filter takes the code and everything under it in the tree.
+        query = query.where(or_(Case.category == category, Case.category.startswith(category + ".")))
+    if due_before is not None:
+        query = query.where(UserTask.due_at < due_before)
     if overdue_at is not None:
         query = query.where(UserTask.due_at < overdue_at)
     return list(session.scalars(query.order_by(UserTask.due_at.is_(None), UserTask.due_at, UserTask.created_at)))
