@@ -1,21 +1,42 @@
-"""Flask web app: the staff UI comes with its own issue; for now the health page and process list."""
+"""Flask web app: the staff UI (inbox, tasks, intake, cases, admin) and the JSON API on the engine's services."""
 
 from __future__ import annotations
 
+import os
+import secrets
+
 from flask import Flask, jsonify
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 
 from engine.app import build_engine
+
+from . import admin, api, auth, cases, errors, i18n, tasks
+
+csrf = CSRFProtect()
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the Flask app on the engine configured by the environment (or ``test_config``)."""
     app = Flask(__name__)
-    app.config.from_mapping(DATABASE_URL=None)
+    app.config.from_mapping(
+        DATABASE_URL=None,
+        SECRET_KEY=os.environ.get("COMPLAINTS_SECRET_KEY") or secrets.token_hex(32),
+        API_TOKEN_MAX_AGE=int(os.environ.get("COMPLAINTS_API_TOKEN_MAX_AGE", 8 * 3600)),
+        BABEL_DEFAULT_LOCALE="zh_CN",
+        FRONTEND_DIR=os.path.join(os.path.dirname(__file__), "frontend", "node_modules"),
+    )
     if test_config:
         app.config.update(test_config)
     engine = app.config.get("ENGINE") or build_engine(app.config["DATABASE_URL"])
     app.extensions["engine"] = engine
+    csrf.init_app(app)
+    csrf.exempt(api.bp)        # the API checks the CSRF token itself when a browser session is its credential
+    auth.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+    for blueprint in (auth.bp, tasks.bp, cases.bp, admin.bp, api.bp):
+        app.register_blueprint(blueprint)
 
     @app.get("/health")
     def health():
@@ -23,11 +44,5 @@ def create_app(test_config: dict | None = None) -> Flask:
             session.execute(text("select 1"))
         versions = engine.versions()
         return jsonify(status="ok", processes=sorted({v["key"] for v in versions}), versions=len(versions))
-
-    @app.get("/")
-    def index():
-        rows = "".join(f"<li>{v['key']} v{v['version']} — {v['name']}</li>" for v in engine.versions())
-        return (f"<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>投诉处理 Complaints</title>"
-                f"<h1>投诉处理系统 Complaint handling</h1><p>已部署流程 Deployed processes:</p><ul>{rows}</ul>")
 
     return app

@@ -1,4 +1,4 @@
-"""Until the staff UI lands, the web app answers a health page and lists the deployed processes."""
+"""The health page answers without signing in; every other page asks for it."""
 
 from tests.conftest import fixture_bytes
 from web import create_app
@@ -10,4 +10,4 @@ def test_health_reports_database_and_deployed_processes(engine):
     answer = client.get("/health")
     assert answer.status_code == 200
     assert answer.get_json() == {"status": "ok", "processes": ["loop_demo"], "versions": 1}
-    assert "loop_demo" in client.get("/").get_data(as_text=True)
+    assert client.get("/").headers["Location"].startswith("/login")

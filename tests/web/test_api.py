@@ -1,0 +1,123 @@
+"""JSON API: every endpoint, its permission rules and error codes; the OpenAPI document validates."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openapi_spec_validator import validate
+
+from tests.conftest import fixture_bytes
+
+INTAKE = {"complainant_name": "王先生", "contact": "13800000000", "received_at": "2025-03-03", "target": "服务",
+          "facts": "客户反映的问题经过", "channel": "hotline", "category": "complaint.network.signal", "amount": 0,
+          "service_quality_agent_count": 0}
+
+
+@pytest.fixture
+def token(client):
+    """Return a function that signs a demo person in and gives their Authorization header."""
+    def sign_in(username, password="demo"):
+        answer = client.post("/api/token", json={"username": username, "password": password})
+        assert answer.status_code == 200, answer.get_json()
+        return {"Authorization": f"Bearer {answer.get_json()['token']}"}
+    return sign_in
+
+
+def start(client, headers) -> dict:
+    answer = client.post("/api/cases", json={"process_key": "normal", "data": INTAKE}, headers=headers)
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()
+
+
+def test_openapi_document_validates_and_names_every_route(client, app):
+    doc = client.get("/api/openapi.json").get_json()
+    validate(doc)
+    routes = {r.rule.replace("<int:", "{").replace("<", "{").replace(">", "}") for r in app.url_map.iter_rules()
+              if r.rule.startswith("/api/")}
+    assert routes == set(doc["paths"])
+
+
+def test_token_refuses_a_wrong_password_and_bad_tokens(client):
+    assert client.post("/api/token", json={"username": "admin", "password": "nope"}).status_code == 401
+    assert client.post("/api/token", data="x").status_code == 400
+    assert client.get("/api/tasks").status_code == 401
+    assert client.get("/api/tasks", headers={"Authorization": "Bearer forged"}).status_code == 401
+
+
+def test_start_list_claim_unclaim_complete_and_read(client, token):
+    clerk, handler = token("zhang.intake"), token("he.netbasic")
+    case = start(client, clerk)
+    assert [t["element_id"] for t in case["open_tasks"]] == ["accept"]
+    task_id = case["open_tasks"][0]["id"]
+    listed = client.get("/api/tasks?process=normal&category=complaint.network", headers=handler).get_json()
+    assert [t["id"] for t in listed] == [task_id]
+    assert client.get("/api/tasks?category=complaint.billing", headers=handler).get_json() == []
+    assert client.get(f"/api/tasks/{task_id}", headers=handler).get_json()["form"]
+    assert client.post(f"/api/tasks/{task_id}/claim", headers=handler).get_json()["assignee"] == "he.netbasic"
+    assert client.post(f"/api/tasks/{task_id}/unclaim", headers=handler).get_json()["assignee"] is None
+    done = client.post(f"/api/tasks/{task_id}/complete", json={"data": {"responsible_person": "he.netbasic"}},
+                       headers=handler)
+    assert done.status_code == 200 and [t["element_id"] for t in done.get_json()["open_tasks"]] == ["investigate"]
+    detail = client.get(f"/api/cases/{case['id']}", headers=clerk).get_json()
+    assert {"kind": "element", "id": "accept"} in detail["path"] and detail["events"]
+
+
+def test_task_and_case_permissions(client, token):
+    case = start(client, token("zhang.intake"))
+    task_id, stranger = case["open_tasks"][0]["id"], token("li.handler")
+    assert client.get(f"/api/tasks/{task_id}", headers=stranger).status_code == 403
+    assert client.post(f"/api/tasks/{task_id}/claim", headers=stranger).status_code == 403
+    assert client.post(f"/api/tasks/{task_id}/complete", json={"data": {}}, headers=stranger).status_code == 403
+    assert client.get(f"/api/cases/{case['id']}", headers=stranger).status_code == 403
+    assert client.get("/api/tasks/nope", headers=stranger).status_code == 404
+    assert client.get("/api/cases/99999", headers=stranger).status_code == 404
+
+
+def test_complete_errors_400_and_409(client, token):
+    case = start(client, token("zhang.intake"))
+    task_id, he, tang = case["open_tasks"][0]["id"], token("he.netbasic"), token("tang.netbasic")
+    invalid = client.post(f"/api/tasks/{task_id}/complete", json={"data": {}}, headers=he)
+    assert invalid.status_code == 400 and "responsible_person" in invalid.get_json()["errors"]
+    assert client.post(f"/api/tasks/{task_id}/complete", json={"data": []}, headers=he).status_code == 400
+    assert client.post(f"/api/tasks/{task_id}/claim", headers=tang).status_code == 200
+    assert client.post(f"/api/tasks/{task_id}/claim", headers=he).status_code == 409       # claimed by tang
+    ok = {"data": {"responsible_person": "tang.netbasic"}}
+    assert client.post(f"/api/tasks/{task_id}/complete", json=ok, headers=tang).status_code == 200
+    again = client.post(f"/api/tasks/{task_id}/complete", json=ok, headers=he)
+    assert again.status_code == 409 and again.get_json()["by"] == "tang.netbasic"
+
+
+def test_start_case_errors(client, token):
+    clerk = token("zhang.intake")
+    refused = client.post("/api/cases", json={"process_key": "normal", "data": {**INTAKE, "facts": ""}}, headers=clerk)
+    assert refused.status_code == 400 and "facts" in refused.get_json()["errors"]
+    assert client.post("/api/cases", json={"process_key": "nope", "data": {}}, headers=clerk).status_code == 404
+    assert client.post("/api/cases", json={"data": {}}, headers=clerk).status_code == 400
+
+
+def test_deploy_is_for_process_owners(client, token):
+    loop = {"file": (io.BytesIO(fixture_bytes("loop.bpmn")), "loop.bpmn")}
+    assert client.post("/api/processes", data=loop, headers=token("zhang.intake")).status_code == 403
+    owner = token("admin", "admin")
+    before = client.get("/api/processes", headers=owner).get_json()
+    broken = {"file": (io.BytesIO(b"<broken"), "broken.bpmn")}
+    assert client.post("/api/processes", data=broken, headers=owner).status_code == 400
+    assert client.post("/api/processes", data={}, headers=owner).status_code == 400
+    assert client.get("/api/processes", headers=owner).get_json() == before
+    loop = {"file": (io.BytesIO(fixture_bytes("loop.bpmn")), "loop.bpmn")}
+    deployed = client.post("/api/processes", data=loop, headers=owner)
+    assert deployed.status_code == 201 and deployed.get_json()[0]["key"] == "loop_demo"
+
+
+def test_session_auth_needs_the_csrf_header_for_writes(web_engine):
+    from web import create_app
+
+    client = create_app({"ENGINE": web_engine, "TESTING": True, "SECRET_KEY": "x"}).test_client()
+    login_page = client.get("/login").get_data(as_text=True)
+    csrf = login_page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    client.post("/login", data={"username": "zhang.intake", "password": "demo", "csrf_token": csrf})
+    assert client.get("/api/tasks").status_code == 200
+    body = {"process_key": "normal", "data": INTAKE}
+    assert client.post("/api/cases", json=body).status_code == 403
+    assert client.post("/api/cases", json=body, headers={"X-CSRFToken": csrf}).status_code == 201

@@ -1,0 +1,128 @@
+"""Staff UI over HTTP: sign-in, CSRF, intake validation, permissions (403) and conflicts (409) as pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from web import create_app
+
+INTAKE = {"complainant_name": "王先生", "contact": "13800000000", "received_at": "2025-03-03", "target": "服务",
+          "facts": "客户反映的问题经过", "channel": "hotline", "category": "complaint.network.signal", "amount": "0",
+          "service_quality_agent_count": "0"}
+
+
+def register(client, **changes) -> int:
+    answer = client.post("/intake", data={**INTAKE, **changes})
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    return int(answer.headers["Location"].rsplit("/", 1)[1])
+
+
+def accept_task(web_engine, case_id):
+    return next(t for t in web_engine.case(case_id).tasks if t.state == "ready")
+
+
+def test_wrong_password_is_refused(client, auth):
+    answer = auth.login("zhang.intake", "wrong")
+    assert answer.status_code == 200 and "用户名或密码错误" in answer.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_chinese_by_default_english_per_user(client, auth, web_engine):
+    auth.login()
+    assert "<h1>待办</h1>" in client.get("/").get_data(as_text=True)
+    client.post("/language", data={"locale": "en", "next": "/"})
+    assert "<h1>Inbox</h1>" in client.get("/").get_data(as_text=True)
+    assert web_engine.account("zhang.intake")["locale"] == "en"
+
+
+def test_forms_need_the_csrf_token(web_engine):
+    client = create_app({"ENGINE": web_engine, "TESTING": True, "SECRET_KEY": "x"}).test_client()
+    assert client.post("/login", data={"username": "admin", "password": "admin"}).status_code == 400
+
+
+@pytest.mark.parametrize("field, value", [("complainant_name", ""), ("facts", "短"), ("received_at", "tomorrow"),
+                                          ("amount", "-1"), ("channel", "pigeon")])
+def test_intake_i6_shows_the_error_beside_the_field(client, auth, field, value):
+    auth.login()
+    answer = client.post("/intake", data={**INTAKE, field: value})
+    assert answer.status_code == 400
+    assert f'id="error-{field}"' in answer.get_data(as_text=True)
+
+
+def test_intake_lands_in_the_routed_groups_inbox(client, auth, web_engine):
+    auth.login()
+    case_id = register(client)
+    auth.logout()
+    auth.login("he.netbasic")
+    page = client.get("/").get_data(as_text=True)
+    assert f'data-case="{case_id}"' in page and "net_basic: <b>1</b>" in page
+
+
+def test_claim_complete_with_field_errors_then_valid(client, auth, web_engine):
+    auth.login()
+    case_id = register(client)
+    task = accept_task(web_engine, case_id)
+    auth.logout()
+    auth.login("he.netbasic")
+    assert client.post(f"/tasks/{task.id}/claim").status_code == 302
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert task.documentation in page and "客户反映的问题经过" in page    # the rule and the case's facts
+    answer = client.post(f"/tasks/{task.id}/complete", data={"responsible_person": ""})
+    assert answer.status_code == 400 and 'id="error-responsible_person"' in answer.get_data(as_text=True)
+    answer = client.post(f"/tasks/{task.id}/complete", data={"responsible_person": "he.netbasic"})
+    assert answer.status_code == 302
+    assert web_engine.task(task.id).state == "completed"
+
+
+def test_foreign_task_and_case_are_403(client, auth, web_engine):
+    auth.login()
+    case_id = register(client)
+    task = accept_task(web_engine, case_id)
+    auth.logout()
+    auth.login("li.handler")            # market group: not a candidate of a network complaint
+    assert client.get(f"/tasks/{task.id}").status_code == 403
+    assert client.post(f"/tasks/{task.id}/claim").status_code == 403
+    assert client.get(f"/cases/{case_id}").status_code == 403
+    assert client.get("/tasks/no-such-task").status_code == 404
+
+
+def test_completing_a_completed_task_is_a_409_page(client, auth, web_engine):
+    auth.login()
+    task = accept_task(web_engine, register(client))
+    web_engine.complete(task.id, {"responsible_person": "tang.netbasic"}, web_engine.actor("tang.netbasic"))
+    auth.logout()
+    auth.login("he.netbasic")
+    answer = client.post(f"/tasks/{task.id}/complete", data={"responsible_person": "he.netbasic"})
+    assert answer.status_code == 409
+    assert 'id="conflict"' in answer.get_data(as_text=True) and "tang.netbasic" in answer.get_data(as_text=True)
+
+
+def test_admin_pages_are_for_admins(client, auth):
+    auth.login()
+    assert client.get("/admin/processes").status_code == 403
+    auth.logout()
+    auth.login("admin", "admin")
+    for page in ("/admin/processes", "/admin/organisation", "/admin/calendar"):
+        assert client.get(page).status_code == 200
+    assert client.post("/admin/calendar", data={"date": "2025-10-09", "workday": "false", "note": "调休"}).status_code == 302
+    assert "2025-10-09" in client.get("/admin/calendar").get_data(as_text=True)
+    assert client.post("/admin/calendar/2025-10-09/delete").status_code == 302
+
+
+def test_broken_upload_shows_the_error_and_keeps_the_versions(client, auth, web_engine):
+    auth.login("admin", "admin")
+    before = web_engine.versions()
+    answer = client.post("/admin/processes", data={"bpmn": (__import__("io").BytesIO(b"<definitions"), "broken.bpmn")},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 400 and 'id="deploy-error"' in answer.get_data(as_text=True)
+    assert web_engine.versions() == before
+
+
+def test_case_page_lists_path_tasks_and_serves_its_diagram(client, auth):
+    auth.login()
+    case_id = register(client)
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "start_received" in page and '["accept"]' in page
+    xml_url = page.split('data-xml="', 1)[1].split('"', 1)[0]
+    assert b"bpmndi:BPMNDiagram" in client.get(xml_url).data
+    assert client.get("/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js").status_code == 200

@@ -1,0 +1,89 @@
+"""Process, organisation and calendar administration: versions and uploads, people and groups, overrides."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from engine.services import DeploymentRefused, InvalidRequest
+
+from .auth import engine, groups_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+PROCESS_ADMINS = ("admin", "process_owner")
+
+
+def render_processes(error=None, status=200):
+    counts = engine().running_counts()
+    versions = [dict(v, running=counts.get(v["id"], 0)) for v in engine().versions()]
+    return render_template("processes.html", versions=versions, error=error), status
+
+
+@bp.get("/processes")
+@groups_required(*PROCESS_ADMINS)
+def processes():
+    return render_processes()
+
+
+@bp.post("/processes")
+@groups_required(*PROCESS_ADMINS)
+def upload():
+    upload = request.files.get("bpmn")
+    if upload is None or not upload.filename:
+        return render_processes({"message": _("Choose a BPMN file to upload.")}, 400)
+    try:
+        deployed = engine().deploy_as(upload.read(), upload.filename, current_user.actor)
+    except DeploymentRefused as exc:
+        error = {"message": str(exc), "file_name": exc.file_name, "line": exc.line, "element_id": exc.element_id}
+        return render_processes(error, 400)
+    flash(_("Deployed: %(names)s.", names=", ".join(f"{v.key} v{v.version}" for v in deployed)), "ok")
+    return redirect(url_for("admin.processes"))
+
+
+@bp.get("/versions/<int:version_id>")
+@groups_required(*PROCESS_ADMINS)
+def version(version_id):
+    found = [v for v in engine().versions() if v["id"] == version_id]
+    if not found:
+        return render_processes({"message": _("No such version.")}, 404)
+    return render_template("version.html", version=found[0])
+
+
+@bp.get("/organisation")
+@groups_required("admin")
+def organisation():
+    return render_template("organisation.html", org=engine().organisation())
+
+
+@bp.get("/calendar")
+@groups_required("admin")
+def calendar():
+    return render_template("calendar.html", overrides=engine().calendar_overrides())
+
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidRequest(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+@bp.post("/calendar")
+@groups_required("admin")
+def set_override():
+    day = parse_day(request.form.get("date", ""))
+    engine().set_calendar_override(day, request.form.get("workday") == "true", request.form.get("note", ""),
+                                   current_user.actor)
+    flash(_("Calendar override saved."), "ok")
+    return redirect(url_for("admin.calendar"))
+
+
+@bp.post("/calendar/<day>/delete")
+@groups_required("admin")
+def remove_override(day):
+    engine().remove_calendar_override(parse_day(day), current_user.actor)
+    flash(_("Calendar override removed."), "ok")
+    return redirect(url_for("admin.calendar"))

@@ -1,0 +1,111 @@
+"""Sign-in with Flask-Login on hashed passwords; the signed-in person acts with the groups of the organisation."""
+
+from __future__ import annotations
+
+import functools
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from werkzeug.security import check_password_hash
+
+from engine.services import Actor
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+
+
+class User(UserMixin):
+    """The signed-in person: username, name, groups and language, read from the account on every request."""
+
+    def __init__(self, account: dict):
+        self.id = account["username"]
+        self.display_name = account["display_name"]
+        self.groups = frozenset(account["groups"])
+        self.locale = account["locale"]
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.id, self.groups)
+
+
+def engine():
+    """Return the process engine of the running app."""
+    return current_app.extensions["engine"]
+
+
+def init_app(app) -> None:
+    """Attach the login manager: unknown visitors go to the sign-in page."""
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+
+@login_manager.user_loader
+def load_user(username: str) -> User | None:
+    account = engine().account(username)
+    return User(account) if account else None
+
+
+def login_required(view):
+    """View decorator that redirects anonymous users to the login page."""
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        return view(**kwargs)
+    return wrapped
+
+
+def groups_required(*groups: str):
+    """View decorator that answers 403 unless the signed-in person is in one of ``groups``."""
+    def decorate(view):
+        @functools.wraps(view)
+        @login_required
+        def wrapped(**kwargs):
+            if not current_user.groups & set(groups):
+                abort(403)
+            return view(**kwargs)
+        return wrapped
+    return decorate
+
+
+def check_password(username: str, password: str) -> dict | None:
+    """Return the account if the password matches its hash."""
+    account = engine().account(username)
+    if account and account["password_hash"] and check_password_hash(account["password_hash"], password):
+        return account
+    return None
+
+
+@bp.route("/login", methods=("GET", "POST"))
+def login():
+    if request.method == "POST":
+        account = check_password(request.form.get("username", "").strip(), request.form.get("password", ""))
+        if account is None:
+            flash(_("Unknown user or wrong password."), "error")
+        else:
+            chosen = session.get("lang")
+            if chosen and chosen != account["locale"]:
+                engine().set_locale(account["username"], chosen)     # the language chosen at sign-in is kept
+            login_user(User(account))
+            target = request.args.get("next", "")
+            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("tasks.inbox"))
+    return render_template("login.html")
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/language")
+def language():
+    """Switch the language: for the account when signed in, for this browser before."""
+    locale = request.form.get("locale", "zh_CN")
+    session["lang"] = locale if locale in ("zh_CN", "en") else "zh_CN"
+    if current_user.is_authenticated:
+        engine().set_locale(current_user.id, session["lang"])
+    target = request.form.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("auth.login"))

@@ -1,0 +1,118 @@
+"""The OpenAPI 3.1 document of the JSON API (served at /api/openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    words = {400: "invalid request or form (per-field errors)", 401: "not signed in or bad token",
+             403: "not allowed for this user", 404: "no such object", 409: "conflict (already completed, claimed)"}
+    return {str(c): _json(_ref("Error"), words[c]) for c in codes}
+
+
+TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}
+CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _task_action(summary: str) -> dict[str, Any]:
+    return {"post": {"summary": summary, "parameters": [TASK_ID],
+                     "responses": {"200": _json(_ref("Task"), "the task now"), **_errors(401, 403, 404, 409)}}}
+
+
+def document() -> dict[str, Any]:
+    """Return the OpenAPI document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Complaint handling API", "version": "1.0.0",
+                 "description": "The staff UI's actions as JSON. Authenticate with POST /api/token and send "
+                                "`Authorization: Bearer <token>`, or use the signed-in browser session "
+                                "(writes then need the `X-CSRFToken` header). The permission rules are the UI's."},
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": {
+            "/api/token": {"post": {
+                "summary": "Exchange username and password for a bearer token", "security": [],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["username", "password"],
+                    "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}}}},
+                "responses": {"200": _json({"type": "object", "required": ["token"], "properties": {
+                    "token": {"type": "string"}, "username": {"type": "string"},
+                    "groups": {"type": "array", "items": {"type": "string"}},
+                    "expires_in": {"type": "integer"}}}, "a token"), **_errors(400, 401)}}},
+            "/api/openapi.json": {"get": {"summary": "This document", "security": [],
+                                          "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+            "/api/tasks": {"get": {
+                "summary": "My tasks and the tasks my groups may claim",
+                "parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": "string"},
+                                "description": d} for n, d in (
+                    ("process", "process key"), ("category", "category code (and everything under it)"),
+                    ("due", "due on or before this date (YYYY-MM-DD)"), ("overdue", "any value: overdue only"))],
+                "responses": {"200": _json({"type": "array", "items": _ref("Task")}, "the tasks"),
+                              **_errors(401)}}},
+            "/api/tasks/{task_id}": {"get": {
+                "summary": "One task with its form", "parameters": [TASK_ID],
+                "responses": {"200": _json(_ref("Task"), "the task"), **_errors(401, 403, 404)}}},
+            "/api/tasks/{task_id}/claim": _task_action("Claim a task of one's groups"),
+            "/api/tasks/{task_id}/unclaim": _task_action("Give a claimed task back"),
+            "/api/tasks/{task_id}/complete": {"post": {
+                "summary": "Complete a task with the values of its form", "parameters": [TASK_ID],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"data": {"type": "object"}}}}}},
+                "responses": {"200": _json(_ref("Case"), "the case after the task"),
+                              **_errors(400, 401, 403, 404, 409)}}},
+            "/api/cases": {"post": {
+                "summary": "Start a case (intake: the start form is validated, I-6)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["process_key"],
+                    "properties": {"process_key": {"type": "string"}, "data": {"type": "object"}}}}}},
+                "responses": {"201": _json(_ref("Case"), "the new case"), **_errors(400, 401, 404)}}},
+            "/api/cases/{case_id}": {"get": {
+                "summary": "A case: facts, tasks, timers, audit events, executed path, deductions",
+                "parameters": [CASE_ID],
+                "responses": {"200": _json(_ref("Case"), "the case"), **_errors(401, 403, 404)}}},
+            "/api/processes": {
+                "get": {"summary": "Deployed process versions with their running cases",
+                        "responses": {"200": _json({"type": "array", "items": _ref("Version")}, "versions"),
+                                      **_errors(401)}},
+                "post": {"summary": "Deploy a BPMN file (administrators and process owners)",
+                         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                             "type": "object", "required": ["file"],
+                             "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+                         "responses": {"201": _json({"type": "array", "items": {"type": "object"}}, "deployed"),
+                                       **_errors(400, 401, 403)}}},
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "session": {"type": "apiKey", "in": "cookie", "name": "session"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {
+                    "error": {"type": "string"}, "type": {"type": "string"},
+                    "errors": {"type": "object", "additionalProperties": {"type": "string"}}}},
+                "Task": {"type": "object", "required": ["id", "case_id", "element_id", "state"], "properties": {
+                    "id": {"type": "string"}, "case_id": {"type": "integer"}, "element_id": {"type": "string"},
+                    "name": {"type": "string"}, "state": {"type": "string"},
+                    "assignee": {"type": ["string", "null"]}, "due_at": {"type": ["string", "null"]},
+                    "overdue": {"type": "boolean"}, "form": {"type": "array", "items": {"type": "object"}},
+                    "documentation": {"type": "string"},
+                    "candidate_groups": {"type": "array", "items": {"type": "string"}}}},
+                "Case": {"type": "object", "required": ["id", "status"], "properties": {
+                    "id": {"type": "integer"}, "process_key": {"type": "string"}, "status": {"type": "string"},
+                    "data": {"type": "object"}, "tasks": {"type": "array", "items": _ref("Task")},
+                    "open_tasks": {"type": "array", "items": _ref("Task")},
+                    "events": {"type": "array", "items": {"type": "object"}},
+                    "path": {"type": "array", "items": {"type": "object"}},
+                    "deductions": {"type": "array", "items": {"type": "object"}}}},
+                "Version": {"type": "object", "required": ["id", "key", "version"], "properties": {
+                    "id": {"type": "integer"}, "key": {"type": "string"}, "version": {"type": "integer"},
+                    "name": {"type": "string"}, "running": {"type": "integer"}}},
+            },
+        },
+    }
