@@ -193,10 +193,15 @@ class Instance:
 
     @property
     def data(self) -> dict[str, Any]:
-        """Return the case data: the end data when completed, else that of the last completed task."""
+        """Return the case data: the end data when completed, else that of the last completed task.
+
+        The last task may sit inside a sub-process or call activity: what a clerk
+        entered there is part of the case while the sub-process runs.
+        """
         if self.workflow.completed:
             return dict(self.workflow.data)
-        last = self.workflow.last_task
+        done = [t for t in self._all_tasks() if t.state == TaskState.COMPLETED and t.task_spec.bpmn_id is not None]
+        last = max(done, key=lambda t: t.last_state_change, default=None)
         return dict(last.data if last is not None else self.workflow.task_tree.data)
 
     # internals --------------------------------------------------------------

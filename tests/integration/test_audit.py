@@ -80,3 +80,13 @@ def test_a2_path_through_a_parallel_join_shows_both_branches(engine, handler):
     flows = [step["id"] for step in engine.executed_path(case_id) if step["kind"] == "flow"]
     assert sorted(flows) == ["p_f1", "p_f2", "p_f3", "p_f4", "p_f5", "p_f6"]
     assert engine.case(case_id).case.status == "completed"
+
+
+def test_case_data_shows_what_was_entered_inside_a_called_process_while_it_runs(engine, handler):
+    engine.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
+    engine.deploy(fixture_bytes("caller.bpmn"), "caller.bpmn")
+    case_id = engine.start_case("caller_demo", {"delays": 0, "responsible_group": "market"}).id
+    engine.complete(engine.inbox(handler)[0].id, {"note": "found it", "info_sufficient": True}, handler)
+    detail = engine.case(case_id)
+    assert detail.case.status == "running"
+    assert (detail.case.data["note"], detail.case.data["notified"]) == ("found it", "reply:found it")
