@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATABASE_URL ?= sqlite:///var/complaints.db
 export DATABASE_URL
 
-.PHONY: run test bench install db deploy demo clean
+.PHONY: run test bench install db deploy demo clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The bpmn-js viewer the case page serves from node_modules (pinned in web/frontend/package-lock.json).
+FRONTEND := web/frontend/node_modules/.package-lock.json
+$(FRONTEND): web/frontend/package.json web/frontend/package-lock.json
+	cd web/frontend && npm ci --no-audit --no-fund
+	touch $(FRONTEND)
+
+install: $(STAMP) $(FRONTEND)
 
 db: install
 	$(BIN)/complaints db upgrade
@@ -24,11 +30,16 @@ deploy: db
 
 demo: deploy
 	$(BIN)/complaints org load data/organisation.toml
+	$(BIN)/complaints demo cases
 
 run: demo
 	$(BIN)/complaints serve --host 127.0.0.1 --port 5000
 
-test: install
+# Browser tests drive Debian's chromium (never a downloaded browser); installed here when missing.
+browser:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium fonts-wqy-microhei)
+
+test: install browser
 	$(BIN)/python -m pytest
 
 bench: install

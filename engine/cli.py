@@ -179,6 +179,12 @@ def cmd_org(engine, args) -> Any:
     return engine.load_organisation(read_file(Path(args.file)))
 
 
+def cmd_demo(engine, args) -> Any:
+    from .demo import create_demo_cases
+
+    return create_demo_cases(engine)
+
+
 def cmd_ledger(engine, args) -> Any:
     from .services.ledger import amount_text
 
@@ -257,6 +263,8 @@ def parser() -> argparse.ArgumentParser:
         (("file",), {}))
     add("org", cmd_org, "organisation: load units and people from a TOML file, or show them",
         (("action",), {"choices": ["load", "show"]}), (("file",), {"nargs": "?"}))
+    add("demo", cmd_demo, "start the demo cases in different states (once; run again it finds them)",
+        (("action",), {"choices": ["cases"]}))
     add("ledger", cmd_ledger, "deduction ledger: monthly totals, CSV export, entries, reversal (S-7)",
         (("action",), {"choices": ["totals", "export", "list", "reverse"]}),
         (("entry",), {"nargs": "?", "type": int, "help": "ledger entry to reverse"}),

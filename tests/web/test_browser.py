@@ -1,0 +1,216 @@
+"""The staff UI in a real browser (Playwright driving Debian's chromium): intake to the end of the happy path.
+
+The app runs in a Werkzeug server thread on a free 127.0.0.1 port, on a migrated SQLite database with the
+shipped processes and the demo organisation. Screenshots of the key pages go to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from engine.services import FixedClock
+from engine.store.db import Database
+from engine.store.migrate import upgrade
+from tests.conftest import SHANGHAI
+from tests.web.conftest import shipped
+from web import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parents[1] / "artifacts"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-quic"]
+MARKET = "complaint.billing.disputed_fees"      # routed to the market department (li.handler, head wang.head)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Yield Debian's chromium under Playwright; a missing browser fails under CI=true and skips elsewhere."""
+    if not CHROMIUM.exists():
+        message = "/usr/bin/chromium is missing: `make test` installs Debian's chromium"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """Yield (base URL, engine) of the real app served on a free port."""
+    db = Database(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'ui.db'}")
+    upgrade(db.write_engine)
+    engine = shipped(db, FixedClock(datetime(2025, 3, 3, 9, 0, tzinfo=SHANGHAI)))
+    app = create_app({"ENGINE": engine, "SECRET_KEY": "browser-tests"})
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}", engine
+    httpd.shutdown()
+    db.dispose()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
+    yield context.new_page()
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def login(page, base: str, username: str, password: str = "demo") -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#sign-in")
+    page.wait_for_selector("#current-user")
+
+
+def fill(page, values: dict) -> None:
+    for field, value in values.items():
+        selector = f"#f-{field}"
+        if isinstance(value, bool):
+            page.set_checked(selector, value)
+        elif page.eval_on_selector(selector, "e => e.tagName") == "SELECT":
+            page.select_option(selector, str(value))
+        else:
+            page.fill(selector, str(value))
+
+
+def work(page, base: str, user: str, case_id: int, element: str, values: dict, screenshot: str | None = None):
+    """Sign in as ``user``, open the task from the inbox, claim it if needed, fill and submit its form."""
+    login(page, base, user)
+    page.click(f"tr[data-case='{case_id}'][data-element='{element}'] td a")
+    if page.locator("#claim").count():
+        page.click("#claim")
+    fill(page, values)
+    if screenshot:
+        shot(page, screenshot)
+    page.click("#complete")
+    page.wait_for_selector(".flash.ok")
+
+
+def register(page, base: str, category: str = MARKET) -> int:
+    page.goto(f"{base}/intake")
+    page.select_option("#f-category", category)
+    fill(page, {"complainant_name": "王先生", "contact": "13800000000", "received_at": "2025-03-03",
+                "target": "营业厅", "facts": "客户反映流量费用与套餐不符", "channel": "hotline", "amount": "50",
+                "media_exposed": False})
+    shot(page, "intake")
+    page.click("#register")
+    page.wait_for_selector("#case-status")
+    return int(page.url.rsplit("/", 1)[1])
+
+
+def test_login_in_chinese_and_in_english(page, server):
+    base, _ = server
+    page.goto(f"{base}/login")
+    assert page.inner_text("h1") == "登录"
+    shot(page, "login-zh")
+    page.click("#lang-en")
+    assert page.inner_text("h1") == "Sign in"
+    page.fill("#username", "gao.front")
+    page.fill("#password", "demo")
+    page.click("#sign-in")
+    assert page.inner_text("h1") == "Inbox"
+    shot(page, "inbox-en")
+    page.click("#lang-zh")
+    assert page.inner_text("h1") == "待办"
+
+
+def test_intake_claim_invalid_then_valid_and_the_happy_path_to_the_end(page, server):
+    base, engine = server
+    login(page, base, "zhang.intake")
+    case_id = register(page, base)
+
+    login(page, base, "li.handler")
+    row = page.locator(f"#group-tasks tr[data-case='{case_id}'][data-element='accept']")
+    assert row.count() == 1
+    shot(page, "inbox")
+    row.locator("button.claim").click()
+    page.wait_for_selector("#task-form")
+    assert "N-1" in page.inner_text("#task-doc") and "客户反映流量费用与套餐不符" in page.inner_text("#case-facts")
+    page.fill("#f-responsible_person", "")
+    page.click("#complete")
+    assert page.locator("#error-responsible_person").is_visible()
+    shot(page, "task-invalid")
+    fill(page, {"responsible_person": "li.handler", "complex_case": False})
+    shot(page, "task")
+    page.click("#complete")
+    page.wait_for_selector(".flash.ok")
+
+    work(page, base, "li.handler", case_id, "investigate", {
+        "investigation_findings": "核实情况", "info_sufficient": True, "solution_found": True,
+        "proposed_solution": "解决方案"})
+    work(page, base, "li.handler", case_id, "reply", {"reply_content": "答复内容", "accepted": True})
+    work(page, base, "li.handler", case_id, "act", {"action_taken": "已处理"})
+    work(page, base, "li.handler", case_id, "record_four_elements", {
+        "handling_staff": "li.handler", "time_spent_hours": "2", "handling_process": "处理过程",
+        "handling_result": "已解决", "customer_satisfaction": "satisfied"})
+    work(page, base, "wang.head", case_id, "approve_record", {"head_approved": True, "head_opinion": "同意"})
+    work(page, base, "chen.callback", case_id, "callback", {"callback_note": "客户满意", "satisfied": True})
+    work(page, base, "zhao.group", case_id, "decide_outcome", {
+        "outcome": "upheld", "our_responsibility": True, "liable_party": "staff", "late_or_shirking": False,
+        "outcome_reason": "属实"}, screenshot="task-decide-outcome")
+    work(page, base, "zhao.group", case_id, "analyse_cause", {"root_cause": "原因", "corrective_measures": "措施"})
+    assert engine.case(case_id).case.status == "completed"
+
+    page.goto(f"{base}/cases/{case_id}")
+    page.wait_for_selector("#diagram[data-rendered='true']")
+    assert page.inner_text("#case-status") == "completed"
+    for element in ("accept", "investigate", "approve_record", "analyse_cause"):
+        assert page.locator(f"#diagram g.djs-element.done[data-element-id='{element}']").count() == 1
+    assert page.locator("#diagram g.djs-element.done[data-element-id='inform_delay']").count() == 0
+    assert "S-1" in page.inner_text("#deductions")
+    shot(page, "case-completed")
+
+
+def test_case_page_marks_the_current_task(page, server):
+    base, _ = server
+    login(page, base, "zhang.intake")
+    case_id = register(page, base)
+    page.goto(f"{base}/cases/{case_id}")
+    page.wait_for_selector("#diagram[data-rendered='true']")
+    assert page.locator("#diagram g.djs-element.current[data-element-id='accept']").count() == 1
+    shot(page, "case-running")
+
+
+def test_broken_bpmn_upload_shows_the_error_and_keeps_the_old_version(page, server, tmp_path):
+    base, engine = server
+    before = engine.versions()
+    broken = tmp_path / "normal.bpmn"
+    broken.write_text("<bpmn:definitions xmlns:bpmn='http://www.omg.org/spec/BPMN/20100524/MODEL'>"
+                      "<bpmn:process id='normal' isExecutable='true'><bpmn:userTask id='t'/>", encoding="utf-8")
+    login(page, base, "admin", "admin")
+    page.goto(f"{base}/admin/processes")
+    page.set_input_files("#bpmn-file", str(broken))
+    page.click("#upload")
+    assert page.locator("#deploy-error").is_visible()
+    shot(page, "upload-error")
+    assert engine.versions() == before
+    assert page.locator("#versions tr[data-key='normal']").count() == 1
+
+
+def test_another_groups_task_url_is_403(page, server):
+    base, engine = server
+    login(page, base, "zhang.intake")
+    case_id = register(page, base)
+    task_id = next(t.id for t in engine.case(case_id).tasks if t.state == "ready")
+    login(page, base, "he.netbasic")        # network department: not a candidate of a market complaint
+    answer = page.goto(f"{base}/tasks/{task_id}")
+    assert answer.status == 403
+    shot(page, "forbidden")
