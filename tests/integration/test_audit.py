@@ -26,8 +26,8 @@ def test_a1_executed_path_of_a_case_with_a_loop(engine, handler, market, clock):
     case_id = _walk_with_one_loop(engine, handler, market, clock)
     path = [step["id"] for step in engine.executed_path(case_id)]
     assert path == [
-        "start", "flow_1", "investigate", "flow_2", "gw_info", "flow_3", "tell_delay", "flow_5",
-        "investigate", "flow_2", "gw_info", "flow_4", "notify_customer", "flow_6", "reply",
+        "start", "flow_1", "gw_merge", "flow_10", "investigate", "flow_2", "gw_info", "flow_3", "tell_delay",
+        "flow_5", "gw_merge", "flow_10", "investigate", "flow_2", "gw_info", "flow_4", "notify_customer", "flow_6", "reply",
         "flow_7", "cooldown", "flow_9", "end_ok",
     ]
 
