@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine.services import DeploymentRefused, InvalidRequest
+from engine.services import DeploymentRefused, FormInvalid, InvalidRequest
 
 from .auth import engine, groups_required
 
@@ -52,10 +52,47 @@ def version(version_id):
     return render_template("version.html", version=found[0])
 
 
+def render_organisation(values=None, errors=None, status=200):
+    return render_template("organisation.html", org=engine().organisation(), groups=engine().known_groups(),
+                           values=values or {}, errors=errors or {}), status
+
+
+def posted_groups() -> list[str]:
+    """Return the groups of the posted form: ticked boxes or one text of names split by commas or spaces."""
+    return sorted({g for text in request.form.getlist("groups") for g in text.replace(",", " ").split()})
+
+
 @bp.get("/organisation")
 @groups_required("admin")
 def organisation():
-    return render_template("organisation.html", org=engine().organisation())
+    return render_organisation()
+
+
+@bp.post("/organisation/people")
+@groups_required("admin")
+def add_person():
+    person = {key: request.form.get(key, "").strip() for key in ("username", "name", "unit")}
+    person.update(groups=posted_groups(), password=request.form.get("password", ""))
+    try:
+        engine().add_person(person, current_user.actor)
+    except FormInvalid as exc:
+        flash(_("Please correct the fields marked below."), "error")
+        return render_organisation(dict(person, password=""), exc.errors, 400)
+    flash(_("Person %(username)s added.", username=person["username"]), "ok")
+    return redirect(url_for("admin.organisation"))
+
+
+@bp.post("/organisation/people/<username>/groups")
+@groups_required("admin")
+def set_groups(username):
+    try:
+        engine().set_groups(username, posted_groups(), current_user.actor)
+    except FormInvalid as exc:
+        flash(_("Groups of %(username)s not changed: %(error)s", username=username, error=exc.errors["groups"]),
+              "error")
+        return render_organisation(status=400)
+    flash(_("Groups of %(username)s changed.", username=username), "ok")
+    return redirect(url_for("admin.organisation"))
 
 
 @bp.get("/calendar")

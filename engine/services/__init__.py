@@ -222,6 +222,20 @@ class ProcessEngine(Core):
         with self.db.transaction(write=False) as session:
             return organisation.describe(organisation.read(session))
 
+    def known_groups(self) -> list[str]:
+        with self.db.transaction(write=False) as session:
+            return sorted(organisation.known_groups(session))
+
+    def add_person(self, person: dict[str, Any], actor: Actor, hash_password=None) -> None:
+        """Add a person for an administrator; FormInvalid names each bad field and nothing is stored."""
+        with self.db.transaction() as session:
+            organisation.add_person(session, person, actor, hash_password or organisation.hash_password)
+
+    def set_groups(self, username: str, groups: list[str], actor: Actor) -> None:
+        """Replace a person's groups for an administrator; unknown groups are refused."""
+        with self.db.transaction() as session:
+            organisation.set_groups(session, username, groups, actor)
+
     def ledger_entries(self, month: str | None = None, case_id: int | None = None) -> list:
         with self.db.transaction(write=False) as session:
             return ledger.entries(session, month, case_id)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+import logging
+from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..rules.organisation import Organisation, Person, merge, parse_organisation
 from ..store.models import Account, Membership, OrgPerson, OrgUnit
+from .core import Actor
+from .errors import FormInvalid, NotFound, PermissionDenied
+
+log = logging.getLogger(__name__)
 
 
 def stored_raw(session: Session) -> dict[str, Any]:
@@ -79,6 +84,58 @@ def _save_account(session: Session, person: Person, hash_password: Callable[[str
     session.flush()
     session.execute(delete(Membership).where(Membership.username == person.username))
     session.add_all(Membership(username=person.username, group_key=g) for g in sorted(set(person.groups)))
+
+
+def known_groups(session: Session) -> set[str]:
+    """Return the groups someone holds or a unit names (a new group comes with data/organisation.toml)."""
+    held = set(session.scalars(select(Membership.group_key)))
+    return held | {g for g in session.scalars(select(OrgUnit.group_key)) if g}
+
+
+def _check_admin(actor: Actor) -> None:
+    if "admin" not in actor.groups:
+        raise PermissionDenied(f"{actor.username} may not edit the organisation")
+
+
+def _group_errors(session: Session, groups: Iterable[str]) -> dict[str, str]:
+    unknown = sorted(set(groups) - known_groups(session))
+    return {"groups": f"unknown group: {', '.join(unknown)}"} if unknown else {}
+
+
+def add_person(session: Session, person: Mapping[str, Any], actor: Actor,
+               hash_password: Callable[[str], str]) -> None:
+    """Add a person (username, name, unit, groups, password) for an administrator; refuse every bad field at once."""
+    _check_admin(actor)
+    username, groups = (person.get("username") or "").strip(), list(person.get("groups") or [])
+    errors = {key: "is required" for key in ("username", "name", "unit", "password") if not person.get(key)}
+    if username and session.get(Account, username) is not None:
+        errors["username"] = "is taken"
+    if person.get("unit") and session.get(OrgUnit, person["unit"]) is None:
+        errors["unit"] = "is not a unit"
+    errors.update(_group_errors(session, groups))
+    if errors:
+        raise FormInvalid(errors)
+    load(session, {"person": [{"username": username, "name": person["name"], "unit": person["unit"],
+                               "groups": groups, "password": person["password"]}]}, hash_password)
+    log.info("organisation: %s added person %s (unit %s, groups %s)", actor.username, username, person["unit"],
+             ", ".join(sorted(groups)))
+
+
+def set_groups(session: Session, username: str, groups: Iterable[str], actor: Actor) -> None:
+    """Make a person's groups exactly ``groups`` for an administrator; unknown groups change nothing."""
+    _check_admin(actor)
+    groups = sorted(set(groups))
+    if session.get(Account, username) is None:
+        raise NotFound(f"user {username!r} does not exist")
+    errors = _group_errors(session, groups)
+    if errors:
+        raise FormInvalid(errors)
+    before = sorted(session.scalars(select(Membership.group_key).where(Membership.username == username)))
+    session.execute(delete(Membership).where(Membership.username == username))
+    session.add_all(Membership(username=username, group_key=g) for g in groups)
+    session.flush()
+    log.info("organisation: %s changed the groups of %s from [%s] to [%s]", actor.username, username,
+             ", ".join(before), ", ".join(groups))
 
 
 def describe(org: Organisation) -> dict[str, Any]:
