@@ -6,8 +6,10 @@ shipped processes and the demo organisation. Screenshots of the key pages go to 
 
 from __future__ import annotations
 
+import json
 import os
 import threading
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from engine.services import FixedClock
 from engine.store.db import Database
 from engine.store.migrate import upgrade
 from tests.conftest import SHANGHAI
+from tests.processes.casewalk import Walk
 from tests.web.conftest import shipped
 from web import create_app
 
@@ -214,3 +217,31 @@ def test_another_groups_task_url_is_403(page, server):
     answer = page.goto(f"{base}/tasks/{task_id}")
     assert answer.status == 403
     shot(page, "forbidden")
+
+
+def test_case_diagram_counts_the_n2_loop_and_dashes_the_task_the_n11_deadline_cancelled(page, server):
+    """N-2 loop (investigate twice) shows ×2; N-11's interrupting deadline cancels the reply task (dashed)."""
+    base, engine = server
+    walk = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler")
+    walk.investigate("li.handler", sufficient=False).inform_delay("li.handler").investigate("li.handler")
+    started = engine.clock()
+    try:
+        engine.clock.set(datetime(2025, 3, 6, 18, 1, tzinfo=SHANGHAI))     # 3 working days after acceptance
+        engine.fire_due_timers()
+    finally:
+        engine.clock.set(started)
+    login(page, base, "admin", "admin")
+    page.goto(f"{base}/cases/{walk.case_id}")
+    page.wait_for_selector("#diagram[data-rendered='true']")
+    handed = {name: json.loads(page.get_attribute("#diagram", f"data-{name}")) for name in ("path", "cancelled")}
+    counts = Counter(step["id"] for step in handed["path"] if step["kind"] == "element")
+    assert (counts["investigate"], counts["inform_delay"], counts["accept"], counts["reply"]) == (2, 1, 1, 0)
+    assert handed["cancelled"] == ["reply"] and counts["reply_deadline"] == 1
+    diagram = "#diagram g.djs-element"
+    assert page.locator(f"{diagram}.done[data-element-id='investigate']").count() == 1
+    assert page.inner_text(".djs-overlays[data-container-id='investigate'] .loop-count") == "×2"
+    assert page.locator(".djs-overlays[data-container-id='accept'] .loop-count").count() == 0
+    assert page.locator(f"{diagram}.cancelled[data-element-id='reply']").count() == 1
+    assert page.locator(f"{diagram}.done[data-element-id='reply']").count() == 0
+    assert page.locator(f"{diagram}.done[data-element-id='reply_deadline']").count() == 1
+    shot(page, "case-loop")
