@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from engine.services import DeploymentRefused, FormInvalid, InvalidRequest
 
+from . import formdata
 from .auth import engine, groups_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -88,8 +89,8 @@ def set_groups(username):
     try:
         engine().set_groups(username, posted_groups(), current_user.actor)
     except FormInvalid as exc:
-        flash(_("Groups of %(username)s not changed: %(error)s", username=username, error=exc.errors["groups"]),
-              "error")
+        error = formdata.error_text(exc.errors["groups"])
+        flash(_("Groups of %(username)s not changed: %(error)s", username=username, error=error), "error")
         return render_organisation(status=400)
     flash(_("Groups of %(username)s changed.", username=username), "ok")
     return redirect(url_for("admin.organisation"))

@@ -10,6 +10,8 @@ from flask import session
 from flask_babel import Babel
 from flask_login import current_user
 
+from . import formdata
+
 TRANSLATIONS = Path(__file__).parent / "translations"
 
 
@@ -39,3 +41,4 @@ def init_app(app) -> None:
     compile_catalogs()
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals["current_locale"] = select_locale
+    app.jinja_env.filters["field_error"] = formdata.error_text

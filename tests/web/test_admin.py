@@ -64,3 +64,8 @@ def test_non_admins_get_403(client, auth, web_engine):
 def test_forms_carry_the_csrf_token(admin):
     page = admin.get("/admin/organisation").get_data(as_text=True)
     assert page.count('name="csrf_token"') >= 2
+
+
+def test_unknown_group_is_named_in_chinese(admin):
+    page = admin.post("/admin/organisation/people", data={**NEW_PERSON, "groups": "no_such_group"}).get_data(as_text=True)
+    assert 'id="error-groups">未知群组:no_such_group' in page

@@ -49,6 +49,28 @@ def test_intake_i6_shows_the_error_beside_the_field(client, auth, field, value):
     assert f'id="error-{field}"' in answer.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("field, value, chinese, english", [
+    ("facts", "短", "至少 5 个字符", "must be at least 5 characters"),
+    ("amount", "-1", "不能小于 0", "must be at least 0"),
+    ("channel", "pigeon", "须为以下之一:", "must be one of "),
+    ("complainant_name", "", "必填", "is required"),
+])
+def test_intake_field_errors_in_the_persons_language(client, auth, field, value, chinese, english):
+    auth.login()
+    error = f'id="error-{field}">'
+    assert f"{error}{chinese}" in client.post("/intake", data={**INTAKE, field: value}).get_data(as_text=True)
+    client.post("/language", data={"locale": "en", "next": "/"})
+    assert f"{error}{english}" in client.post("/intake", data={**INTAKE, field: value}).get_data(as_text=True)
+
+
+def test_api_field_errors_stay_english_with_the_field_ids(client):
+    token = client.post("/api/token", json={"username": "zhang.intake", "password": "demo"}).get_json()["token"]
+    data = {**INTAKE, "facts": "短", "amount": 0, "service_quality_agent_count": 0}
+    answer = client.post("/api/cases", json={"process_key": "normal", "data": data},
+                         headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 400 and answer.get_json()["errors"] == {"facts": "must be at least 5 characters"}
+
+
 def test_intake_lands_in_the_routed_groups_inbox(client, auth, web_engine):
     auth.login()
     case_id = register(client)
