@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             from .profile import profile_batches
 
             profile_batches(runners, n, batch)
-    report(rows, skipped, runtime.state_bytes)
+    report(rows, skipped, runtime.state_bytes, args.inbox)
     if not rows:
         print("no database ran", file=sys.stderr)
         return 2
@@ -129,7 +129,7 @@ def summarize(kind: str, runner: PersistedRunner, times: dict[str, list[float]],
     }
 
 
-def report(rows: list[dict], skipped: dict[str, str], runtime_blob: int) -> None:
+def report(rows: list[dict], skipped: dict[str, str], runtime_blob: int, inbox: bool = False) -> None:
     head = (f"{'database':<11}{'persisted c/s':>14}{'bare c/s':>10}{'ratio':>7}{'stmts/case':>12}"
             f"{'incl txn':>9}{'commits/case':>13}{'state B':>9}{'ms/command':>11}{'runtime c/s':>12}")
     print()
@@ -151,7 +151,8 @@ def report(rows: list[dict], skipped: dict[str, str], runtime_blob: int) -> None
         print(f"{r['db']}: statements by verb per case: {verbs}; pool checkouts per case {r['checkouts']:.1f}")
         print(f"{r['db']}: cases/s range over repeats: {spread}")
     print(f"notes: stmts/case excludes BEGIN/COMMIT/SAVEPOINT/RELEASE/ROLLBACK sent as statements; 'incl txn' "
-          f"includes them. A case = start_case + {USER_TASKS_PER_CASE} x (inbox read + complete); ms/command is "
+          f"includes them. A case = start_case + {USER_TASKS_PER_CASE} x ({'inbox read + ' if inbox else ''}"
+          f"complete); ms/command is "
           f"the mean of start_case and complete. runtime c/s = engine.bpmn.runtime in memory with one dump() per "
           f"command, no database (its final state {runtime_blob} B).")
 
