@@ -146,7 +146,7 @@ class PersistedRunner:
         topics.add("bench_noop", bench_noop)
         self.db = db
         self.engine = ProcessEngine(db, system_clock, topics)
-        self.engine.deploy(bpmn, file_name, ACTOR)
+        self.engine.deploy(bpmn, file_name)
         self.key = process_key(bpmn)
         self.counter = StatementCounter(db)
         self.case_ids: list[int] = []

@@ -36,7 +36,7 @@ def upload():
     if upload is None or not upload.filename:
         return render_processes({"message": _("Choose a BPMN file to upload.")}, 400)
     try:
-        deployed = engine().deploy_as(upload.read(), upload.filename, current_user.actor)
+        deployed = engine().deploy(upload.read(), upload.filename, current_user.actor)
     except DeploymentRefused as exc:
         error = {"message": str(exc), "file_name": exc.file_name, "line": exc.line, "element_id": exc.element_id}
         return render_processes(error, 400)

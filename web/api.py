@@ -135,5 +135,5 @@ def deploy():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise InvalidRequest("send the BPMN file as multipart field 'file'")
-    deployed = engine().deploy_as(upload.read(), upload.filename, g.actor)
+    deployed = engine().deploy(upload.read(), upload.filename, g.actor)
     return jsonify([v.__dict__ for v in deployed]), 201

@@ -141,12 +141,10 @@ def _check_expressions(tree: etree._Element, file_name: str) -> None:
     for node, source, is_script in _expressions(tree):
         try:
             (sandbox.compile_script if is_script else sandbox.compile_expression)(source)
-        except SandboxError as exc:
+        except sandbox.SandboxError as exc:
             line = node.sourceline + (exc.line - 1 if exc.line else 0)
             raise BpmnFileError(f"expression does not compile: {exc}", file_name, line, _owner_id(node)) from exc
 
-
-SandboxError = sandbox.SandboxError
 
 
 def _check_elements(tree: etree._Element, file_name: str) -> None:

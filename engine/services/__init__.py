@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from ..store.db import Database
-from ..store.models import Account, Membership, UserTask
+from ..store.models import UserTask
 from . import cases, crisis, deadlines, deploy, ledger, organisation, queries, staff
 from .clocks import Clock, FixedClock, system_clock
 from .core import SCHEDULER, SYSTEM, Actor, CaseRef, Core
@@ -155,20 +153,7 @@ class ProcessEngine(Core):
                  locale: str = "zh_CN") -> None:
         """Create or update a person and replace their group memberships."""
         with self.db.transaction() as session:
-            account = session.get(Account, username)
-            if account is None:
-                account = Account(username=username, display_name=display_name, password_hash=password_hash,
-                                  locale=locale, active=True)
-                session.add(account)
-            else:
-                account.display_name, account.locale = display_name, locale
-                if password_hash:
-                    account.password_hash = password_hash
-            session.flush()
-            for old in session.scalars(select(Membership).where(Membership.username == username)):
-                session.delete(old)
-            session.flush()
-            session.add_all(Membership(username=username, group_key=g) for g in sorted(set(groups)))
+            organisation.save_account(session, username, display_name, groups, password_hash, locale)
 
     # --- the staff UI and API: reads with permission rules (web/) ---
 
@@ -206,10 +191,6 @@ class ProcessEngine(Core):
         with self.db.transaction(write=False) as session:
             return staff.running_counts(session)
 
-    def deploy_as(self, content: bytes, file_name: str, actor: Actor) -> list[DeployedVersion]:
-        """Deploy a BPMN file for an administrator or process owner (the UI's and API's upload)."""
-        staff.check_deployer(actor)
-        return self.deploy(content, file_name, actor)
 
     # --- organisation and deductions (S-1..S-8) ---
 

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 from ..bpmn import BpmnFileError, inspect_file
 from ..store.models import ProcessVersion
 from .core import Actor, Core
-from .errors import ConcurrentUpdate, DeploymentRefused
+from .errors import ConcurrentUpdate, DeploymentRefused, PermissionDenied
+
+DEPLOYERS = frozenset({"admin", "process_owner"})
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,12 @@ class DeployedVersion:
 
 def deploy_file(core: Core, session: Session, content: bytes, file_name: str, actor: Actor,
                 now: datetime) -> list[DeployedVersion]:
-    """Validate a BPMN file and store each process in it as a new version; identical content is a no-op."""
+    """Validate a BPMN file and store each process in it as a new version; identical content is a no-op.
+
+    Only administrators and process owners deploy.
+    """
+    if not actor.groups & DEPLOYERS:
+        raise PermissionDenied(f"{actor.username} may not deploy processes")
     sha = hashlib.sha256(content).hexdigest()
     latest = core.latest_versions(session)
 

@@ -72,18 +72,30 @@ def load(session: Session, changes: Mapping[str, Any], hash_password: Callable[[
 
 
 def _save_account(session: Session, person: Person, hash_password: Callable[[str], str]) -> None:
-    account = session.get(Account, person.username)
     password_hash = hash_password(person.password) if person.password else None
+    save_account(session, person.username, person.name, person.groups, password_hash)
+
+
+def save_account(session: Session, username: str, name: str, groups: Iterable[str],
+                 password_hash: str | None = None, locale: str | None = None) -> None:
+    """Create or update an account (kept password unless a new hash is given) and set its groups."""
+    account = session.get(Account, username)
     if account is None:
-        session.add(Account(username=person.username, display_name=person.name, password_hash=password_hash,
-                            locale="zh_CN", active=True))
+        session.add(Account(username=username, display_name=name, password_hash=password_hash,
+                            locale=locale or "zh_CN", active=True))
     else:
-        account.display_name, account.active = person.name, True
+        account.display_name, account.active = name, True
+        account.locale = locale or account.locale
         if password_hash:
             account.password_hash = password_hash
     session.flush()
-    session.execute(delete(Membership).where(Membership.username == person.username))
-    session.add_all(Membership(username=person.username, group_key=g) for g in sorted(set(person.groups)))
+    replace_groups(session, username, groups)
+
+
+def replace_groups(session: Session, username: str, groups: Iterable[str]) -> None:
+    """Make ``username``'s memberships exactly ``groups``."""
+    session.execute(delete(Membership).where(Membership.username == username))
+    session.add_all(Membership(username=username, group_key=g) for g in sorted(set(groups)))
 
 
 def known_groups(session: Session) -> set[str]:
@@ -131,8 +143,7 @@ def set_groups(session: Session, username: str, groups: Iterable[str], actor: Ac
     if errors:
         raise FormInvalid(errors)
     before = sorted(session.scalars(select(Membership.group_key).where(Membership.username == username)))
-    session.execute(delete(Membership).where(Membership.username == username))
-    session.add_all(Membership(username=username, group_key=g) for g in groups)
+    replace_groups(session, username, groups)
     session.flush()
     log.info("organisation: %s changed the groups of %s from [%s] to [%s]", actor.username, username,
              ", ".join(before), ", ".join(groups))

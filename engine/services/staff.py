@@ -92,8 +92,3 @@ def running_counts(session: Session) -> dict[int, int]:
                            .group_by(Case.version_id))
     return {version_id: count for version_id, count in rows}
 
-
-def check_deployer(actor: Actor) -> None:
-    """Refuse deployments by anyone but administrators and process owners."""
-    if not actor.groups & DEPLOYERS:
-        raise PermissionDenied(f"{actor.username} may not deploy processes")

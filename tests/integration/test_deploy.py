@@ -171,3 +171,12 @@ def test_i5_the_person_who_registers_is_the_first_ask_owner(engine, handler):
     named = engine.start_case("loop_demo", {"delays": 0, "responsible_group": "market",
                                             "first_ask_owner": "li"}, clerk).id
     assert engine.case(named).case.data["first_ask_owner"] == "li"
+
+
+def test_only_administrators_and_process_owners_deploy(engine):
+    from engine.services import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        engine.deploy(LOOP, "loop.bpmn", Actor("hans", frozenset({"handler"})))
+    assert engine.versions() == []
+    assert engine.deploy(LOOP, "loop.bpmn", Actor("owner", frozenset({"process_owner"})))[0].created
