@@ -6,12 +6,13 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from ..bpmn import EngineError, Instance, json_safe, validate_form
 from ..store.models import AuditEvent, Case, Timer, UserTask
-from .core import SCHEDULER, Actor, CaseRef, Core
+from ..store.prepared import Prepared
+from .core import SCHEDULER, Actor, CaseHead, CaseRef, Core, TaskHead
 from .errors import (
     ConcurrentUpdate, FormInvalid, InvalidRequest, NotFound, PermissionDenied, TaskAlreadyCompleted,
     TaskClaimedByOther,
@@ -35,37 +36,55 @@ def start_case(core: Core, session: Session, key: str, data: dict[str, Any], act
     row = {"process_key": key, "version_id": pinned[key], "pinned": pinned, "status": "running", "revision": 0,
            "state": "", "data": json_safe(data), "category": data.get("category"), "incident": None,
            "started_by": actor.username, "started_at": now, "updated_at": now, "ended_at": None}
-    case = Case(**row)
-    case.id = session.connection().execute(insert(Case.__table__).returning(Case.__table__.c.id), row).scalar_one()
+    case_id = _INSERT_CASE.rows(session.connection(), row)[0][0]
+    case = CaseHead(case_id, key, pinned[key], pinned, "running", 0)
     instance = Instance.start(bundle, data)
     step = instance.advance(core.host(session, case.id, actor, now), now)
     return core.persist(session, case, instance, step, actor, now)
 
 
-_TASK_AND_CASE = select(UserTask, Case).join(Case, Case.id == UserTask.case_id).where(UserTask.id == bindparam("tid"))
+_t, _c = UserTask.__table__.c, Case.__table__.c
+_INSERT_CASE = Prepared(insert(Case.__table__).returning(_c.id), keys=[
+    "process_key", "version_id", "pinned", "status", "revision", "state", "data", "category", "incident",
+    "started_by", "started_at", "updated_at", "ended_at"])
+_TASK_AND_CASE = Prepared(
+    select(_t.id, _t.case_id, _t.element_id, _t.name, _t.state, _t.assignee, _t.candidate_groups, _t.candidate_users,
+           _t.form, _t.completed_by, _t.claimed_at,
+           _c.id, _c.process_key, _c.version_id, _c.pinned, _c.status, _c.revision, _c.incident)
+    .join(Case.__table__, _c.id == _t.case_id).where(_t.id == bindparam("tid")))
+_CLAIM = Prepared(UserTask.__table__.update().where(
+    _t.id == bindparam("task_id"), _t.state == "ready", _t.assignee.is_(None)
+).values(assignee=bindparam("assignee"), claimed_at=bindparam("claimed_at")))
+_UNCLAIM = Prepared(UserTask.__table__.update().where(_t.id == bindparam("task_id")).values(
+    assignee=None, claimed_at=None))
+_INSERT_EVENT = Prepared(insert(AuditEvent.__table__), keys=[
+    "case_id", "version_id", "task_id", "element_id", "element_name", "element_type", "flow_id", "lifecycle", "actor",
+    "at", "data"])
 
 
-def _task_and_case(session: Session, task_id: str) -> tuple[UserTask, Case]:
-    row = session.execute(_TASK_AND_CASE, {"tid": task_id}).first()
-    if row is None:
+def _task_and_case(session: Session, task_id: str) -> tuple[TaskHead, CaseHead]:
+    """Read the task and the head of its case (not its state: the cached workflow usually has it)."""
+    rows = _TASK_AND_CASE.rows(session.connection(), {"tid": task_id})
+    if not rows:
         raise NotFound(f"task {task_id} does not exist")
-    return row[0], row[1]
+    row = rows[0]
+    return TaskHead(*row[:11]), CaseHead(*row[11:])
 
 
-def _open_task_for(actor: Actor, task: UserTask) -> None:
+def _open_task_for(actor: Actor, task: TaskHead) -> None:
     if task.state != "ready":
         raise TaskAlreadyCompleted(task.id, task.completed_by, task.state)
     if not actor.may_work_on(task):
         raise PermissionDenied(f"{actor.username} is not a candidate for task {task.id}")
 
 
-def _task_event(task: UserTask, case: Case, lifecycle: str, actor: Actor, now: datetime) -> dict[str, Any]:
+def _task_event(task: TaskHead, case: CaseHead, lifecycle: str, actor: Actor, now: datetime) -> dict[str, Any]:
     return {"case_id": case.id, "version_id": case.version_id, "task_id": task.id, "element_id": task.element_id,
             "element_name": task.name, "element_type": "userTask", "flow_id": None, "lifecycle": lifecycle,
             "actor": actor.username, "at": now, "data": None}
 
 
-def claim(core: Core, session: Session, task_id: str, actor: Actor, now: datetime) -> UserTask:
+def claim(core: Core, session: Session, task_id: str, actor: Actor, now: datetime) -> TaskHead:
     """Assign a READY task to ``actor``, who must be a candidate."""
     task, case = _task_and_case(session, task_id)
     _open_task_for(actor, task)
@@ -73,17 +92,15 @@ def claim(core: Core, session: Session, task_id: str, actor: Actor, now: datetim
         return task
     if task.assignee is not None:
         raise TaskClaimedByOther(f"task {task_id} is claimed by {task.assignee}")
-    result = session.execute(update(UserTask).where(
-        UserTask.id == task_id, UserTask.state == "ready", UserTask.assignee.is_(None)
-    ).values(assignee=actor.username, claimed_at=now))
-    if result.rowcount != 1:
+    conn = session.connection()
+    if _CLAIM(conn, {"task_id": task_id, "assignee": actor.username, "claimed_at": now}).rowcount != 1:
         raise TaskClaimedByOther(f"task {task_id} was claimed by someone else just now")
-    session.execute(insert(AuditEvent), [_task_event(task, case, "claimed", actor, now)])
+    _INSERT_EVENT(conn, [_task_event(task, case, "claimed", actor, now)])
     task.assignee, task.claimed_at = actor.username, now
     return task
 
 
-def unclaim(core: Core, session: Session, task_id: str, actor: Actor, now: datetime) -> UserTask:
+def unclaim(core: Core, session: Session, task_id: str, actor: Actor, now: datetime) -> TaskHead:
     """Give a claimed task back to its candidate groups (the assignee or an administrator)."""
     task, case = _task_and_case(session, task_id)
     if task.state != "ready":
@@ -92,8 +109,9 @@ def unclaim(core: Core, session: Session, task_id: str, actor: Actor, now: datet
         return task
     if task.assignee != actor.username and "admin" not in actor.groups:
         raise PermissionDenied(f"task {task_id} is claimed by {task.assignee}, not {actor.username}")
-    session.execute(update(UserTask).where(UserTask.id == task_id).values(assignee=None, claimed_at=None))
-    session.execute(insert(AuditEvent), [_task_event(task, case, "unclaimed", actor, now)])
+    conn = session.connection()
+    _UNCLAIM(conn, {"task_id": task_id})
+    _INSERT_EVENT(conn, [_task_event(task, case, "unclaimed", actor, now)])
     task.assignee, task.claimed_at = None, None
     return task
 

@@ -8,7 +8,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -16,7 +16,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..bpmn import Bundle, Host, Instance, Step, make_bundle
 from ..rules import calendar as cal
-from ..store.models import AuditEvent, CalendarOverride, Case, ProcessVersion, TaskCandidate, Timer, UserTask
+from ..store.models import AuditEvent, CalendarOverride, Case, ProcessVersion, Timer, UserTask
+from ..store.prepared import Prepared
 from .clocks import Clock, system_clock
 from .errors import ConcurrentUpdate, NotFound
 from .topics import TopicContext, TopicRegistry
@@ -29,12 +30,52 @@ class Actor:
     username: str
     groups: frozenset[str] = field(default_factory=frozenset)
 
-    def may_work_on(self, task: UserTask) -> bool:
+    def may_work_on(self, task: UserTask | TaskHead) -> bool:
         return (
             task.assignee == self.username
             or self.username in task.candidate_users
             or bool(self.groups.intersection(task.candidate_groups))
         )
+
+
+class VersionHead(NamedTuple):
+    """The newest version of a process key, as deploy and start read it."""
+
+    id: int
+    key: str
+    version: int
+    sha256: str
+    calls: list[str]
+
+
+@dataclass
+class CaseHead:
+    """The columns of a case a command checks and writes, without its state and data (read only when needed)."""
+
+    id: int
+    process_key: str
+    version_id: int
+    pinned: dict[str, int]
+    status: str
+    revision: int
+    incident: str | None = None
+
+
+@dataclass
+class TaskHead:
+    """The columns of a user task a command checks: who may work on it and with which form."""
+
+    id: str
+    case_id: int
+    element_id: str
+    name: str
+    state: str
+    assignee: str | None
+    candidate_groups: list[str]
+    candidate_users: list[str]
+    form: list[dict[str, Any]]
+    completed_by: str | None
+    claimed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -124,9 +165,9 @@ class Core:
 
     # --- versions and bundles ---
 
-    def latest_versions(self, session: Session) -> dict[str, Any]:
-        """Return the newest version row (id, key, version, sha256, calls) of each process key."""
-        return {row.key: row for row in session.execute(_LATEST_VERSIONS)}
+    def latest_versions(self, session: Session) -> dict[str, VersionHead]:
+        """Return the newest version (id, key, version, sha256, calls) of each process key."""
+        return {row[1]: VersionHead(*row) for row in _LATEST_VERSIONS.rows(session.connection(), {})}
 
     def pin(self, session: Session, key: str) -> dict[str, int]:
         """Pin ``key`` and every process it calls, transitively, to their latest versions."""
@@ -158,11 +199,18 @@ class Core:
             self._bundles[cache_key] = bundle
         return bundle
 
-    def instance(self, session: Session, case: Case) -> Instance:
+    def instance(self, session: Session, case: Case | CaseHead) -> Instance:
         cached = self.instances.take(case.id, case.revision)
         if cached is not None:
             return cached
-        return Instance.load(self.bundle(session, case.process_key, case.pinned), case.state)
+        if isinstance(case, Case):
+            state = case.state
+        else:
+            rows = _LOAD_STATE.rows(session.connection(), {"case_id": case.id})
+            if not rows or rows[0][1] != case.revision:
+                raise ConcurrentUpdate(f"case {case.id} changed while this command ran; nothing was written")
+            state = rows[0][0]
+        return Instance.load(self.bundle(session, case.process_key, case.pinned), state)
 
     # --- running a command ---
 
@@ -188,7 +236,7 @@ class Core:
         """Drop the cached calendar so that the next command reads the overrides again."""
         self._calendar = None
 
-    def persist(self, session: Session, case: Case, instance: Instance, step: Step, actor: Actor,
+    def persist(self, session: Session, case: Case | CaseHead, instance: Instance, step: Step, actor: Actor,
                 now: datetime, extra_events: list[dict[str, Any]] = ()) -> CaseRef:
         """Write a step: the case (revision-checked), task rows, timer rows and audit events."""
         values = {
@@ -198,23 +246,26 @@ class Core:
             "ended_at": now if step.status == "completed" else None, "category": step.data.get("category"),
         }
         conn = session.connection()
-        if conn.execute(_UPDATE_CASE, values).rowcount != 1:
+        if _UPDATE_CASE(conn, values).rowcount != 1:
             raise ConcurrentUpdate(f"case {case.id} changed while this command ran; nothing was written")
         self._write_tasks(conn, case.id, step, actor, now)
         self._write_timers(conn, case.id, step, now)
         self._move_task_dues(conn, step)
         events = [self._event_row(case, e, actor, now) for e in step.events] + list(extra_events)
         if events:
-            conn.execute(_INSERT_EVENT, events)
+            _INSERT_EVENT(conn, events)
         for key in ("revision", "status"):
-            # The row is written; keep the loaded object in step without making it dirty.
-            set_committed_value(case, key, values[key])
+            if isinstance(case, Case):
+                # The row is written; keep the loaded object in step without making it dirty.
+                set_committed_value(case, key, values[key])
+            else:
+                setattr(case, key, values[key])
         session.info.setdefault("after_commit", []).append(
             lambda: self.instances.keep(case.id, case.revision, instance))
         return CaseRef.of(case.id, step)
 
     @staticmethod
-    def _event_row(case: Case, e, actor: Actor, now: datetime) -> dict[str, Any]:
+    def _event_row(case: Case | CaseHead, e, actor: Actor, now: datetime) -> dict[str, Any]:
         return {
             "case_id": case.id, "version_id": case.version_id, "task_id": e.task_id, "element_id": e.element_id,
             "element_name": e.name, "element_type": e.element_type, "flow_id": e.flow_id,
@@ -224,27 +275,22 @@ class Core:
     @staticmethod
     def _write_tasks(conn, case_id: int, step: Step, actor: Actor, now: datetime) -> None:
         gone = step.gone_ready()
-        for state in ("completed", "cancelled"):
-            ids = [tid for tid, s in gone.items() if s == state]
-            if ids:
-                conn.execute(_END_TASKS, {"ids": ids, "state": state, "ended_at": now,
-                                          "completed_by": actor.username if state == "completed" else None})
         if gone:
-            # Candidates index open tasks only; the task row keeps its candidate lists as history.
-            conn.execute(_DELETE_CANDIDATES, {"ids": list(gone)})
+            # A trigger (migration 0004) drops the inbox index rows of a task whose state leaves 'ready';
+            # the task row keeps its candidate lists as history.
+            _END_TASK(conn, [{"task_id": tid, "state": state, "ended_at": now,
+                              "completed_by": actor.username if state == "completed" else None}
+                             for tid, state in gone.items()])
         new = step.new_ready()
-        if not new:
-            return
-        conn.execute(_INSERT_TASK, [{
-            "id": v.task_id, "case_id": case_id, "element_id": v.element_id, "name": v.name, "lane": v.lane,
-            "candidate_groups": v.candidate_groups, "candidate_users": v.candidate_users, "assignee": v.assignee,
-            "state": "ready", "form": v.form, "documentation": v.documentation, "created_at": now,
-            "due_at": v.due_at, "claimed_at": now if v.assignee else None, "ended_at": None, "completed_by": None,
-        } for v in new])
-        rows = [{"task_id": v.task_id, "kind": "group", "name": g} for v in new for g in v.candidate_groups]
-        rows += [{"task_id": v.task_id, "kind": "user", "name": u} for v in new for u in v.candidate_users]
-        if rows:
-            conn.execute(_INSERT_CANDIDATE, rows)
+        if new:
+            # A trigger (migration 0004) indexes each new task under its candidate groups and users.
+            _INSERT_TASK(conn, [{
+                "id": v.task_id, "case_id": case_id, "element_id": v.element_id, "name": v.name, "lane": v.lane,
+                "candidate_groups": v.candidate_groups, "candidate_users": v.candidate_users,
+                "assignee": v.assignee, "state": "ready", "form": v.form, "documentation": v.documentation,
+                "created_at": now, "due_at": v.due_at, "claimed_at": now if v.assignee else None, "ended_at": None,
+                "completed_by": None,
+            } for v in new])
 
     @staticmethod
     def _move_task_dues(conn, step: Step) -> None:
@@ -254,19 +300,19 @@ class Core:
         rows = [{"task_id": v.task_id, "due_at": v.due_at} for v in step.ready
                 if v.task_id in step.ready_before and v.due_from_timer]
         if rows:
-            conn.execute(_MOVE_TASK_DUE, rows)
+            _MOVE_TASK_DUE(conn, rows)
 
     @staticmethod
     def _write_timers(conn, case_id: int, step: Step, now: datetime) -> None:
         gone = step.gone_timers()
         if gone:
-            conn.execute(_DELETE_TIMERS, {"ids": list(gone)})
+            _DELETE_TIMER(conn, [{"timer_id": tid} for tid in gone])
         moved = step.moved_timers()
         if moved:
-            conn.execute(_MOVE_TIMER, [{"timer_id": t.task_id, "due_at": t.due_at} for t in moved])
+            _MOVE_TIMER(conn, [{"timer_id": t.task_id, "due_at": t.due_at} for t in moved])
         new = step.new_timers()
         if new:
-            conn.execute(_INSERT_TIMER, [
+            _INSERT_TIMER(conn, [
                 {"id": t.task_id, "case_id": case_id, "element_id": t.element_id, "due_at": t.due_at, "created_at": now}
                 for t in new
             ])
@@ -275,20 +321,25 @@ class Core:
 # Statements of the hot path, built once: a command only binds values.
 _pv = ProcessVersion.__table__.c
 _newest = select(_pv.key, func.max(_pv.version).label("v")).group_by(_pv.key).subquery()
-_LATEST_VERSIONS = select(_pv.id, _pv.key, _pv.version, _pv.sha256, _pv.calls).join(
-    _newest, (_pv.key == _newest.c.key) & (_pv.version == _newest.c.v))
-_case, _task, _cand, _timer = (Case.__table__.c, UserTask.__table__.c, TaskCandidate.__table__.c, Timer.__table__.c)
-_UPDATE_CASE = Case.__table__.update().where(
+_LATEST_VERSIONS = Prepared(select(_pv.id, _pv.key, _pv.version, _pv.sha256, _pv.calls).join(
+    _newest, (_pv.key == _newest.c.key) & (_pv.version == _newest.c.v)))
+_case, _task, _timer = Case.__table__.c, UserTask.__table__.c, Timer.__table__.c
+_UPDATE_CASE = Prepared(Case.__table__.update().where(
     _case.id == bindparam("case_id"), _case.revision == bindparam("old_revision")
 ).values({k: bindparam(k) for k in ("state", "revision", "status", "data", "incident", "updated_at", "ended_at",
-                                     "category")})
-_END_TASKS = UserTask.__table__.update().where(_task.id.in_(bindparam("ids", expanding=True))).values(
-    state=bindparam("state"), ended_at=bindparam("ended_at"), completed_by=bindparam("completed_by"))
-_DELETE_CANDIDATES = TaskCandidate.__table__.delete().where(_cand.task_id.in_(bindparam("ids", expanding=True)))
-_DELETE_TIMERS = Timer.__table__.delete().where(_timer.id.in_(bindparam("ids", expanding=True)))
-_INSERT_TASK = UserTask.__table__.insert()
-_INSERT_CANDIDATE = TaskCandidate.__table__.insert()
-_INSERT_TIMER = Timer.__table__.insert()
-_MOVE_TIMER = Timer.__table__.update().where(_timer.id == bindparam("timer_id")).values(due_at=bindparam("due_at"))
-_MOVE_TASK_DUE = UserTask.__table__.update().where(_task.id == bindparam("task_id")).values(due_at=bindparam("due_at"))
-_INSERT_EVENT = AuditEvent.__table__.insert()
+                                     "category")}))
+_LOAD_STATE = Prepared(select(_case.state, _case.revision).where(_case.id == bindparam("case_id")))
+_END_TASK = Prepared(UserTask.__table__.update().where(_task.id == bindparam("task_id")).values(
+    state=bindparam("state"), ended_at=bindparam("ended_at"), completed_by=bindparam("completed_by")))
+_DELETE_TIMER = Prepared(Timer.__table__.delete().where(_timer.id == bindparam("timer_id")))
+_INSERT_TASK = Prepared(UserTask.__table__.insert(), keys=[
+    "id", "case_id", "element_id", "name", "lane", "candidate_groups", "candidate_users", "assignee", "state", "form",
+    "documentation", "created_at", "due_at", "claimed_at", "ended_at", "completed_by"])
+_INSERT_TIMER = Prepared(Timer.__table__.insert(), keys=["id", "case_id", "element_id", "due_at", "created_at"])
+_MOVE_TIMER = Prepared(Timer.__table__.update().where(_timer.id == bindparam("timer_id")).values(
+    due_at=bindparam("due_at")))
+_MOVE_TASK_DUE = Prepared(UserTask.__table__.update().where(_task.id == bindparam("task_id")).values(
+    due_at=bindparam("due_at")))
+_INSERT_EVENT = Prepared(AuditEvent.__table__.insert(), keys=[
+    "case_id", "version_id", "task_id", "element_id", "element_name", "element_type", "flow_id", "lifecycle", "actor",
+    "at", "data"])
