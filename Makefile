@@ -42,9 +42,10 @@ browser:
 test: install browser
 	$(BIN)/python -m pytest
 
+# One run: serial cases/s and its final ratio line, then 4 client threads at once, then the driver floor.
 bench: install
 	$(BIN)/python -m bench.sweep
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --clients 4
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
