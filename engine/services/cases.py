@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..bpmn import EngineError, Instance, json_safe, validate_form
 from ..store.models import AuditEvent, Case, Timer, UserTask
-from ..store.prepared import Prepared
+from ..store.prepared import Batch, Prepared
 from .core import SCHEDULER, Actor, CaseHead, CaseRef, Core, TaskHead
 from .errors import (
     ConcurrentUpdate, FormInvalid, InvalidRequest, NotFound, PermissionDenied, TaskAlreadyCompleted,
@@ -64,7 +64,9 @@ _INSERT_EVENT = Prepared(insert(AuditEvent.__table__), keys=[
 
 def _task_and_case(session: Session, task_id: str) -> tuple[TaskHead, CaseHead]:
     """Read the task and the head of its case (not its state: the cached workflow usually has it)."""
-    rows = _TASK_AND_CASE.rows(session.connection(), {"tid": task_id})
+    batch = Batch(session.connection())     # a batch of one: on PostgreSQL the BEGIN goes with it
+    batch.add(_TASK_AND_CASE, {"tid": task_id})
+    rows = batch.run()[0]
     if not rows:
         raise NotFound(f"task {task_id} does not exist")
     row = rows[0]

@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..bpmn import Bundle, Host, Instance, Step, make_bundle
 from ..rules import calendar as cal
 from ..store.models import AuditEvent, CalendarOverride, Case, ProcessVersion, Timer, UserTask
-from ..store.prepared import Prepared
+from ..store.prepared import Batch, Prepared
 from .clocks import Clock, system_clock
 from .errors import ConcurrentUpdate, NotFound
 from .topics import TopicContext, TopicRegistry
@@ -167,7 +167,9 @@ class Core:
 
     def latest_versions(self, session: Session) -> dict[str, VersionHead]:
         """Return the newest version (id, key, version, sha256, calls) of each process key."""
-        return {row[1]: VersionHead(*row) for row in _LATEST_VERSIONS.rows(session.connection(), {})}
+        batch = Batch(session.connection())     # a batch of one: on PostgreSQL the BEGIN goes with it
+        batch.add(_LATEST_VERSIONS, {})
+        return {row[1]: VersionHead(*row) for row in batch.run()[0]}
 
     def pin(self, session: Session, key: str) -> dict[str, int]:
         """Pin ``key`` and every process it calls, transitively, to their latest versions."""
@@ -245,15 +247,17 @@ class Core:
             "incident": step.error if step.status == "incident" else None, "updated_at": now,
             "ended_at": now if step.status == "completed" else None, "category": step.data.get("category"),
         }
-        conn = session.connection()
-        if _UPDATE_CASE(conn, values).rowcount != 1:
-            raise ConcurrentUpdate(f"case {case.id} changed while this command ran; nothing was written")
-        self._write_tasks(conn, case.id, step, actor, now)
-        self._write_timers(conn, case.id, step, now)
-        self._move_task_dues(conn, step)
+        batch = Batch(session.connection())
+        batch.add(_UPDATE_CASE, values)
+        self._write_tasks(batch, case.id, step, actor, now)
+        self._write_timers(batch, case.id, step, now)
+        self._move_task_dues(batch, step)
         events = [self._event_row(case, e, actor, now) for e in step.events] + list(extra_events)
         if events:
-            _INSERT_EVENT(conn, events)
+            batch.add(_INSERT_EVENT, events)
+        # One round trip on PostgreSQL; if the revision check fails the caller rolls the rest back.
+        if batch.run()[0] != 1:
+            raise ConcurrentUpdate(f"case {case.id} changed while this command ran; nothing was written")
         for key in ("revision", "status"):
             if isinstance(case, Case):
                 # The row is written; keep the loaded object in step without making it dirty.
@@ -273,18 +277,18 @@ class Core:
         }
 
     @staticmethod
-    def _write_tasks(conn, case_id: int, step: Step, actor: Actor, now: datetime) -> None:
+    def _write_tasks(batch: Batch, case_id: int, step: Step, actor: Actor, now: datetime) -> None:
         gone = step.gone_ready()
         if gone:
             # A trigger (migration 0004) drops the inbox index rows of a task whose state leaves 'ready';
             # the task row keeps its candidate lists as history.
-            _END_TASK(conn, [{"task_id": tid, "state": state, "ended_at": now,
+            batch.add(_END_TASK, [{"task_id": tid, "state": state, "ended_at": now,
                               "completed_by": actor.username if state == "completed" else None}
                              for tid, state in gone.items()])
         new = step.new_ready()
         if new:
             # A trigger (migration 0004) indexes each new task under its candidate groups and users.
-            _INSERT_TASK(conn, [{
+            batch.add(_INSERT_TASK, [{
                 "id": v.task_id, "case_id": case_id, "element_id": v.element_id, "name": v.name, "lane": v.lane,
                 "candidate_groups": v.candidate_groups, "candidate_users": v.candidate_users,
                 "assignee": v.assignee, "state": "ready", "form": v.form, "documentation": v.documentation,
@@ -293,26 +297,26 @@ class Core:
             } for v in new])
 
     @staticmethod
-    def _move_task_dues(conn, step: Step) -> None:
+    def _move_task_dues(batch: Batch, step: Step) -> None:
         """Give open tasks the new due time of the boundary timers a pause, resume or extension moved."""
         if not step.moved_timers():
             return
         rows = [{"task_id": v.task_id, "due_at": v.due_at} for v in step.ready
                 if v.task_id in step.ready_before and v.due_from_timer]
         if rows:
-            _MOVE_TASK_DUE(conn, rows)
+            batch.add(_MOVE_TASK_DUE, rows)
 
     @staticmethod
-    def _write_timers(conn, case_id: int, step: Step, now: datetime) -> None:
+    def _write_timers(batch: Batch, case_id: int, step: Step, now: datetime) -> None:
         gone = step.gone_timers()
         if gone:
-            _DELETE_TIMER(conn, [{"timer_id": tid} for tid in gone])
+            batch.add(_DELETE_TIMER, [{"timer_id": tid} for tid in gone])
         moved = step.moved_timers()
         if moved:
-            _MOVE_TIMER(conn, [{"timer_id": t.task_id, "due_at": t.due_at} for t in moved])
+            batch.add(_MOVE_TIMER, [{"timer_id": t.task_id, "due_at": t.due_at} for t in moved])
         new = step.new_timers()
         if new:
-            _INSERT_TIMER(conn, [
+            batch.add(_INSERT_TIMER, [
                 {"id": t.task_id, "case_id": case_id, "element_id": t.element_id, "due_at": t.due_at, "created_at": now}
                 for t in new
             ])

@@ -16,12 +16,19 @@ would compute anyway, once per dialect:
 Execution goes through ``Connection.exec_driver_sql``: the same connection, pool,
 transaction, logging and ``before_cursor_execute`` events as every other statement
 (the benchmark's statement counter sees these too).
+
+``Batch`` sends the statements of one step together. On PostgreSQL with psycopg 3
+they go out in one pipeline (psycopg's pipeline mode): one network round trip for
+the lot, and the transaction's BEGIN travels with the first of them, where one
+statement at a time costs a round trip each. Elsewhere (SQLite, in-process) they
+run one after the other through ``exec_driver_sql``.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+from sqlalchemy import exc
 from sqlalchemy.engine import Connection, CursorResult, Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -29,7 +36,7 @@ Processor = Callable[[Any], Any] | None
 
 
 class _Compiled:
-    __slots__ = ("sql", "names", "processors", "positional", "defaults", "results")
+    __slots__ = ("sql", "names", "processors", "positional", "defaults", "results", "returns_rows")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect, keys: Sequence[str] | None):
         compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys is not None else None)
@@ -47,6 +54,7 @@ class _Compiled:
             columns = statement._returning
         self.results: tuple[Processor, ...] = tuple(
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in (columns or ()))
+        self.returns_rows = bool(columns)
 
     def bind(self, values: dict[str, Any]) -> tuple | dict:
         out = []
@@ -87,8 +95,72 @@ class Prepared:
     def rows(self, conn: Connection, params: dict[str, Any]) -> list[tuple]:
         """Execute a SELECT or RETURNING statement; return its rows with the columns' types applied."""
         compiled = self._compiled(conn.dialect)
-        raw = conn.exec_driver_sql(compiled.sql, compiled.bind(params)).fetchall()
-        processors = compiled.results
-        if not any(processors):
-            return [tuple(r) for r in raw]
-        return [tuple(v if p is None else p(v) for p, v in zip(processors, r)) for r in raw]
+        return _typed(compiled, conn.exec_driver_sql(compiled.sql, compiled.bind(params)).fetchall())
+
+
+def _typed(compiled: _Compiled, raw: Sequence[Sequence[Any]]) -> list[tuple]:
+    processors = compiled.results
+    if not any(processors):
+        return [tuple(r) for r in raw]
+    return [tuple(v if p is None else p(v) for p, v in zip(processors, r)) for r in raw]
+
+
+class Batch:
+    """Statements sent together; ``run()`` returns, per statement, its typed rows (SELECT, RETURNING) or rowcount.
+
+    Usage: ``batch = Batch(conn); i = batch.add(stmt, params); results = batch.run()``.
+    A list of params is an executemany. Statements run in the order added, in the
+    connection's transaction; an error raises the SQLAlchemy exception
+    ``exec_driver_sql`` would have raised.
+    """
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self._items: list[tuple[_Compiled, Any, bool]] = []
+
+    def add(self, statement: Prepared, params: dict[str, Any] | list[dict[str, Any]]) -> int:
+        compiled = statement._compiled(self.conn.dialect)
+        many = isinstance(params, list)
+        if many and not params:
+            raise ValueError("an executemany needs at least one row")
+        bound = [compiled.bind(p) for p in params] if many else compiled.bind(params)
+        self._items.append((compiled, bound, many))
+        return len(self._items) - 1
+
+    def run(self) -> list[Any]:
+        items, self._items = self._items, []
+        if self.conn.dialect.driver == "psycopg":
+            return self._pipelined(items)
+        results = []
+        for compiled, bound, _many in items:
+            result = self.conn.exec_driver_sql(compiled.sql, bound)
+            results.append(_typed(compiled, result.fetchall()) if compiled.returns_rows else result.rowcount)
+        return results
+
+    def _pipelined(self, items: list[tuple[_Compiled, Any, bool]]) -> list[Any]:
+        import psycopg
+
+        driver = self.conn.connection.driver_connection
+        listeners = self.conn.dispatch.before_cursor_execute
+        cursors = []
+        try:
+            with driver.pipeline():
+                for compiled, bound, many in items:
+                    cursor = driver.cursor()
+                    for listener in listeners:      # what exec_driver_sql would tell listeners (counters, logs)
+                        listener(self.conn, cursor, compiled.sql, bound, None, many)
+                    if many:
+                        cursor.executemany(compiled.sql, bound)
+                    else:
+                        cursor.execute(compiled.sql, bound)
+                    cursors.append(cursor)
+            # Leaving the block synced the pipeline: every result is in.
+            return [_typed(compiled, cursor.fetchall()) if compiled.returns_rows else cursor.rowcount
+                    for (compiled, _bound, _many), cursor in zip(items, cursors)]
+        except psycopg.Error as error:
+            # The pipeline reports at its sync: name every statement it carried.
+            sql = ";\n".join(compiled.sql for compiled, _bound, _many in items)
+            raise exc.DBAPIError.instance(sql, None, error, psycopg.Error, dialect=self.conn.dialect) from error
+        finally:
+            for cursor in cursors:
+                cursor.close()

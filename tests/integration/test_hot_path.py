@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import bindparam, event, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from engine.store.db import Database
 from engine.store.migrate import upgrade
 from engine.store.models import AuditEvent, Case, ProcessVersion, TaskCandidate, UserTask
-from engine.store.prepared import Prepared
+from engine.store.prepared import Batch, Prepared
 
 NOW = datetime(2025, 3, 3, 1, 0, tzinfo=timezone.utc)
 
@@ -103,3 +105,43 @@ def test_prepared_statements_fire_the_engine_events_statement_counters_rely_on(d
     with db.write_engine.begin() as conn:
         assert count.rows(conn, {"status": "running"}) == []
     assert seen[-1] == count.sql(db.write_engine.dialect)
+
+
+def test_a_batch_returns_rows_and_rowcounts_in_order_and_tells_listeners(db):
+    seen: list[str] = []
+    event.listen(db.write_engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, params, context, many: seen.append(statement))
+    c = Case.__table__.c
+    bump = Prepared(update(Case.__table__).where(c.id == bindparam("case_id"), c.revision == bindparam("old"))
+                    .values(revision=bindparam("revision")))
+    read = Prepared(select(c.revision, c.started_at).where(c.id == bindparam("case_id")))
+    with db.write_engine.begin() as conn:
+        case_id = _version_and_case(conn)
+    with db.write_engine.begin() as conn:
+        seen.clear()
+        batch = Batch(conn)
+        batch.add(read, {"case_id": case_id})
+        batch.add(bump, {"case_id": case_id, "old": 0, "revision": 1})
+        batch.add(bump, {"case_id": case_id, "old": 0, "revision": 2})      # the revision check fails: 0 rows
+        batch.add(read, {"case_id": case_id})
+        assert batch.run() == [[(0, NOW)], 1, 0, [(1, NOW)]]
+    assert [s for s in seen if not s.startswith("BEGIN")] == [read.sql(conn.dialect), bump.sql(conn.dialect),
+                                                                bump.sql(conn.dialect), read.sql(conn.dialect)]
+
+
+def test_a_failing_batch_raises_the_sqlalchemy_error_and_the_transaction_writes_nothing(db):
+    with db.write_engine.begin() as conn:
+        case_id = _version_and_case(conn)
+        conn.execute(insert(UserTask), [_task("t1", case_id, ["market"], [])])
+    insert_task = Prepared(insert(UserTask.__table__), keys=list(_task("x", 0, [], [])))
+    bump = Prepared(update(Case.__table__).where(Case.__table__.c.id == bindparam("case_id"))
+                    .values(revision=bindparam("revision")))
+    with pytest.raises(IntegrityError):
+        with db.write_engine.begin() as conn:
+            batch = Batch(conn)
+            batch.add(bump, {"case_id": case_id, "revision": 7})
+            batch.add(insert_task, [_task("t1", case_id, ["market"], [])])       # duplicate key
+            batch.run()
+    with db.write_engine.connect() as conn:
+        assert conn.execute(select(Case.revision)).scalar_one() == 0
+        assert _index(conn) == {("t1", "group", "market")}
