@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any, Iterable
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -17,20 +18,27 @@ DATA_ELEMENTS = {"userTask", "serviceTask", "scriptTask", "businessRuleTask"}
 
 
 def events(bundle: Bundle, tasks: Iterable[Any], before: dict, error: str | None) -> list[EventView]:
-    """Return the audit events of the tasks whose state differs from ``before``, in the order they changed."""
-    changed = [t for t in tasks if t.task_spec.bpmn_id is not None and before.get(t.id) != t.state]
-    changed.sort(key=lambda t: t.last_state_change)
-    result = []
-    for task in changed:
-        lifecycle = _lifecycle(task, before.get(task.id))
-        if lifecycle is None:
+    """Return the audit events of the tasks whose state differs from ``before`` (task -> state), in change order."""
+    changed = []
+    for task in tasks:
+        if task.task_spec.bpmn_id is None:
             continue
+        previous = before.get(task)
+        if previous != task.state:
+            lifecycle = _lifecycle(task, previous)
+            if lifecycle is not None:
+                changed.append((task.last_state_change, task, lifecycle))
+    changed.sort(key=itemgetter(0))     # stable: ties keep the task order, as before
+    result = []
+    for _, task, lifecycle in changed:
         spec = task.task_spec
         info = bundle.elements.get(spec.bpmn_id, {})
         data = None
-        if lifecycle == "completed" and task.parent is not None and info.get("type") in DATA_ELEMENTS:
-            data = json_safe({k: v for k, v in task.data.items()
-                              if k not in task.parent.data or task.parent.data[k] != v})
+        if lifecycle == "completed" and info.get("type") in DATA_ELEMENTS:
+            parent = task.parent
+            if parent is not None:
+                old = parent.data
+                data = json_safe({k: v for k, v in task.data.items() if k not in old or old[k] != v})
         if lifecycle == "incident":
             data = {"error": error}
         result.append(EventView(str(task.id), spec.bpmn_id, spec.bpmn_name or "",

@@ -7,6 +7,7 @@ events of one command, all as small dataclasses (``views``).
 
 from __future__ import annotations
 
+import itertools
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -118,22 +119,13 @@ class Instance:
     # views ----------------------------------------------------------------
 
     def ready_user_tasks(self) -> list[UserTaskView]:
-        return [self._user_task_view(t) for t in self._all_tasks()
-                if t.state == TaskState.READY and isinstance(t.task_spec, FormUserTask)]
+        return [self._user_task_view(t) for t in self._all_tasks() if t.state == _READY and _is_user_task(t)]
 
     def waiting_timers(self) -> list[TimerView]:
-        return [TimerView(str(task.id), task.task_spec.bpmn_id, due) for task, due in self._timer_tasks()]
+        return _timer_views(self._timer_tasks())
 
     def _timer_tasks(self):
-        for task in self._all_tasks():
-            spec = task.task_spec
-            if task.state != TaskState.WAITING or not isinstance(spec, CatchingEvent):
-                continue
-            if not isinstance(spec.event_definition, TimerEventDefinition):
-                continue
-            value = spec.event_definition.details(task).value
-            if value:
-                yield task, _instant(value)
+        return _dues(t for t in self._all_tasks() if t.state == _WAITING and _is_timer(t))
 
     # pausing the deadline clock (N-4) -------------------------------------
 
@@ -200,37 +192,64 @@ class Instance:
         """
         if self.workflow.completed:
             return dict(self.workflow.data)
-        done = [t for t in self._all_tasks() if t.state == TaskState.COMPLETED and t.task_spec.bpmn_id is not None]
-        last = max(done, key=lambda t: t.last_state_change, default=None)
+        return self._data_after(_last_completed(self._all_tasks()))
+
+    def _data_after(self, last) -> dict[str, Any]:
+        """Return the case data of a running case whose last completed task is ``last`` (None: none yet)."""
         return dict(last.data if last is not None else self.workflow.task_tree.data)
 
     # internals --------------------------------------------------------------
 
     def _all_tasks(self):
-        yield from self.workflow.tasks.values()
-        for sub in self.workflow.subprocesses.values():
-            yield from sub.tasks.values()
+        subprocesses = self.workflow.subprocesses.values()
+        return itertools.chain(self.workflow.tasks.values(),
+                               itertools.chain.from_iterable(sub.tasks.values() for sub in subprocesses))
 
     def _ready_user_task(self, task_id: str):
-        for task in self._all_tasks():
-            if str(task.id) == task_id:
-                if task.state != TaskState.READY or not isinstance(task.task_spec, FormUserTask):
-                    raise EngineError(f"task {task_id} is not a ready user task")
+        task = self._find_task(task_id)
+        if task is None:
+            raise EngineError(f"task {task_id} is not part of this case")
+        if task.state != _READY or not _is_user_task(task):
+            raise EngineError(f"task {task_id} is not a ready user task")
+        return task
+
+    def _find_task(self, task_id: str):
+        """Return the task of this case (sub-processes and call activities included) with ``task_id``, or None."""
+        try:
+            key = UUID(task_id)
+        except (TypeError, ValueError):
+            key = None
+        if key is not None and str(key) == task_id:       # only the canonical spelling str(task.id) names a task
+            task = self.workflow.tasks.get(key)
+            if task is not None:
                 return task
-        raise EngineError(f"task {task_id} is not part of this case")
+            for sub in self.workflow.subprocesses.values():
+                task = sub.tasks.get(key)
+                if task is not None:
+                    return task
+        return None
 
     def _run_engine(self) -> None:
         self.workflow.refresh_timers()
         self.workflow.do_engine_steps()
         # A timer fired at the end of do_engine_steps runs its successors on the next call.
-        while any(t.state == TaskState.READY and not t.task_spec.manual for t in self._all_tasks()):
+        while any(t.state == _READY and not t.task_spec.manual for t in self._all_tasks()):
             self.workflow.do_engine_steps()
 
     def _command(self, host: Host, moment: datetime, act: Callable[[], None]) -> Step:
-        before = {t.id: t.state for t in self._all_tasks()}
-        ready_before = {str(t.id) for t in self._all_tasks()
-                        if t.state == TaskState.READY and isinstance(t.task_spec, FormUserTask)}
-        timers_before = {t.task_id: t.due_at for t in self.waiting_timers()}
+        # One pass over the tasks before the command and one after it (see _scan). ``before`` is keyed by the
+        # task objects: a command never makes a second Task with an id (only deserialization passes ids).
+        before: dict[Any, int] = {}
+        ready_before: set[str] = set()
+        waiting = []
+        for task in self._all_tasks():
+            state = before[task] = task.state
+            if state == _READY:
+                if _is_user_task(task):
+                    ready_before.add(str(task.id))
+            elif state == _WAITING and _is_timer(task):
+                waiting.append(task)
+        timers_before = {t.task_id: t.due_at for t in _timer_views(_dues(waiting))}
         host_token = _host.set(host)
         error = None
         try:
@@ -241,7 +260,8 @@ class Instance:
             error = _describe_error(exc)
         finally:
             _host.reset(host_token)
-        failed = [t for t in self._all_tasks() if t.state == TaskState.ERROR]
+        tasks = list(self._all_tasks())
+        failed, ready_tasks, waiting, last = _scan(tasks)
         if error and not failed:
             raise EngineError(error)
         if failed and error and not error.startswith("["):
@@ -252,19 +272,21 @@ class Instance:
         host_token = _host.set(host)      # a task's dueDate may call the calendar functions
         try:
             with clock.engine_time(moment):
-                ready = self.ready_user_tasks()
-                self._set_due_dates(ready)
+                ready = [self._user_task_view(t) for t in ready_tasks]
+                timers = _timer_views(_dues(waiting))
+                self._set_due_dates(ready_tasks, ready, timers)
         finally:
             _host.reset(host_token)
-        return Step(status, ready, self.waiting_timers(), audit_events(self.bundle, self._all_tasks(), before, error), error,
-                    json_safe(self.data), ready_before, timers_before)
+        data = dict(self.workflow.data) if self.workflow.completed else self._data_after(last)
+        return Step(status, ready, timers, audit_events(self.bundle, tasks, before, error), error,
+                    json_safe(data), ready_before, timers_before)
 
-    def _set_due_dates(self, ready: list[UserTaskView]) -> None:
+    def _set_due_dates(self, ready_tasks: list, ready: list[UserTaskView], timers: list[TimerView]) -> None:
         """Give tasks without their own due date the earliest boundary timer on them or an enclosing sub-process."""
         # A deadline is an interrupting timer; reminders (non-interrupting) count only where there is none.
         deadlines: dict[str, list[datetime]] = {}
         reminders: dict[str, list[datetime]] = {}
-        for timer in self.waiting_timers():
+        for timer in timers:
             info = self.bundle.elements.get(timer.element_id, {})
             if info.get("attached_to"):
                 kind = deadlines if info.get("interrupting") else reminders
@@ -272,16 +294,15 @@ class Instance:
         timers = {element: min(dues) for element, dues in {**reminders, **deadlines}.items()}
         if not timers:
             return
-        for view in ready:
+        for task, view in zip(ready_tasks, ready):
             if view.due_at is not None:
                 continue
-            dues = [timers[e] for e in self._enclosing(view.task_id) if e in timers]
+            dues = [timers[e] for e in self._enclosing(task) if e in timers]
             if dues:
                 view.due_at, view.due_from_timer = min(dues), True
 
-    def _enclosing(self, task_id: str) -> list[str]:
+    def _enclosing(self, task) -> list[str]:
         """Return the element id of a task and of every sub-process or call activity around it."""
-        task = self.workflow.get_task_from_id(UUID(task_id))
         chain = [task.task_spec.bpmn_id]
         while task.workflow is not self.workflow:
             task = self.workflow.get_task_from_id(task.workflow.parent_task_id)
@@ -326,6 +347,53 @@ class Instance:
 
 
 PAUSED_UNTIL = datetime(9999, 12, 31, tzinfo=timezone.utc)
+
+_READY, _WAITING, _COMPLETED, _ERROR = TaskState.READY, TaskState.WAITING, TaskState.COMPLETED, TaskState.ERROR
+
+
+def _is_user_task(task) -> bool:
+    return isinstance(task.task_spec, FormUserTask)
+
+
+def _is_timer(task) -> bool:
+    spec = task.task_spec
+    return isinstance(spec, CatchingEvent) and isinstance(spec.event_definition, TimerEventDefinition)
+
+
+def _dues(timer_tasks):
+    """Yield (task, due instant) for the timer tasks that have a pending time."""
+    for task in timer_tasks:
+        value = task.task_spec.event_definition.details(task).value
+        if value:
+            yield task, _instant(value)
+
+
+def _timer_views(timer_tasks) -> list[TimerView]:
+    return [TimerView(str(task.id), task.task_spec.bpmn_id, due) for task, due in timer_tasks]
+
+
+def _scan(tasks: list) -> tuple[list, list, list, Any]:
+    """Return the failed tasks, READY user tasks, WAITING timers (in task order) and the last completed task."""
+    failed, ready, waiting = [], [], []
+    last = None         # the first of the latest completed BPMN tasks, as max(..., key=last_state_change) picks it
+    for task in tasks:
+        state = task.state
+        if state == _COMPLETED:
+            if task.task_spec.bpmn_id is not None and (last is None or task.last_state_change > last.last_state_change):
+                last = task
+        elif state == _READY:
+            if _is_user_task(task):
+                ready.append(task)
+        elif state == _WAITING:
+            if _is_timer(task):
+                waiting.append(task)
+        elif state == _ERROR:
+            failed.append(task)
+    return failed, ready, waiting, last
+
+
+def _last_completed(tasks):
+    return _scan(list(tasks))[3]
 
 
 def _timer_kind(task) -> str:
