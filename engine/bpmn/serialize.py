@@ -51,6 +51,10 @@ def serializer() -> BpmnWorkflowSerializer:
         config = dict(CAMUNDA_CONFIG)
         config[BpmnWorkflow] = _SpecFreeConverter
         ser = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+        # The sandbox lets scripts leave Decimal and date values in case data (exact amounts, calendar
+        # days); SpiffWorkflow's registry converts datetime and timedelta but not these two.
+        ser.registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
+        ser.registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
         _local.serializer = ser
         _local.encoder = ser._encoder_cls()
     return ser

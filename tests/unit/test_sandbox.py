@@ -205,6 +205,19 @@ def test_plain_script_task_runs_and_the_case_waits_for_review(engine):
     assert [t.element_id for t in detail.tasks] == ["review"]
 
 
+def test_a_script_leaving_an_exact_amount_and_a_calendar_day_is_stored_and_read_back(engine, handler):
+    """Decimal and date count as data in the sandbox; the case must persist with them, not fail to save."""
+    engine.deploy(script_task_bpmn("fee = Decimal('0.05') * amount\nday = date(2025, 3, 3)"), SCRIPT_FILE)
+    started = engine.start_case("script_demo", {"amount": 3})
+    assert started.status == "running"
+    ran = [e for e in engine.case(started.id).events if e.element_id == "run_script"]
+    assert [e.data for e in ran] == [{"fee": "0.15", "day": "2025-03-03"}]
+    # The engine fixture restores every case from its stored state: the values come back with their types.
+    done = engine.complete(started.ready[0].id, {}, handler)
+    assert done.status == "completed"
+    assert engine.case(started.id).case.data["fee"] == "0.15"
+
+
 @pytest.mark.parametrize(("attack", "words"), RUNTIME_ATTACKS.values(), ids=RUNTIME_ATTACKS.keys())
 def test_runtime_attack_in_script_task_is_an_incident_and_leaks_nothing(engine, attack, words):
     engine.deploy(script_task_bpmn(script_of(attack)), SCRIPT_FILE)

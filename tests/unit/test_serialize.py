@@ -181,15 +181,15 @@ def test_bench_perf_states_with_datetimes_uuids_sets_and_nested_data_are_the_sam
 
 
 @pytest.mark.parametrize("value", [Decimal("0.05"), NOW.date()], ids=["decimal", "date"])
-def test_a_value_spiffworkflows_registry_cannot_write_fails_the_same_way(perf_bundle, value):
-    """SpiffWorkflow registers no conversion for Decimal or date: both ways refuse them with the same error."""
+def test_decimal_and_date_values_in_case_data_are_written_and_read_back(perf_bundle, value):
+    """The sandbox lets scripts leave a Decimal or a date in case data; a dump must not refuse them."""
     instance = Instance.start(perf_bundle, {"amount": {"fee": value}})
     instance.advance(Host({}, noop_topic), NOW)
-    with pytest.raises(TypeError) as expected:
-        reference(instance.workflow)
-    with pytest.raises(TypeError) as got:
-        serialize.dump(instance.workflow)
-    assert str(got.value) == str(expected.value)
+    text = serialize.dump(instance.workflow)
+    assert text == reference(instance.workflow)
+    restored = serialize.load(text, perf_bundle.spec, perf_bundle.subprocess_specs)
+    fee = restored.task_tree.data["amount"]["fee"]
+    assert fee == value and type(fee) is type(value)
 
 
 def test_a_state_written_before_the_fast_path_loads_and_is_written_again_unchanged(perf_bundle):
