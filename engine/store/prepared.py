@@ -49,9 +49,10 @@ class _Compiled:
             compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.names)
         # Values fixed in the statement itself (``.values(state="ready")``) bind like the rest.
         self.defaults = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
+        # What the statement hands back: a SELECT's columns, or an INSERT/UPDATE's RETURNING columns.
         columns = getattr(statement, "selected_columns", None)
-        if columns is None and getattr(statement, "_returning", None):
-            columns = statement._returning
+        if columns is None:
+            columns = getattr(statement, "exported_columns", None)
         self.results: tuple[Processor, ...] = tuple(
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in (columns or ()))
         self.returns_rows = bool(columns)
