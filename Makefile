@@ -45,6 +45,7 @@ test: install browser
 # One run: serial cases/s and its final ratio line, then 4 client threads at once, then the driver floor.
 bench: install
 	$(BIN)/python -m bench.sweep
+	$(BIN)/python -m bench.breakdown
 	$(BIN)/python -m bench --clients 4
 
 clean:

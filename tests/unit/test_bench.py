@@ -38,3 +38,26 @@ class FailingClient:
 def test_a_failing_client_thread_fails_the_batch():
     with pytest.raises(RuntimeError, match="broken case"):
         concurrent_batch(FailingClient(), cases=8, clients=2)
+
+
+def test_the_breakdown_completes_tasks_exactly_as_the_engine_does():
+    """bench.breakdown times the calls of cases.complete one by one: the case and its audit trail must match."""
+    from collections import Counter
+
+    from bench.breakdown import PARTS, complete_in_parts
+    from bench.persisted import PersistedRunner, fresh_database
+    from bench.workload import ACTOR, DEFAULT_BPMN, FORMS, START_DATA
+
+    with fresh_database("sqlite") as db:
+        runner = PersistedRunner(db, DEFAULT_BPMN.read_bytes())
+        trails, times = [], Counter()
+        for complete in (lambda t: runner.engine.complete(t.id, FORMS[t.element_id], ACTOR),
+                         lambda t: complete_in_parts(runner.engine, t.id, FORMS[t.element_id], times)):
+            result = runner.engine.start_case(runner.key, START_DATA, ACTOR)
+            while result.ready:
+                result = complete(result.ready[0])
+            detail = runner.engine.case(result.id)
+            assert detail.case.status == "completed"
+            trails.append([(e.element_id, e.lifecycle, e.data) for e in detail.events])
+    assert trails[0] == trails[1]
+    assert set(times) == set(PARTS) and all(seconds > 0 for seconds in times.values())
