@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import bindparam, event, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from engine.store.db import Database
 from engine.store.migrate import upgrade
@@ -145,3 +145,23 @@ def test_a_failing_batch_raises_the_sqlalchemy_error_and_the_transaction_writes_
     with db.write_engine.connect() as conn:
         assert conn.execute(select(Case.revision)).scalar_one() == 0
         assert _index(conn) == {("t1", "group", "market")}
+
+
+def test_a_batch_on_a_lost_postgresql_connection_invalidates_it(db):
+    if db.is_sqlite:
+        pytest.skip("an in-process SQLite connection cannot be cut from outside")
+    read = Prepared(select(Case.__table__.c.id))
+    with db.write_engine.connect() as conn:
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        conn.commit()
+        with db.write_engine.connect() as other:
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+        batch = Batch(conn)
+        batch.add(read, {})
+        with pytest.raises(DBAPIError) as lost:
+            batch.run()
+        assert lost.value.connection_invalidated and conn.invalidated
+    with db.write_engine.connect() as conn:         # the pool hands out a fresh connection, not the dead one
+        batch = Batch(conn)
+        batch.add(read, {})
+        assert batch.run() == [[]]
