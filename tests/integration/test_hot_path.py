@@ -147,9 +147,8 @@ def test_a_failing_batch_raises_the_sqlalchemy_error_and_the_transaction_writes_
         assert _index(conn) == {("t1", "group", "market")}
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)    # an in-process SQLite cannot be cut off
 def test_a_batch_on_a_lost_postgresql_connection_invalidates_it(db):
-    if db.is_sqlite:
-        pytest.skip("an in-process SQLite connection cannot be cut from outside")
     read = Prepared(select(Case.__table__.c.id))
     with db.write_engine.connect() as conn:
         pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
