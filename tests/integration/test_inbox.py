@@ -1,0 +1,44 @@
+"""The inbox: a clerk sees the READY tasks assigned to them and, unless asked not to, those their groups may claim."""
+
+from __future__ import annotations
+
+from engine.services import Actor
+from tests.conftest import fixture_bytes
+
+
+def _two_cases(engine):
+    engine.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
+    engine.deploy(fixture_bytes("script_task.bpmn"), "script_task.bpmn")
+    loop = engine.start_case("loop_demo", {"delays": 0, "responsible_group": "market"})
+    script = engine.start_case("script_demo", {"amount": 1})
+    return loop.ready[0].id, script.ready[0].id
+
+
+def _ids(tasks) -> set[str]:
+    return {t.id for t in tasks}
+
+
+def test_group_members_see_claimable_tasks_and_others_do_not(engine, handler, market):
+    investigate, review = _two_cases(engine)
+    assert _ids(engine.inbox(handler)) == {investigate, review}
+    assert engine.inbox(market) == []
+    assert engine.inbox(Actor("nobody", frozenset())) == []
+
+
+def test_a_claimed_task_leaves_the_other_candidates_inbox_and_stays_in_the_assignees(engine, handler):
+    investigate, review = _two_cases(engine)
+    colleague = Actor("hilde", frozenset({"handler"}))
+    engine.claim(investigate, handler)
+    assert _ids(engine.inbox(handler)) == {investigate, review}
+    assert _ids(engine.inbox(handler, include_claimable=False)) == {investigate}
+    assert _ids(engine.inbox(colleague)) == {review}
+    assert engine.inbox(colleague, include_claimable=False) == []
+
+
+def test_filters_by_process_and_the_next_task_reaches_the_group_an_expression_names(engine, handler, market):
+    investigate, review = _two_cases(engine)
+    assert _ids(engine.inbox(handler, process_key="script_demo")) == {review}
+    engine.complete(investigate, {"note": "enough", "info_sufficient": True}, handler)
+    reply = engine.inbox(market)
+    assert [t.element_id for t in reply] == ["reply"]
+    assert _ids(engine.inbox(handler)) == {review}, "the completed task left every inbox"
