@@ -220,9 +220,8 @@ class Core:
         def call_topic(topic: str, params: dict[str, Any], data: dict[str, Any], element_id: str):
             handler = self.topics.get(topic)
             ctx = TopicContext(session, case_id, element_id, now, actor.username, dict(data))
-            # A savepoint: a failing handler leaves nothing of its own writes behind.
-            with session.begin_nested():
-                return handler(ctx, **params)
+            # A savepoint from the handler's first use of ctx.session: a failing handler leaves nothing behind.
+            return ctx.run(handler, params)
 
         return Host(calendar_functions(self.calendar(session), now), call_topic)
 

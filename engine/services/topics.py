@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Protocol
 
@@ -11,14 +11,38 @@ from sqlalchemy.orm import Session
 
 @dataclass(frozen=True)
 class TopicContext:
-    """What a handler may use: the command's session, the case, the instant and a copy of the case data."""
+    """What a handler may use: the command's session, the case, the instant and a copy of the case data.
 
-    session: Session
+    ``session`` opens a savepoint the first time a handler asks for it, so that
+    ``run`` can take back what a failing handler wrote; a handler that never
+    touches the database costs no savepoint.
+    """
+
+    command_session: Session
     case_id: int
     element_id: str
     now: datetime
     actor: str
     data: dict[str, Any]
+    _savepoint: list = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def session(self) -> Session:
+        if not self._savepoint:
+            self._savepoint.append(self.command_session.begin_nested())
+        return self.command_session
+
+    def run(self, handler: Handler, params: dict[str, Any]) -> dict[str, Any] | None:
+        """Call ``handler``; release its savepoint if it succeeds, roll back to it if it raises."""
+        try:
+            result = handler(self, **params)
+        except BaseException:
+            if self._savepoint:
+                self._savepoint[0].rollback()
+            raise
+        if self._savepoint:
+            self._savepoint[0].commit()
+        return result
 
 
 class Handler(Protocol):
