@@ -10,9 +10,9 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from ..bpmn import EngineError, Instance, json_safe, validate_form
-from ..store.models import AuditEvent, Case, Timer, UserTask
-from ..store.prepared import Batch, Prepared
-from .core import SCHEDULER, Actor, CaseHead, CaseRef, Core, TaskHead
+from ..store.models import Case, Timer, UserTask
+from ..store.prepared import Prepared
+from .core import INSERT_EVENT, SCHEDULER, audit_row, Actor, CaseHead, CaseRef, Core, TaskHead
 from .errors import (
     ConcurrentUpdate, FormInvalid, InvalidRequest, NotFound, PermissionDenied, TaskAlreadyCompleted,
     TaskClaimedByOther,
@@ -36,7 +36,7 @@ def start_case(core: Core, session: Session, key: str, data: dict[str, Any], act
     row = {"process_key": key, "version_id": pinned[key], "pinned": pinned, "status": "running", "revision": 0,
            "state": "", "data": json_safe(data), "category": data.get("category"), "incident": None,
            "started_by": actor.username, "started_at": now, "updated_at": now, "ended_at": None}
-    case_id = _INSERT_CASE.rows(session.connection(), row)[0][0]
+    case_id = _INSERT_CASE.run(session.connection(), row)[0][0]
     case = CaseHead(case_id, key, pinned[key], pinned, "running", 0)
     instance = Instance.start(bundle, data)
     step = instance.advance(core.host(session, case.id, actor, now), now)
@@ -57,16 +57,11 @@ _CLAIM = Prepared(UserTask.__table__.update().where(
 ).values(assignee=bindparam("assignee"), claimed_at=bindparam("claimed_at")))
 _UNCLAIM = Prepared(UserTask.__table__.update().where(_t.id == bindparam("task_id")).values(
     assignee=None, claimed_at=None))
-_INSERT_EVENT = Prepared(insert(AuditEvent.__table__), keys=[
-    "case_id", "version_id", "task_id", "element_id", "element_name", "element_type", "flow_id", "lifecycle", "actor",
-    "at", "data"])
 
 
 def _task_and_case(session: Session, task_id: str) -> tuple[TaskHead, CaseHead]:
     """Read the task and the head of its case (not its state: the cached workflow usually has it)."""
-    batch = Batch(session.connection())     # a batch of one: on PostgreSQL the BEGIN goes with it
-    batch.add(_TASK_AND_CASE, {"tid": task_id})
-    rows = batch.run()[0]
+    rows = _TASK_AND_CASE.run(session.connection(), {"tid": task_id})
     if not rows:
         raise NotFound(f"task {task_id} does not exist")
     row = rows[0]
@@ -81,9 +76,8 @@ def _open_task_for(actor: Actor, task: TaskHead) -> None:
 
 
 def _task_event(task: TaskHead, case: CaseHead, lifecycle: str, actor: Actor, now: datetime) -> dict[str, Any]:
-    return {"case_id": case.id, "version_id": case.version_id, "task_id": task.id, "element_id": task.element_id,
-            "element_name": task.name, "element_type": "userTask", "flow_id": None, "lifecycle": lifecycle,
-            "actor": actor.username, "at": now, "data": None}
+    return audit_row(case, lifecycle, actor, now, task_id=task.id, element_id=task.element_id, element_name=task.name,
+                     element_type="userTask")
 
 
 def claim(core: Core, session: Session, task_id: str, actor: Actor, now: datetime) -> TaskHead:
@@ -95,9 +89,9 @@ def claim(core: Core, session: Session, task_id: str, actor: Actor, now: datetim
     if task.assignee is not None:
         raise TaskClaimedByOther(f"task {task_id} is claimed by {task.assignee}")
     conn = session.connection()
-    if _CLAIM(conn, {"task_id": task_id, "assignee": actor.username, "claimed_at": now}).rowcount != 1:
+    if _CLAIM.run(conn, {"task_id": task_id, "assignee": actor.username, "claimed_at": now}) != 1:
         raise TaskClaimedByOther(f"task {task_id} was claimed by someone else just now")
-    _INSERT_EVENT(conn, [_task_event(task, case, "claimed", actor, now)])
+    INSERT_EVENT.run(conn, [_task_event(task, case, "claimed", actor, now)])
     task.assignee, task.claimed_at = actor.username, now
     return task
 
@@ -112,8 +106,8 @@ def unclaim(core: Core, session: Session, task_id: str, actor: Actor, now: datet
     if task.assignee != actor.username and "admin" not in actor.groups:
         raise PermissionDenied(f"task {task_id} is claimed by {task.assignee}, not {actor.username}")
     conn = session.connection()
-    _UNCLAIM(conn, {"task_id": task_id})
-    _INSERT_EVENT(conn, [_task_event(task, case, "unclaimed", actor, now)])
+    _UNCLAIM.run(conn, {"task_id": task_id})
+    INSERT_EVENT.run(conn, [_task_event(task, case, "unclaimed", actor, now)])
     task.assignee, task.claimed_at = None, None
     return task
 
@@ -147,9 +141,7 @@ def retry_incident(core: Core, session: Session, case_id: int, actor: Actor, now
         raise InvalidRequest(f"case {case_id} is not in incident (status {case.status})")
     instance = core.instance(session, case)
     step = instance.retry(core.host(session, case.id, actor, now), now)
-    admin = {"case_id": case.id, "version_id": case.version_id, "task_id": None, "element_id": None,
-             "element_name": None, "element_type": None, "flow_id": None, "lifecycle": "admin_action",
-             "actor": actor.username, "at": now, "data": {"action": "retry", "incident": case.incident}}
+    admin = audit_row(case, "admin_action", actor, now, data={"action": "retry", "incident": case.incident})
     core.persist(session, case, instance, step, actor, now, extra_events=[admin])
     return case
 

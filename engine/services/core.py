@@ -102,6 +102,15 @@ class CaseRef:
                                                for v in step.ready))
 
 
+def audit_row(case: Case | CaseHead, lifecycle: str, actor: Actor, now: datetime, *, data: Any = None,
+              task_id: str | None = None, element_id: str | None = None, element_name: str | None = None,
+              element_type: str | None = None, flow_id: str | None = None) -> dict[str, Any]:
+    """Return one ``audit_event`` row of ``case``: an element's lifecycle step or, without an element, a case action."""
+    return {"case_id": case.id, "version_id": case.version_id, "task_id": task_id, "element_id": element_id,
+            "element_name": element_name, "element_type": element_type, "flow_id": flow_id,
+            "lifecycle": lifecycle, "actor": actor.username, "at": now, "data": data}
+
+
 CALENDAR_TTL_SECONDS = 60.0
 
 SYSTEM = Actor("system", frozenset({"admin"}))
@@ -167,9 +176,7 @@ class Core:
 
     def latest_versions(self, session: Session) -> dict[str, VersionHead]:
         """Return the newest version (id, key, version, sha256, calls) of each process key."""
-        batch = Batch(session.connection())     # a batch of one: on PostgreSQL the BEGIN goes with it
-        batch.add(_LATEST_VERSIONS, {})
-        return {row[1]: VersionHead(*row) for row in batch.run()[0]}
+        return {row[1]: VersionHead(*row) for row in _LATEST_VERSIONS.run(session.connection(), {})}
 
     def pin(self, session: Session, key: str) -> dict[str, int]:
         """Pin ``key`` and every process it calls, transitively, to their latest versions."""
@@ -208,7 +215,7 @@ class Core:
         if isinstance(case, Case):
             state = case.state
         else:
-            rows = _LOAD_STATE.rows(session.connection(), {"case_id": case.id})
+            rows = _LOAD_STATE.run(session.connection(), {"case_id": case.id})
             if not rows or rows[0][1] != case.revision:
                 raise ConcurrentUpdate(f"case {case.id} changed while this command ran; nothing was written")
             state = rows[0][0]
@@ -251,9 +258,11 @@ class Core:
         self._write_tasks(batch, case.id, step, actor, now)
         self._write_timers(batch, case.id, step, now)
         self._move_task_dues(batch, step)
-        events = [self._event_row(case, e, actor, now) for e in step.events] + list(extra_events)
+        events = [audit_row(case, e.lifecycle, actor, now, data=e.data, task_id=e.task_id, element_id=e.element_id,
+                            element_name=e.name, element_type=e.element_type, flow_id=e.flow_id)
+                  for e in step.events] + list(extra_events)
         if events:
-            batch.add(_INSERT_EVENT, events)
+            batch.add(INSERT_EVENT, events)
         # One round trip on PostgreSQL; if the revision check fails the caller rolls the rest back.
         if batch.run()[0] != 1:
             raise ConcurrentUpdate(f"case {case.id} changed while this command ran; nothing was written")
@@ -266,14 +275,6 @@ class Core:
         session.info.setdefault("after_commit", []).append(
             lambda: self.instances.keep(case.id, case.revision, instance))
         return CaseRef.of(case.id, step)
-
-    @staticmethod
-    def _event_row(case: Case | CaseHead, e, actor: Actor, now: datetime) -> dict[str, Any]:
-        return {
-            "case_id": case.id, "version_id": case.version_id, "task_id": e.task_id, "element_id": e.element_id,
-            "element_name": e.name, "element_type": e.element_type, "flow_id": e.flow_id,
-            "lifecycle": e.lifecycle, "actor": actor.username, "at": now, "data": e.data,
-        }
 
     @staticmethod
     def _write_tasks(batch: Batch, case_id: int, step: Step, actor: Actor, now: datetime) -> None:
@@ -343,6 +344,6 @@ _MOVE_TIMER = Prepared(Timer.__table__.update().where(_timer.id == bindparam("ti
     due_at=bindparam("due_at")))
 _MOVE_TASK_DUE = Prepared(UserTask.__table__.update().where(_task.id == bindparam("task_id")).values(
     due_at=bindparam("due_at")))
-_INSERT_EVENT = Prepared(AuditEvent.__table__.insert(), keys=[
+INSERT_EVENT = Prepared(AuditEvent.__table__.insert(), keys=[
     "case_id", "version_id", "task_id", "element_id", "element_name", "element_type", "flow_id", "lifecycle", "actor",
     "at", "data"])

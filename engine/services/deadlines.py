@@ -10,7 +10,6 @@ is an audit event with its reason.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 from ..bpmn import EngineError
 from ..rules import calendar as cal
 from ..store.models import Case, CalendarOverride, UserTask
-from .core import Actor, CaseRef, Core
+from .core import Actor, CaseRef, Core, audit_row
 from .errors import InvalidRequest, NotFound, PermissionDenied
 
 
@@ -32,12 +31,6 @@ def _case_for(session: Session, case_id: int, actor: Actor) -> Case:
     if not any(actor.may_work_on(task) for task in open_tasks):
         raise PermissionDenied(f"{actor.username} works on no open task of case {case_id}")
     return case
-
-
-def _event(case: Case, lifecycle: str, actor: Actor, now: datetime, data: dict[str, Any]) -> dict[str, Any]:
-    return {"case_id": case.id, "version_id": case.version_id, "task_id": None, "element_id": None,
-            "element_name": None, "element_type": None, "flow_id": None, "lifecycle": lifecycle,
-            "actor": actor.username, "at": now, "data": data}
 
 
 def _reason(reason: str) -> str:
@@ -63,7 +56,7 @@ def pause(core: Core, session: Session, case_id: int, reason: str, actor: Actor,
         raise InvalidRequest(str(exc)) from exc
     left = instance.paused_remaining()
     return core.persist(session, case, instance, step, actor, now,
-                        [_event(case, "paused", actor, now, {"reason": reason, "remaining_seconds": left})])
+                        [audit_row(case, "paused", actor, now, data={"reason": reason, "remaining_seconds": left})])
 
 
 def resume(core: Core, session: Session, case_id: int, actor: Actor, now: datetime) -> CaseRef:
@@ -84,7 +77,7 @@ def resume(core: Core, session: Session, case_id: int, actor: Actor, now: dateti
         raise InvalidRequest(str(exc)) from exc
     dues = {t.element_id: t.due_at.isoformat() for t in step.moved_timers()}
     return core.persist(session, case, instance, step, actor, now,
-                        [_event(case, "resumed", actor, now, {"paused_at": paused_at, "due": dues})])
+                        [audit_row(case, "resumed", actor, now, data={"paused_at": paused_at, "due": dues})])
 
 
 def extend(core: Core, session: Session, case_id: int, working_days: int, reason: str, actor: Actor,
@@ -105,8 +98,8 @@ def extend(core: Core, session: Session, case_id: int, working_days: int, reason
     except EngineError as exc:
         raise InvalidRequest(str(exc)) from exc
     dues = {t.element_id: t.due_at.isoformat() for t in step.moved_timers()}
-    return core.persist(session, case, instance, step, actor, now, [_event(
-        case, "extended", actor, now, {"reason": reason, "working_days": working_days, "due": dues})])
+    return core.persist(session, case, instance, step, actor, now, [audit_row(
+        case, "extended", actor, now, data={"reason": reason, "working_days": working_days, "due": dues})])
 
 
 # --- calendar overrides (the State Council's yearly notice) ---

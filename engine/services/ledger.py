@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..store.models import AuditEvent, Case, DeductionEntry, OrgUnit
-from .core import Actor
+from .core import Actor, audit_row
 from .errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 
 BY = ("person", "department", "kpi")
@@ -68,12 +68,9 @@ def reverse(session: Session, entry_id: int, actor: Actor, reason: str, now: dat
     except IntegrityError:
         raise Conflict(f"ledger entry {entry_id} is already reversed") from None
     case = session.get(Case, entry.case_id)
-    session.execute(insert(AuditEvent), [{
-        "case_id": case.id, "version_id": case.version_id, "task_id": None, "element_id": entry.element_id,
-        "element_name": None, "element_type": None, "flow_id": None, "lifecycle": "admin_action",
-        "actor": actor.username, "at": now,
-        "data": {"action": "reverse_deduction", "entry": entry.id, "reversal": reversal.id, "reason": reversal.reason},
-    }])
+    session.execute(insert(AuditEvent), [audit_row(
+        case, "admin_action", actor, now, element_id=entry.element_id,
+        data={"action": "reverse_deduction", "entry": entry.id, "reversal": reversal.id, "reason": reversal.reason})])
     return reversal
 
 

@@ -13,10 +13,6 @@ would compute anyway, once per dialect:
   so a ``UTCDateTime`` or a ``JSON`` value is stored exactly as the ORM stores it;
 - the result processors of each selected column, so rows read back as the ORM reads them.
 
-Execution goes through ``Connection.exec_driver_sql``: the same connection, pool,
-transaction, logging and ``before_cursor_execute`` events as every other statement
-(the benchmark's statement counter sees these too).
-
 ``Batch`` sends the statements of one step together, on the driver cursor of
 SQLAlchemy's connection (in its transaction), without the per-statement execution
 context of ``exec_driver_sql``: in the command loop that context costs about as
@@ -36,7 +32,7 @@ import contextlib
 from typing import Any, Callable, Sequence
 
 from sqlalchemy import exc
-from sqlalchemy.engine import Connection, CursorResult, Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement
 
 Processor = Callable[[Any], Any] | None
@@ -73,7 +69,8 @@ class _Compiled:
 
 
 class Prepared:
-    """One Core statement of the hot path; ``prepared(conn, params)`` executes it, a list of params is executemany.
+    """One Core statement of the hot path, run alone (``run``) or with others (``Batch``); a list of params is
+    an executemany.
 
     ``keys`` names the columns an INSERT or UPDATE sets, where the statement does not say.
     """
@@ -94,16 +91,14 @@ class Prepared:
     def sql(self, dialect: Dialect) -> str:
         return self._compiled(dialect).sql
 
-    def __call__(self, conn: Connection, params: dict[str, Any] | list[dict[str, Any]]) -> CursorResult:
-        compiled = self._compiled(conn.dialect)
-        if isinstance(params, list):
-            return conn.exec_driver_sql(compiled.sql, [compiled.bind(p) for p in params])
-        return conn.exec_driver_sql(compiled.sql, compiled.bind(params))
+    def run(self, conn: Connection, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
+        """Execute alone: a batch of one (on PostgreSQL its BEGIN, if any, travels with it).
 
-    def rows(self, conn: Connection, params: dict[str, Any]) -> list[tuple]:
-        """Execute a SELECT or RETURNING statement; return its rows with the columns' types applied."""
-        compiled = self._compiled(conn.dialect)
-        return _typed(compiled, conn.exec_driver_sql(compiled.sql, compiled.bind(params)).fetchall())
+        Returns the typed rows of a SELECT or RETURNING statement, else the rowcount.
+        """
+        batch = Batch(conn)
+        batch.add(self, params)
+        return batch.run()[0]
 
 
 def _typed(compiled: _Compiled, raw: Sequence[Sequence[Any]]) -> list[tuple]:

@@ -83,14 +83,14 @@ def test_prepared_statements_store_and_read_values_as_the_orm_does(db):
         version_id = conn.execute(select(Case.version_id)).scalar_one()
         row = {"case_id": case_id, "version_id": version_id, "element_id": "e", "element_name": "n",
                "element_type": "userTask", "flow_id": None, "lifecycle": "completed", "actor": "ada"}
-        insert_event(conn, [dict(row, task_id="prepared", at=stamp, data=data),
+        insert_event.run(conn, [dict(row, task_id="prepared", at=stamp, data=data),
                             dict(row, task_id="prepared-none", at=stamp, data=None)])
         conn.execute(insert(AuditEvent), [dict(row, task_id="core", at=stamp, data=data),
                                           dict(row, task_id="core-none", at=stamp, data=None)])
         raw = {r.task_id: (r.at, r.data) for r in conn.execute(text("SELECT task_id, at, data FROM audit_event"))}
         assert raw["prepared"] == raw["core"] and raw["prepared-none"] == raw["core-none"], \
             "the same bytes reach the database either way"
-        assert read_event.rows(conn, {"task_id": "prepared"}) == [(stamp, data)]
+        assert read_event.run(conn, {"task_id": "prepared"}) == [(stamp, data)]
     with db.transaction(write=False) as session:
         loaded = {e.task_id: (e.at, e.data) for e in session.scalars(select(AuditEvent))}
     assert loaded["prepared"] == loaded["core"] == (stamp, data)
@@ -103,7 +103,7 @@ def test_prepared_statements_fire_the_engine_events_statement_counters_rely_on(d
                  lambda conn, cursor, statement, params, context, many: seen.append(statement))
     count = Prepared(select(Case.__table__.c.id).where(Case.__table__.c.status == bindparam("status")))
     with db.write_engine.begin() as conn:
-        assert count.rows(conn, {"status": "running"}) == []
+        assert count.run(conn, {"status": "running"}) == []
     assert seen[-1] == count.sql(db.write_engine.dialect)
 
 

@@ -35,7 +35,7 @@ def test_a_claimed_task_leaves_the_other_candidates_inbox_and_stays_in_the_assig
     assert engine.inbox(colleague, include_claimable=False) == []
 
 
-def test_filters_by_process_and_the_next_task_reaches_the_group_an_expression_names(engine, handler, market):
+def test_filters_by_process_and_i4_the_next_task_reaches_the_group_the_routing_names(engine, handler, market):
     investigate, review = _two_cases(engine)
     assert _ids(engine.inbox(handler, process_key="script_demo")) == {review}
     engine.complete(investigate, {"note": "enough", "info_sufficient": True}, handler)
