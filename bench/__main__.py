@@ -1,12 +1,16 @@
 """``python -m bench``: cases/s through the service layer with persistence beside bare SpiffWorkflow.
 
 For each database (a fresh migrated SQLite temp file, a fresh PostgreSQL schema)
-it deploys the BPMN once, warms up, then for each repeat runs a batch of bare
-SpiffWorkflow cases, a batch of in-memory engine-runtime cases and a batch of
-persisted cases, interleaved, and reports medians. SQL statements are counted
-with SQLAlchemy's ``before_cursor_execute`` on each engine of the database.
-The last line is ``ratio X.XX``: the lowest persisted/bare ratio over the
-databases that ran, one client at a time.
+it deploys the BPMN once and warms up. Then the sides take turns in rounds of
+``--round`` cases (bare SpiffWorkflow, the engine's runtime in memory, the
+persisted engine, the driver floor) until each side has run ``--cases`` x
+``--repeat`` cases. A side's cases/s is the median over its rounds, and the
+ratio is the median over rounds of persisted/bare measured in the same round:
+the machine's drift (on the 2-core class bare alone moves by a third from one
+minute to the next) then weighs on both sides of each ratio alike. SQL
+statements are counted with SQLAlchemy's ``before_cursor_execute`` on each
+engine of the database. The last line is ``ratio X.XX``: the lowest
+persisted/bare ratio over the databases that ran, one client at a time.
 
 Two more measurements follow the serial table. With ``--clients K`` (K > 1),
 K client threads share the same ``ProcessEngine`` and run their own cases at
@@ -50,6 +54,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="comma-separated: sqlite, postgresql (PostgreSQL from BENCH_DATABASE_URL, "
                              "TEST_DATABASE_URL or postgresql+psycopg://postgres@127.0.0.1:5432/test)")
     parser.add_argument("--warmup", type=int, default=20, metavar="W", help="uncounted cases per side first (default 20)")
+    parser.add_argument("--round", type=int, default=25, metavar="C",
+                        help="cases per side before the next side takes its turn (default 25)")
     parser.add_argument("--inbox", action="store_true",
                         help="read the inbox before each task (a clerk's screen) instead of using the READY tasks "
                              "start_case/complete return")
@@ -63,8 +69,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = sorted(set(args.databases) - {"sqlite", "postgresql"})
     if unknown or not args.databases:
         parser.error(f"--databases takes sqlite and/or postgresql, not {','.join(unknown) or 'nothing'}")
-    if args.cases < 1 or args.repeat < 1 or args.warmup < 0 or args.clients < 1:
-        parser.error("--cases, --repeat and --clients must be >= 1, --warmup >= 0")
+    if args.cases < 1 or args.repeat < 1 or args.warmup < 0 or args.clients < 1 or args.round < 1:
+        parser.error("--cases, --repeat, --round and --clients must be >= 1, --warmup >= 0")
     return args
 
 
@@ -76,11 +82,17 @@ def batch(runner, cases: int) -> float:
     return time.perf_counter() - started
 
 
+def rounds(total: int, size: int) -> list[int]:
+    """Split ``total`` cases into rounds of ``size`` (the last one shorter)."""
+    return [min(size, total - done) for done in range(0, total, size)]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     bpmn = args.bpmn.read_bytes()
     n, reps = args.cases, args.repeat
-    print(f"bench: {args.bpmn.name}, {n} cases x {reps} repeats (median), warm-up {args.warmup}, "
+    print(f"bench: {args.bpmn.name}, {n} cases x {reps} repeats per side, taking turns every {args.round} cases "
+          f"(medians over rounds), warm-up {args.warmup}, "
           f"{'inbox read before each task' if args.inbox else 'next tasks from the command results'}; "
           f"Python {platform.python_version()}, SpiffWorkflow {version('SpiffWorkflow')}, "
           f"SQLAlchemy {version('SQLAlchemy')}")
@@ -107,19 +119,19 @@ def main(argv: list[str] | None = None) -> int:
             runner.counter.reset()
             runner.case_ids.clear()
             floors[kind].reset()
-        times = {kind: {"bare": [], "runtime": [], "persisted": [], "floor": []} for kind in runners}
-        for _ in range(reps):
-            for kind, runner in runners.items():          # interleaved: bare, runtime, persisted, floor
-                times[kind]["bare"].append(batch(bare, n))
-                times[kind]["runtime"].append(batch(runtime, n))
-                times[kind]["persisted"].append(batch(runner, n))
-                times[kind]["floor"].append(batch(floors[kind], n))
+        # Cases/s of each side in each round, per database: the sides take turns every --round cases.
+        rates = {kind: {"bare": [], "runtime": [], "persisted": [], "floor": []} for kind in runners}
+        for size in rounds(n * reps, args.round):
+            for kind, runner in runners.items():
+                for side, run in (("bare", bare), ("runtime", runtime), ("persisted", runner),
+                                  ("floor", floors[kind])):
+                    rates[kind][side].append(size / batch(run, size))
         for kind, runner in runners.items():
             blob = runner.check_and_measure(runner.case_ids)
             runner.check_and_measure(floors[kind].case_ids)         # the floor wrote whole cases too
-            floor = times[kind].pop("floor")
-            rows.append(summarize(kind, runner, times[kind], n, reps, blob))
-            rows[-1]["floor"] = summarize_floor(floors[kind], floor, n, reps)
+            floor = rates[kind].pop("floor")
+            rows.append(summarize(kind, runner, rates[kind], n * reps, blob))
+            rows[-1]["floor"] = summarize_floor(floors[kind], floor, n * reps)
         crowd = concurrent_rows(args, runners, bare, {r["db"]: r for r in rows}) if args.clients > 1 else []
         if args.profile:
             from .profile import profile_batches
@@ -149,36 +161,36 @@ def concurrent_rows(args: argparse.Namespace, runners: dict[str, PersistedRunner
         concurrent_batch(runner, max(args.warmup, k), k)       # opens the pool's extra connections untimed
         runner.counter.reset()
         runner.case_ids.clear()
-    times = {kind: {"bare": [], "persisted": []} for kind in runners}
+    rates = {kind: {"bare": [], "persisted": []} for kind in runners}
     for _ in range(reps):
         for kind, runner in runners.items():
-            times[kind]["bare"].append(concurrent_batch(bare, n, k))
-            times[kind]["persisted"].append(concurrent_batch(runner, n, k))
+            rates[kind]["bare"].append(n / concurrent_batch(bare, n, k))
+            rates[kind]["persisted"].append(n / concurrent_batch(runner, n, k))
     out = []
     for kind, runner in runners.items():
         runner.check_and_measure(runner.case_ids)
-        row = summarize(kind, runner, times[kind], n, reps, 0)
+        row = summarize(kind, runner, rates[kind], n * reps, 0)
         out.append({**row, "bare_threads": row["bare"], "bare": serial[kind]["bare"],
                     "ratio": row["persisted"] / serial[kind]["bare"],
                     "speedup": row["persisted"] / serial[kind]["persisted"]})
     return out
 
 
-def summarize_floor(floor: FloorRunner, times: list[float], n: int, reps: int) -> dict:
-    return {"ms": 1000 * statistics.median(times) / n, "stmts": floor.statements / (n * reps),
-            "commits": floor.commits / (n * reps), "by_trigger": floor.candidates_by_trigger,
+def summarize_floor(floor: FloorRunner, rates: list[float], cases: int) -> dict:
+    return {"ms": 1000 / statistics.median(rates), "stmts": floor.statements / cases,
+            "commits": floor.commits / cases, "by_trigger": floor.candidates_by_trigger,
             "events": sum(len(c.events) for c in floor.commands)}
 
 
-def summarize(kind: str, runner: PersistedRunner, times: dict[str, list[float]], n: int, reps: int,
-              blob: int) -> dict:
-    cases = n * reps
-    rate = {side: n / statistics.median(values) for side, values in times.items()}
+def summarize(kind: str, runner: PersistedRunner, rates: dict[str, list[float]], cases: int, blob: int) -> dict:
+    """Summarize one database: each side's median cases/s over its rounds (or batches), the median ratio of
+    persisted to bare measured in the same round, the statement counts of the ``cases`` persisted cases."""
+    rate = {side: statistics.median(values) for side, values in rates.items()}
     total = runner.counter.total()
     tallies = runner.counter.tallies
     return {
         "db": kind, "persisted": rate["persisted"], "bare": rate["bare"], "runtime": rate.get("runtime", 0.0),
-        "ratio": rate["persisted"] / rate["bare"],
+        "ratio": statistics.median(p / b for p, b in zip(rates["persisted"], rates["bare"])),
         "stmts": (total.statements - total.txn_control) / cases, "stmts_all": total.statements / cases,
         "commits": total.commits / cases, "checkouts": total.checkouts / cases, "blob": blob,
         "ms": {p: 1000 * tallies[p].seconds / max(tallies[p].calls, 1) for p in PHASES},
@@ -187,7 +199,7 @@ def summarize(kind: str, runner: PersistedRunner, times: dict[str, list[float]],
         "phases": {p: ((tallies[p].statements - tallies[p].txn_control) / cases,
                        tallies[p].statements / cases) for p in PHASES},
         "verbs": {v: c / cases for v, c in sorted(total.verbs.items())},
-        "spread": {side: (n / max(v), n / min(v)) for side, v in times.items()},
+        "spread": {side: (min(v), max(v)) for side, v in rates.items()},
     }
 
 
@@ -211,12 +223,14 @@ def report(rows: list[dict], skipped: dict[str, str], runtime_blob: int, inbox: 
         spread = ", ".join(f"{side} {lo:.1f}-{hi:.1f}" for side, (lo, hi) in r["spread"].items())
         print(f"{r['db']}: ms per call: {ms}; statements per case by phase (incl txn): {phases}")
         print(f"{r['db']}: statements by verb per case: {verbs}; pool checkouts per case {r['checkouts']:.1f}")
-        print(f"{r['db']}: cases/s range over repeats: {spread}")
+        print(f"{r['db']}: cases/s range over rounds: {spread}")
     print(f"notes: stmts/case excludes BEGIN/COMMIT/SAVEPOINT/RELEASE/ROLLBACK sent as statements; 'incl txn' "
           f"includes them. A case = start_case + {USER_TASKS_PER_CASE} x ({'inbox read + ' if inbox else ''}"
           f"complete); ms/command is "
           f"the mean of start_case and complete. runtime c/s = engine.bpmn.runtime in memory with one dump() per "
-          f"command, no database (its final state {runtime_blob} B).")
+          f"command, no database (its final state {runtime_blob} B). Each c/s is the median over rounds; ratio is "
+          f"the median over rounds of persisted/bare in the same round, so it may differ a little from the quotient "
+          f"of the two medians.")
 
 
 def report_concurrent(crowd: list[dict], clients: int) -> None:
@@ -232,7 +246,7 @@ def report_concurrent(crowd: list[dict], clients: int) -> None:
               f"{c['commits']:>13.1f}{c['ms_command']:>11.2f}")
     for c in crowd:
         spread = ", ".join(f"{side} {lo:.1f}-{hi:.1f}" for side, (lo, hi) in c["spread"].items())
-        print(f"{c['db']}: {clients} clients, cases/s range over repeats: {spread}; every case completed with its "
+        print(f"{c['db']}: {clients} clients, cases/s range over batches: {spread}; every case completed with its "
               f"task and audit rows")
     print(f"notes: persisted c/s = cases of all {clients} clients / wall time; x serial = against the serial "
           f"persisted c/s above; ratio = persisted c/s / the serial bare c/s. Bare SpiffWorkflow does not gain from "

@@ -8,7 +8,9 @@ the command's audit events. ``record_case`` runs one case through the engine's
 runtime in memory, once, to learn those rows (states, data, tasks, events);
 ``FloorRunner`` then writes the same rows for every case with ``sqlite3`` or
 ``psycopg`` alone, on the same migrated schema, with the same connection
-settings (SQLite: WAL, synchronous=NORMAL, BEGIN IMMEDIATE). Where the schema
+settings (SQLite: WAL, synchronous=NORMAL, BEGIN IMMEDIATE; PostgreSQL: BEGIN,
+the statements and COMMIT of a command in one psycopg pipeline, one round trip,
+the start's new case id one more). Where the schema
 keeps ``task_candidate`` by triggers on ``user_task``, the triggers write the
 candidate rows, as they do for the engine, and the floor does not. The engine's
 reads (the latest versions at start, the task and its case before a complete)
@@ -18,12 +20,13 @@ while it commits once per command.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Iterator
 
 from engine.bpmn import Host, Instance, make_bundle
 from engine.store.db import Database
@@ -110,7 +113,8 @@ class FloorRunner:
         else:
             import psycopg
 
-            self.conn = psycopg.connect(db.url.replace("postgresql+psycopg://", "postgresql://", 1))
+            # Autocommit: the transactions below are the explicit BEGIN ... COMMIT the engine sends in its pipeline.
+            self.conn = psycopg.connect(db.url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True)
             self.sql = {name: sql.replace("?", "%s") for name, sql in _STATEMENTS.items()}
             self.sql["triggers"] = ("SELECT count(*) FROM information_schema.triggers "
                                     "WHERE event_object_table = 'user_task' AND trigger_schema = current_schema()")
@@ -118,18 +122,20 @@ class FloorRunner:
         self.version_id = self.conn.execute(self.sql["version"], (self.key,)).fetchone()[0]
         self.candidates_by_trigger = self.conn.execute(self.sql["triggers"]).fetchone()[0] > 0
         self.pinned = json.dumps({self.key: self.version_id})
-        self._commit()
 
-    def _begin(self) -> None:
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One command's transaction: BEGIN IMMEDIATE ... COMMIT on SQLite; on PostgreSQL BEGIN, the statements
+        and COMMIT in one pipeline (one round trip, as the engine sends a command's writes)."""
         if self.sqlite:
             self.conn.execute("BEGIN IMMEDIATE")
-
-    def _commit(self) -> None:
-        if self.sqlite:
-            if self.conn.in_transaction:
-                self.conn.execute("COMMIT")
-        else:
-            self.conn.commit()          # psycopg began the transaction with the first statement
+            yield
+            self.conn.execute("COMMIT")
+            return
+        with self.conn.pipeline():
+            self.conn.execute("BEGIN")
+            yield
+            self.conn.execute("COMMIT")
 
     def _now(self) -> Any:
         now = datetime.now(timezone.utc)
@@ -142,38 +148,41 @@ class FloorRunner:
         task_ids: dict[str, str] = {}        # element id -> this case's user task id, for the audit rows
         for revision, cmd in enumerate(self.commands):
             now = self._now()
-            self._begin()
-            if case_id is None:
-                case_id = conn.execute(sql["insert_case"], (self.key, self.version_id, self.pinned, cmd.data,
-                                                            actor, now, now)).fetchone()[0]
-                self.statements += 1
-                self.case_ids.append(case_id)
-            ended = now if cmd.status == "completed" else None
-            if conn.execute(sql["update_case"], (cmd.status, revision + 1, cmd.state, cmd.data, now, ended,
-                                                 case_id, revision)).rowcount != 1:
-                raise RuntimeError(f"floor case {case_id}: the revision check failed")
-            self.statements += 1
-            if cmd.ends_task:
-                conn.execute(sql["end_task"], (now, actor, open_task))
-                self.statements += 1
-                if not self.candidates_by_trigger:
-                    conn.execute(sql["delete_candidates"], (open_task,))
+            with self._transaction():
+                if case_id is None:
+                    # Pipelined, fetching the new id waits for it: the one extra round trip of a start.
+                    case_id = conn.execute(sql["insert_case"], (self.key, self.version_id, self.pinned, cmd.data,
+                                                                actor, now, now)).fetchone()[0]
                     self.statements += 1
-            if cmd.opens is not None:
-                t = cmd.opens
-                open_task = task_ids[t["element_id"]] = str(uuid.uuid4())
-                conn.execute(sql["insert_task"], (open_task, case_id, t["element_id"], t["name"], t["lane"],
-                                                  t["candidate_groups"], t["candidate_users"], t["form"],
-                                                  t["documentation"], now))
+                    self.case_ids.append(case_id)
+                ended = now if cmd.status == "completed" else None
+                update = conn.execute(sql["update_case"], (cmd.status, revision + 1, cmd.state, cmd.data, now, ended,
+                                                           case_id, revision))
                 self.statements += 1
-                if not self.candidates_by_trigger:
-                    conn.cursor().executemany(sql["insert_candidate"], [(open_task, k, n) for k, n in t["candidates"]])
+                if cmd.ends_task:
+                    conn.execute(sql["end_task"], (now, actor, open_task))
                     self.statements += 1
-            conn.cursor().executemany(sql["insert_event"], [
-                (case_id, self.version_id, task_ids.get(e[1], e[0]), *e[1:6], actor, now, e[6]) for e in cmd.events])
-            self.statements += 1
-            self._commit()
+                    if not self.candidates_by_trigger:
+                        conn.execute(sql["delete_candidates"], (open_task,))
+                        self.statements += 1
+                if cmd.opens is not None:
+                    t = cmd.opens
+                    open_task = task_ids[t["element_id"]] = str(uuid.uuid4())
+                    conn.execute(sql["insert_task"], (open_task, case_id, t["element_id"], t["name"], t["lane"],
+                                                      t["candidate_groups"], t["candidate_users"], t["form"],
+                                                      t["documentation"], now))
+                    self.statements += 1
+                    if not self.candidates_by_trigger:
+                        conn.cursor().executemany(sql["insert_candidate"],
+                                                  [(open_task, k, n) for k, n in t["candidates"]])
+                        self.statements += 1
+                conn.cursor().executemany(sql["insert_event"], [
+                    (case_id, self.version_id, task_ids.get(e[1], e[0]), *e[1:6], actor, now, e[6])
+                    for e in cmd.events])
+                self.statements += 1
             self.commits += 1
+            if update.rowcount != 1:
+                raise RuntimeError(f"floor case {case_id}: the revision check failed")
 
     def reset(self) -> None:
         self.statements = self.commits = 0

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Boolean, Integer, bindparam, func, select, true
+from sqlalchemy import case as sql_case
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -245,8 +247,14 @@ class Core:
         self._calendar = None
 
     def persist(self, session: Session, case: Case | CaseHead, instance: Instance, step: Step, actor: Actor,
-                now: datetime, extra_events: list[dict[str, Any]] = ()) -> CaseRef:
-        """Write a step: the case (revision-checked), task rows, timer rows and audit events."""
+                now: datetime, extra_events: list[dict[str, Any]] = (), commit: bool = False) -> CaseRef:
+        """Write a step: the case (revision-checked), task rows, timer rows and audit events.
+
+        ``commit``: these writes end the command's transaction (nothing may run
+        after them in it); on PostgreSQL the COMMIT then travels in their pipeline.
+        """
+        if commit:
+            session.flush()         # what a topic handler left pending goes out before the COMMIT, not after
         values = {
             "case_id": case.id, "old_revision": case.revision, "state": instance.dump(),
             "revision": case.revision + 1, "status": step.status, "data": step.data,
@@ -254,7 +262,8 @@ class Core:
             "ended_at": now if step.status == "completed" else None, "category": step.data.get("category"),
         }
         batch = Batch(session.connection())
-        batch.add(_UPDATE_CASE, values)
+        # Pipelined, the rowcount arrives after the COMMIT: there the database itself refuses a stale revision.
+        batch.add(_UPDATE_CASE_GUARDED if batch.pipelined else _UPDATE_CASE, values)
         self._write_tasks(batch, case.id, step, actor, now)
         self._write_timers(batch, case.id, step, now)
         self._move_task_dues(batch, step)
@@ -264,7 +273,13 @@ class Core:
         if events:
             batch.add(INSERT_EVENT, events)
         # One round trip on PostgreSQL; if the revision check fails the caller rolls the rest back.
-        if batch.run()[0] != 1:
+        try:
+            updated = batch.run(commit=commit)[0]
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) == SERIALIZATION_FAILURE:
+                raise ConcurrentUpdate(f"case {case.id} changed while this command ran; nothing was written") from error
+            raise
+        if updated != 1:
             raise ConcurrentUpdate(f"case {case.id} changed while this command ran; nothing was written")
         for key in ("revision", "status"):
             if isinstance(case, Case):
@@ -332,6 +347,16 @@ _UPDATE_CASE = Prepared(Case.__table__.update().where(
     _case.id == bindparam("case_id"), _case.revision == bindparam("old_revision")
 ).values({k: bindparam(k) for k in ("state", "revision", "status", "data", "incident", "updated_at", "ended_at",
                                      "category")}))
+# PostgreSQL (migration 0005): a stale revision raises SQLSTATE 40001 in the database, which rolls back the whole
+# pipeline, COMMIT included. CASE evaluates its branches in order: the function runs only on a mismatch.
+_UPDATE_CASE_GUARDED = Prepared(Case.__table__.update().where(
+    _case.id == bindparam("case_id"),
+    sql_case((_case.revision == bindparam("old_revision", type_=Integer), true()),
+             else_=func.case_revision_conflict(_case.id, _case.revision, bindparam("old_revision", type_=Integer),
+                                               type_=Boolean)),
+).values({k: bindparam(k) for k in ("state", "revision", "status", "data", "incident", "updated_at", "ended_at",
+                                     "category")}))
+SERIALIZATION_FAILURE = "40001"
 _LOAD_STATE = Prepared(select(_case.state, _case.revision).where(_case.id == bindparam("case_id")))
 _END_TASK = Prepared(UserTask.__table__.update().where(_task.id == bindparam("task_id")).values(
     state=bindparam("state"), ended_at=bindparam("ended_at"), completed_by=bindparam("completed_by")))
@@ -344,6 +369,6 @@ _MOVE_TIMER = Prepared(Timer.__table__.update().where(_timer.id == bindparam("ti
     due_at=bindparam("due_at")))
 _MOVE_TASK_DUE = Prepared(UserTask.__table__.update().where(_task.id == bindparam("task_id")).values(
     due_at=bindparam("due_at")))
-INSERT_EVENT = Prepared(AuditEvent.__table__.insert(), keys=[
+INSERT_EVENT = Prepared(AuditEvent.__table__.insert().inline(), keys=[
     "case_id", "version_id", "task_id", "element_id", "element_name", "element_type", "flow_id", "lifecycle", "actor",
     "at", "data"])

@@ -56,7 +56,8 @@ def pause(core: Core, session: Session, case_id: int, reason: str, actor: Actor,
         raise InvalidRequest(str(exc)) from exc
     left = instance.paused_remaining()
     return core.persist(session, case, instance, step, actor, now,
-                        [audit_row(case, "paused", actor, now, data={"reason": reason, "remaining_seconds": left})])
+                        [audit_row(case, "paused", actor, now, data={"reason": reason, "remaining_seconds": left})],
+                        commit=True)
 
 
 def resume(core: Core, session: Session, case_id: int, actor: Actor, now: datetime) -> CaseRef:
@@ -77,7 +78,8 @@ def resume(core: Core, session: Session, case_id: int, actor: Actor, now: dateti
         raise InvalidRequest(str(exc)) from exc
     dues = {t.element_id: t.due_at.isoformat() for t in step.moved_timers()}
     return core.persist(session, case, instance, step, actor, now,
-                        [audit_row(case, "resumed", actor, now, data={"paused_at": paused_at, "due": dues})])
+                        [audit_row(case, "resumed", actor, now, data={"paused_at": paused_at, "due": dues})],
+                        commit=True)
 
 
 def extend(core: Core, session: Session, case_id: int, working_days: int, reason: str, actor: Actor,
@@ -99,7 +101,8 @@ def extend(core: Core, session: Session, case_id: int, working_days: int, reason
         raise InvalidRequest(str(exc)) from exc
     dues = {t.element_id: t.due_at.isoformat() for t in step.moved_timers()}
     return core.persist(session, case, instance, step, actor, now, [audit_row(
-        case, "extended", actor, now, data={"reason": reason, "working_days": working_days, "due": dues})])
+        case, "extended", actor, now, data={"reason": reason, "working_days": working_days, "due": dues})],
+        commit=True)
 
 
 # --- calendar overrides (the State Council's yearly notice) ---

@@ -40,6 +40,62 @@ def _sqlite_engine(url: str, begin: str, **kwargs) -> Engine:
     return engine
 
 
+# Connection-info keys of the PostgreSQL transaction handling below.
+BEGIN_PENDING = "complaints.begin_pending"
+COMMITTED = "complaints.committed"
+
+
+class StatementAfterCommit(RuntimeError):
+    """A statement was sent after the COMMIT its transaction already carried (``Batch.run(commit=True)``)."""
+
+
+def _postgresql_engine(url: str, **kwargs) -> Engine:
+    """An engine whose transactions begin with the first statement's round trip, not one of their own.
+
+    psycopg begins a transaction itself before the first statement and, even in
+    pipeline mode, waits for that BEGIN's own round trip (it syncs after it).
+    Here the driver runs in autocommit mode and the transaction is ours, as
+    SQLAlchemy's recipe for pysqlite does it: the "begin" event marks it pending
+    and the first statement sends BEGIN ahead of itself, in the same pipeline
+    when ``Batch`` runs it (one round trip for both). COMMIT and ROLLBACK stay
+    SQLAlchemy's: psycopg sends them when the server says a transaction is open
+    and does nothing when none is, so a transaction that ran no statement costs
+    no round trip, and one whose last ``Batch`` carried its COMMIT
+    (``Batch.run(commit=True)``) costs none more.
+    """
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.driver != "psycopg":
+        return engine           # another driver begins its transactions its own way
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.autocommit = True
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.info[BEGIN_PENDING] = True
+        conn.info.pop(COMMITTED, None)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _first_statement(conn, cursor, statement, parameters, context, executemany):
+        info = conn.info
+        if info.get(COMMITTED):
+            raise StatementAfterCommit(
+                f"the transaction was committed with its last batch; not sent: {statement[:120]!r}")
+        if info.pop(BEGIN_PENDING, False):
+            cursor.connection.execute(b"BEGIN")      # queued ahead of the statement when in a pipeline
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _end(conn):
+        if conn.invalidated:
+            return              # a lost connection: its record starts afresh when the pool reconnects
+        conn.info.pop(BEGIN_PENDING, None)
+        conn.info.pop(COMMITTED, None)
+
+    return engine
+
+
 class Database:
     """Engines and sessions for one database URL; ``transaction()`` is the unit of work."""
 
@@ -55,7 +111,7 @@ class Database:
             self.write_engine = _sqlite_engine(self.url, "BEGIN IMMEDIATE", echo=echo)
             self.read_engine = _sqlite_engine(self.url, "BEGIN", echo=echo)
         else:
-            self.write_engine = create_engine(self.url, echo=echo, pool_recycle=1800)
+            self.write_engine = _postgresql_engine(self.url, echo=echo, pool_recycle=1800)
             self.read_engine = self.write_engine
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)

@@ -21,9 +21,12 @@ SQLite about 8 % faster, 3.90 -> 3.53 ms in an A/B run against the previous comm
 Listeners of ``before_cursor_execute`` are told of each statement as
 ``exec_driver_sql`` would tell them, and driver errors surface as SQLAlchemy's
 ``DBAPIError`` subclasses. On PostgreSQL with psycopg 3 the statements go out in
-one pipeline (psycopg's pipeline mode): one network round trip for the lot, and
-the transaction's BEGIN travels with the first of them, where one statement at a
-time costs a round trip each. On SQLite (in-process) they run one after the other.
+one pipeline (psycopg's pipeline mode): one network round trip for the lot, where
+one statement at a time costs a round trip each. The transaction's BEGIN travels
+with the first of them (``db._postgresql_engine`` begins transactions itself:
+psycopg's own BEGIN would wait for its own round trip), and the last batch of a
+command carries its COMMIT too (``run(commit=True)``). On SQLite (in-process)
+they run one after the other.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from typing import Any, Callable, Sequence
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement
+
+from .db import COMMITTED
 
 Processor = Callable[[Any], Any] | None
 
@@ -134,11 +139,29 @@ class Batch:
         self._items.append((compiled, bound, many))
         return len(self._items) - 1
 
-    def run(self) -> list[Any]:
+    @property
+    def pipelined(self) -> bool:
+        """True where the statements travel together (psycopg's pipeline): a result is known only after all ran."""
+        return self.conn.dialect.driver == "psycopg"
+
+    def run(self, commit: bool = False) -> list[Any]:
+        """Run the statements; with ``commit`` they end the transaction.
+
+        On a pipelined connection the COMMIT travels in the same pipeline (no
+        round trip of its own; if a statement fails the server skips it and the
+        transaction rolls back), and the connection then refuses any further
+        statement until SQLAlchemy's own commit, which finds nothing left to do.
+        So a statement whose failure must stop the commit has to fail in the
+        database (``core._UPDATE_CASE_GUARDED``): a rowcount is read only after
+        the COMMIT. Elsewhere (SQLite, in-process) ``commit`` changes nothing and
+        the session's commit follows as usual.
+        """
         items, self._items = self._items, []
         conn = self.conn
+        if not conn.in_transaction():
+            conn.begin()            # as Connection.execute autobegins: the "begin" event starts the transaction
         driver = conn.connection.driver_connection
-        pipelined = conn.dialect.driver == "psycopg"
+        pipelined = self.pipelined
         listeners = conn.dispatch.before_cursor_execute
         cursors, sent, results = [], [], []
         try:
@@ -156,7 +179,12 @@ class Batch:
                     if not pipelined:
                         # sqlite3 cursors are lazy: read now, before the next statement changes what they see.
                         results.append(_result(compiled, cursor))
+                if pipelined and commit:
+                    sent.append("COMMIT")
+                    driver.execute(b"COMMIT")
             if pipelined:
+                if commit:
+                    conn.info[COMMITTED] = True
                 # Out of the pipeline block psycopg has synced: every result is in.
                 results = [_result(compiled, cursor) for (compiled, _bound, _many), cursor in zip(items, cursors)]
             return results
