@@ -13,7 +13,7 @@ def test_concurrent_and_floor_tables_come_before_the_serial_ratio(capsys):
     assert code == 0
     assert lines[-1].startswith("ratio ")
     assert lines[-2].startswith("concurrent ratio (2 clients) ")
-    assert any(line.startswith("floor: driver-only writes, no engine") for line in lines)
+    assert any(line.startswith("floor and lean client: ") for line in lines)
     assert any(line.startswith("sqlite: journal_mode=wal, synchronous=NORMAL") for line in lines)
 
 
@@ -61,3 +61,23 @@ def test_the_breakdown_completes_tasks_exactly_as_the_engine_does():
             trails.append([(e.element_id, e.lifecycle, e.data) for e in detail.events])
     assert trails[0] == trails[1]
     assert set(times) == set(PARTS) and all(seconds > 0 for seconds in times.values())
+
+
+def test_the_server_log_reader_sums_each_backends_durations_by_statement_and_phase():
+    from bench.server import parse_log
+
+    lines = [
+        "2026-11-27 15:45:32.256 UTC [5603] postgres@test LOG:  duration: 0.004 ms  bind _pg3_4: SELECT user_task.id, "
+        "user_task.case_id",
+        "2026-11-27 15:45:32.257 UTC [5603] postgres@test LOG:  duration: 0.121 ms  execute <unnamed>: UPDATE "
+        "case_instance SET status=$1::VARCHAR",
+        "2026-11-27 15:45:32.257 UTC [5603] postgres@test LOG:  duration: 0.079 ms  execute _pg3_2: UPDATE "
+        "case_instance SET status=$1::VARCHAR",
+        "\tQuery Text: SELECT 1 FROM ONLY x",
+        "2026-11-27 15:45:32.258 UTC [7777] postgres@test LOG:  duration: 9.000 ms  statement: COMMIT",
+        "2026-11-27 15:45:32.258 UTC [5603] postgres@test LOG:  duration: 0.109 ms  statement: COMMIT",
+    ]
+    ms, count = parse_log(lines, {5603})
+    assert ms == {("SELECT user_task", "bind"): 0.004, ("UPDATE case_instance", "execute"): 0.2,
+                  ("COMMIT", "statement"): 0.109}
+    assert count == {"UPDATE case_instance": 2, "COMMIT": 1}
