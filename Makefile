@@ -42,10 +42,12 @@ browser:
 test: install browser
 	$(BIN)/python -m pytest
 
-# One run: serial cases/s and its final ratio line, then 4 client threads at once, then the driver floor.
+# The timer sweep, one complete part by part, PostgreSQL's own time per case, then the serial cases/s with the
+# concurrent clients and the floor and lean tables; the last line is the serial ratio.
 bench: install
 	$(BIN)/python -m bench.sweep
 	$(BIN)/python -m bench.breakdown
+	$(BIN)/python -m bench.server
 	$(BIN)/python -m bench --clients 4
 
 clean:
