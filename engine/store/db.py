@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -115,22 +116,48 @@ class Database:
             self.read_engine = self.write_engine
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._idle = threading.local()
 
     @property
     def engines(self) -> list[Engine]:
         return [self.write_engine] if self.read_engine is self.write_engine else [self.write_engine, self.read_engine]
 
+    def _idle_sessions(self, write: bool) -> list[Session]:
+        """Closed sessions of this thread, ready for the next transaction (one list per engine)."""
+        idle = self._idle.__dict__.get(write)
+        if idle is None:
+            idle = self._idle.__dict__[write] = []
+        return idle
+
+    def take_session(self, write: bool = True) -> Session:
+        """Return an idle session of this thread, or a new one; give it back with ``give_back``."""
+        idle = self._idle_sessions(write)
+        return idle.pop() if idle else (self._writer if write else self._reader)()
+
+    def give_back(self, session: Session, write: bool = True) -> None:
+        """Close ``session`` (objects detached, connection returned), clear its ``info`` and keep it for reuse."""
+        session.close()
+        session.info.clear()
+        self._idle_sessions(write).append(session)
+
     @contextlib.contextmanager
     def transaction(self, write: bool = True) -> Iterator[Session]:
-        """Open a session in one transaction: commit on success, roll back on any error."""
-        session = (self._writer if write else self._reader)()
+        """Open a session in one transaction: commit on success, roll back on any error.
+
+        A closed session is empty (no objects, no connection) and SQLAlchemy lets
+        it begin again; making a new one costs about as much as SQLite spends on
+        a command's writes. So each thread keeps the sessions it closed and
+        reuses them, their ``info`` cleared; a transaction opened inside another
+        on the same thread finds none idle and gets a new one.
+        """
+        session = self.take_session(write)
         try:
             with session.begin():
                 yield session
             for callback in session.info.pop("after_commit", []):
                 callback()
         finally:
-            session.close()
+            self.give_back(session, write)
 
     def dispose(self) -> None:
         for engine in self.engines:

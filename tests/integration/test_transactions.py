@@ -149,3 +149,22 @@ def test_a_postgresql_transaction_is_one_server_transaction_from_its_first_state
     assert first == second, "without its BEGIN each statement would be a transaction of its own"
     with db.write_engine.begin() as conn:
         assert conn.exec_driver_sql("SELECT txid_current()").scalar_one() != first
+
+
+def test_sessions_are_reused_per_thread_without_what_a_failed_transaction_left(db):
+    """A closed session begins again; a failed command's after-commit work does not follow it into the next one."""
+    ran: list[str] = []
+    with pytest.raises(RuntimeError):
+        with db.transaction() as failed:
+            failed.info.setdefault("after_commit", []).append(lambda: ran.append("failed command"))
+            raise RuntimeError("the command fails before its commit")
+    with db.transaction() as outer:
+        assert outer is failed, "the thread's idle session is taken again"
+        assert outer.info == {}
+        with db.transaction() as inner:
+            assert inner is not outer, "a transaction inside another gets a session of its own"
+            inner.execute(select(func.count()).select_from(Case))
+        outer.info.setdefault("after_commit", []).append(lambda: ran.append("outer command"))
+    assert ran == ["outer command"]
+    with db.transaction() as again, db.transaction() as second:
+        assert {again, second} == {outer, inner}, "both stay idle for the thread's next transactions"
