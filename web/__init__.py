@@ -43,6 +43,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         with engine.db.transaction(write=False) as session:
             session.execute(text("select 1"))
         versions = engine.versions()
-        return jsonify(status="ok", processes=sorted({v["key"] for v in versions}), versions=len(versions))
+        holidays = engine.holiday_coverage()
+        warnings = [f"statutory holidays are known until {holidays.statutory_until}; no override is entered for "
+                    f"{holidays.next_year}: enter the State Council's notice at /admin/calendar"] if holidays.due else []
+        return jsonify(status="ok", processes=sorted({v["key"] for v in versions}), versions=len(versions),
+                       holidays_known_until=holidays.statutory_until.isoformat(),
+                       overrides_next_year=holidays.overrides_next_year, warnings=warnings)
 
     return app

@@ -99,7 +99,8 @@ def set_groups(username):
 @bp.get("/calendar")
 @groups_required("admin")
 def calendar():
-    return render_template("calendar.html", overrides=engine().calendar_overrides())
+    return render_template("calendar.html", overrides=engine().calendar_overrides(),
+                           holidays=engine().holiday_coverage())
 
 
 def parse_day(text: str) -> date:

@@ -83,6 +83,35 @@ class BusinessCalendar:
         return d
 
 
+def statutory_data_until() -> date:
+    """Return the last day of the last year whose State Council notice the ``chinese_calendar`` data carries."""
+    return date(max(chinese_calendar.holidays).year, 12, 31)
+
+
+@dataclass(frozen=True)
+class HolidayCoverage:
+    """How far the calendar knows statutory holidays and make-up workdays, seen from ``today``.
+
+    Past ``statutory_until`` only the administrators' overrides tell holidays
+    from Monday-Friday, so a deadline counted into that year is wrong until the
+    year's notice is entered. ``due`` says the following year is near
+    (``warn_days``) or here and has no override at all.
+    """
+
+    statutory_until: date
+    next_year: int
+    overrides_next_year: int
+    due: bool
+
+
+def holiday_coverage(cal: BusinessCalendar, today: date, warn_days: int = 60) -> HolidayCoverage:
+    """Tell whether the year after the package's data needs its notice entered as overrides by now."""
+    until = statutory_data_until()
+    year = until.year + 1
+    entered = sum(1 for d in cal.overrides if d.year == year)
+    return HolidayCoverage(until, year, entered, entered == 0 and today > until - timedelta(days=warn_days))
+
+
 def _local(cal: BusinessCalendar, moment: datetime) -> datetime:
     """Convert an aware datetime to the calendar's zone, refusing naive ones."""
     if not isinstance(moment, datetime):

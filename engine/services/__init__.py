@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..rules.calendar import holiday_coverage
 from ..store.db import Database
 from ..store.models import UserTask
 from . import cases, crisis, deadlines, deploy, ledger, organisation, queries, staff
@@ -111,6 +112,11 @@ class ProcessEngine(Core):
         """Return the business calendar in force (the rules plus the administrators' overrides)."""
         with self.db.transaction(write=False) as session:
             return self.calendar(session)
+
+    def holiday_coverage(self):
+        """Tell how far statutory holidays are known and whether next year's notice is due (at the clock's today)."""
+        calendar = self.business_calendar()
+        return holiday_coverage(calendar, self.clock().astimezone(calendar.tz).date())
 
     def detect_crises(self, rules_path=None) -> list[int]:
         """C-2: start the crisis process for categories over the warning thresholds (once per category and day)."""

@@ -401,3 +401,17 @@ def test_load_overrides_parses_administrator_rows_into_a_calendar():
 def test_load_overrides_names_the_bad_row(rows, message):
     with pytest.raises(ValueError, match=message):
         load_overrides(rows)
+
+
+def test_the_year_after_the_packages_data_is_due_sixty_days_before_it_begins():
+    """chinesecalendar 1.11.0 knows the State Council's notices until 2026: 2027 must be entered as overrides."""
+    from engine.rules.calendar import holiday_coverage, statutory_data_until
+
+    assert statutory_data_until() == date(2026, 12, 31)
+    plain = BusinessCalendar()
+    assert holiday_coverage(plain, date(2026, 11, 1)).due is False
+    assert holiday_coverage(plain, date(2026, 11, 2)).due is True
+    assert holiday_coverage(plain, date(2027, 3, 1)).due is True
+    entered = BusinessCalendar(overrides={date(2027, 1, 1): False, date(2027, 2, 7): True})
+    coverage = holiday_coverage(entered, date(2026, 12, 20))
+    assert (coverage.due, coverage.next_year, coverage.overrides_next_year) == (False, 2027, 2)

@@ -148,3 +148,23 @@ def test_case_page_lists_path_tasks_and_serves_its_diagram(client, auth):
     xml_url = page.split('data-xml="', 1)[1].split('"', 1)[0]
     assert b"bpmndi:BPMNDiagram" in client.get(xml_url).data
     assert client.get("/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js").status_code == 200
+
+
+def test_the_calendar_page_asks_for_next_years_notice_until_one_day_of_it_is_entered(db):
+    """Late in the last year the holiday package knows, the administrator is told to enter the next year's notice."""
+    from datetime import datetime, timezone
+
+    from engine.services import FixedClock
+    from tests.web.conftest import AuthActions, shipped
+    from web import create_app
+
+    engine = shipped(db, FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)))
+    client = create_app({"ENGINE": engine, "TESTING": True, "WTF_CSRF_ENABLED": False,
+                         "SECRET_KEY": "test"}).test_client()
+    AuthActions(client).login("admin", "admin")
+    page = client.get("/admin/calendar").get_data(as_text=True)
+    assert 'class="flash error" id="holiday-notice"' in page
+    assert "法定节假日数据截至 2026-12-31。2027 年尚未录入任何调整" in page
+    assert client.post("/admin/calendar", data={"date": "2027-01-01", "workday": "false", "note": "元旦"}).status_code == 302
+    page = client.get("/admin/calendar").get_data(as_text=True)
+    assert 'class="hint" id="holiday-notice"' in page and "已录入的 2027 年调整：1 天" in page
