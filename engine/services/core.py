@@ -273,14 +273,15 @@ class Core:
         if events:
             batch.add(INSERT_EVENT, events)
         # One round trip on PostgreSQL; if the revision check fails the caller rolls the rest back.
+        stale = f"case {case.id} changed while this command ran; nothing was written"
         try:
             updated = batch.run(commit=commit)[0]
         except DBAPIError as error:
             if getattr(error.orig, "sqlstate", None) == SERIALIZATION_FAILURE:
-                raise ConcurrentUpdate(f"case {case.id} changed while this command ran; nothing was written") from error
+                raise ConcurrentUpdate(stale) from error
             raise
         if updated != 1:
-            raise ConcurrentUpdate(f"case {case.id} changed while this command ran; nothing was written")
+            raise ConcurrentUpdate(stale)
         for key in ("revision", "status"):
             if isinstance(case, Case):
                 # The row is written; keep the loaded object in step without making it dirty.
@@ -343,19 +344,22 @@ _newest = select(_pv.key, func.max(_pv.version).label("v")).group_by(_pv.key).su
 _LATEST_VERSIONS = Prepared(select(_pv.id, _pv.key, _pv.version, _pv.sha256, _pv.calls).join(
     _newest, (_pv.key == _newest.c.key) & (_pv.version == _newest.c.v)))
 _case, _task, _timer = Case.__table__.c, UserTask.__table__.c, Timer.__table__.c
-_UPDATE_CASE = Prepared(Case.__table__.update().where(
-    _case.id == bindparam("case_id"), _case.revision == bindparam("old_revision")
-).values({k: bindparam(k) for k in ("state", "revision", "status", "data", "incident", "updated_at", "ended_at",
-                                     "category")}))
+
+
+def _update_case(revision_check) -> Prepared:
+    """The case update of a command: new state and head, only where ``revision_check`` holds."""
+    return Prepared(Case.__table__.update().where(_case.id == bindparam("case_id"), revision_check).values(
+        {k: bindparam(k) for k in ("state", "revision", "status", "data", "incident", "updated_at", "ended_at",
+                                   "category")}))
+
+
+_OLD_REVISION = bindparam("old_revision", type_=Integer)
+_UPDATE_CASE = _update_case(_case.revision == _OLD_REVISION)
 # PostgreSQL (migration 0005): a stale revision raises SQLSTATE 40001 in the database, which rolls back the whole
 # pipeline, COMMIT included. CASE evaluates its branches in order: the function runs only on a mismatch.
-_UPDATE_CASE_GUARDED = Prepared(Case.__table__.update().where(
-    _case.id == bindparam("case_id"),
-    sql_case((_case.revision == bindparam("old_revision", type_=Integer), true()),
-             else_=func.case_revision_conflict(_case.id, _case.revision, bindparam("old_revision", type_=Integer),
-                                               type_=Boolean)),
-).values({k: bindparam(k) for k in ("state", "revision", "status", "data", "incident", "updated_at", "ended_at",
-                                     "category")}))
+_UPDATE_CASE_GUARDED = _update_case(sql_case(
+    (_case.revision == _OLD_REVISION, true()),
+    else_=func.case_revision_conflict(_case.id, _case.revision, _OLD_REVISION, type_=Boolean)))
 SERIALIZATION_FAILURE = "40001"
 _LOAD_STATE = Prepared(select(_case.state, _case.revision).where(_case.id == bindparam("case_id")))
 _END_TASK = Prepared(UserTask.__table__.update().where(_task.id == bindparam("task_id")).values(

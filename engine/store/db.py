@@ -124,10 +124,10 @@ class Database:
 
     def _idle_sessions(self, write: bool) -> list[Session]:
         """Closed sessions of this thread, ready for the next transaction (one list per engine)."""
-        idle = self._idle.__dict__.get(write)
-        if idle is None:
-            idle = self._idle.__dict__[write] = []
-        return idle
+        local = self._idle
+        if not hasattr(local, "sessions"):
+            local.sessions = {True: [], False: []}
+        return local.sessions[write]
 
     def take_session(self, write: bool = True) -> Session:
         """Return an idle session of this thread, or a new one; give it back with ``give_back``."""

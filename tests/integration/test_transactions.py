@@ -43,7 +43,7 @@ def waiting(engine, handler):
     return engine.inbox(handler)[0].id, case_id
 
 
-def test_a_command_whose_case_changed_under_it_writes_nothing(engine, waiting, handler, clock):
+def test_a1_a_command_whose_case_changed_under_it_writes_nothing(engine, waiting, handler, clock):
     """Another writer moved the revision between the command's read and its write: ConcurrentUpdate, no row."""
     task_id, case_id = waiting
     before = _counts(engine.db)
@@ -61,7 +61,7 @@ def test_a_command_whose_case_changed_under_it_writes_nothing(engine, waiting, h
 
 
 @ONLY_POSTGRESQL
-def test_postgresql_refuses_the_stale_write_in_the_database_and_skips_its_commit(db_url, engine, waiting, handler,
+def test_a1_postgresql_refuses_the_stale_write_in_the_database_and_skips_its_commit(db_url, engine, waiting, handler,
                                                                                  clock, topics):
     """Two real connections: the second command commits while the first runs; the first's pipeline rolls back.
 
@@ -112,7 +112,7 @@ def test_a_batch_that_commits_is_durable_before_sqlalchemy_commits_and_ends_the_
 
 
 @ONLY_POSTGRESQL
-def test_a_failing_statement_in_a_committing_batch_rolls_back_the_whole_pipeline(db):
+def test_a1_a_failing_statement_in_a_committing_batch_rolls_back_the_whole_pipeline(db):
     pv = ProcessVersion.__table__.c
     rename = Prepared(update(ProcessVersion.__table__).where(pv.id == bindparam("vid")).values(name=bindparam("name")))
     divide = Prepared(select(text("1 / 0")).where(pv.id == bindparam("vid")))
@@ -128,7 +128,7 @@ def test_a_failing_statement_in_a_committing_batch_rolls_back_the_whole_pipeline
         assert conn.execute(select(ProcessVersion.name)).scalar_one() == "p"
 
 
-def test_statements_of_a_transaction_that_fails_later_are_all_rolled_back(db):
+def test_a1_statements_of_a_transaction_that_fails_later_are_all_rolled_back(db):
     """The first statement carries the transaction's BEGIN on PostgreSQL: what follows it is inside."""
     with pytest.raises(RuntimeError):
         with db.transaction() as session:

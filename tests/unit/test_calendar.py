@@ -403,7 +403,7 @@ def test_load_overrides_names_the_bad_row(rows, message):
         load_overrides(rows)
 
 
-def test_the_year_after_the_packages_data_is_due_sixty_days_before_it_begins():
+def test_n4_next_years_holidays_are_due_sixty_days_before_the_packages_data_ends():
     """chinesecalendar 1.11.0 knows the State Council's notices until 2026: 2027 must be entered as overrides."""
     from engine.rules.calendar import holiday_coverage, statutory_data_until
 

@@ -17,7 +17,7 @@ def test_health_reports_database_and_deployed_processes(engine):
     assert client.get("/").headers["Location"].startswith("/login")
 
 
-def test_health_warns_when_next_years_holidays_are_due_and_not_entered(db, topics, admin):
+def test_n4_health_warns_when_next_years_holidays_are_due_and_not_entered(db, topics, admin):
     """The calendar package knows holidays until 2026-12-31; from 2026-11-01 on, 2027 needs its notice entered."""
     late = FixedClock(datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc))
     engine = ProcessEngine(db, late, topics)

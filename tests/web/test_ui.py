@@ -150,7 +150,7 @@ def test_case_page_lists_path_tasks_and_serves_its_diagram(client, auth):
     assert client.get("/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js").status_code == 200
 
 
-def test_the_calendar_page_asks_for_next_years_notice_until_one_day_of_it_is_entered(db):
+def test_n4_calendar_page_asks_for_next_years_notice_until_one_day_of_it_is_entered(db):
     """Late in the last year the holiday package knows, the administrator is told to enter the next year's notice."""
     from datetime import datetime, timezone
 
