@@ -34,11 +34,10 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Callable, Sequence
 
-from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement
 
-from .db import COMMITTED
+from .db import COMMITTED, driver_error
 
 Processor = Callable[[Any], Any] | None
 
@@ -190,12 +189,7 @@ class Batch:
             return results
         except conn.dialect.loaded_dbapi.Error as error:
             # A pipeline reports at its sync: name every statement it carried. Otherwise the last one sent failed.
-            sql = ";\n".join(sent) if pipelined else sent[-1]
-            lost = conn.dialect.is_disconnect(error, driver, None)
-            if lost:
-                conn.invalidate(error)          # as SQLAlchemy does: the pool must not hand this connection out again
-            raise exc.DBAPIError.instance(sql, None, error, conn.dialect.loaded_dbapi.Error,
-                                          connection_invalidated=lost, dialect=conn.dialect) from error
+            raise driver_error(conn, error, ";\n".join(sent) if pipelined else sent[-1]) from error
         finally:
             for cursor in cursors:
                 cursor.close()

@@ -14,7 +14,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, event, func, insert, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from engine.services import ConcurrentUpdate, ProcessEngine
 from engine.services import cases
@@ -168,3 +169,48 @@ def test_sessions_are_reused_per_thread_without_what_a_failed_transaction_left(d
     assert ran == ["outer command"]
     with db.transaction() as again, db.transaction() as second:
         assert {again, second} == {outer, inner}, "both stay idle for the thread's next transactions"
+
+
+ONLY_SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
+@ONLY_SQLITE
+def test_a1_a_sqlite_write_transaction_takes_the_write_lock_at_its_begin_and_listeners_hear_it(db):
+    """BEGIN IMMEDIATE goes out on the driver cursor (no execution context), still heard by statement listeners;
+    from then on a second writer waits, so two commands never interleave their read and their write."""
+    import sqlite3
+
+    heard: list[str] = []
+    event.listen(db.write_engine, "before_cursor_execute", lambda *args: heard.append(args[2]))
+    other = sqlite3.connect(db.url.split("///", 1)[1], isolation_level=None, timeout=0)
+    try:
+        with db.transaction() as session:
+            session.connection()
+            assert heard == ["BEGIN IMMEDIATE"]
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")        # the command committed: the lock is free again
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+@ONLY_SQLITE
+def test_a_begin_that_cannot_take_the_lock_raises_sqlalchemys_error_and_the_connection_recovers(db):
+    import sqlite3
+
+    holder = sqlite3.connect(db.url.split("///", 1)[1], isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with db.write_engine.connect() as conn:
+            conn.connection.driver_connection.execute("PRAGMA busy_timeout=20")
+            with pytest.raises(OperationalError, match="database is locked") as raised:
+                conn.begin()
+            assert "BEGIN IMMEDIATE" in str(raised.value)
+            assert not raised.value.connection_invalidated
+            holder.execute("ROLLBACK")
+            conn.rollback()
+            with conn.begin():
+                assert conn.exec_driver_sql("SELECT count(*) FROM case_instance").scalar_one() == 0
+    finally:
+        holder.close()
