@@ -42,12 +42,14 @@ browser:
 test: install browser
 	$(BIN)/python -m pytest
 
-# The timer sweep, one complete part by part, PostgreSQL's own time per case, then the serial cases/s with the
-# concurrent clients and the floor and lean tables; the last line is the serial ratio.
+# The timer sweep, one complete part by part, PostgreSQL's own time per case, the instructions per case of each
+# side (callgrind; about 7 minutes), then the serial cases/s with the concurrent clients and the floor, lean and
+# ceiling tables; the last line is the serial ratio.
 bench: install
 	$(BIN)/python -m bench.sweep
 	$(BIN)/python -m bench.breakdown
 	$(BIN)/python -m bench.server
+	$(BIN)/python -m bench.instructions
 	$(BIN)/python -m bench --clients 4
 
 clean:

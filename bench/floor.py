@@ -192,6 +192,57 @@ class FloorRunner:
         self.conn.close()
 
 
+class CommitProbe:
+    """A "case" that writes nothing but its commits: four durable transactions of one small row each.
+
+    Each transaction is what the cheapest possible command would send: BEGIN,
+    an update of one 16-byte row and COMMIT (SQLite: BEGIN IMMEDIATE under the
+    engine's pragmas; PostgreSQL: one pipeline, one round trip and a WAL flush).
+    bare / (bare + this) bounds the ratio of any client that commits once per
+    command, whatever it writes; it lives in its own table, dropped by ``close``.
+    """
+
+    TABLE = "bench_commit_probe"
+
+    def __init__(self, db: Database, commits_per_case: int = 1 + USER_TASKS_PER_CASE):
+        self.sqlite = db.is_sqlite
+        self.commits_per_case = commits_per_case
+        self.commits = 0
+        if self.sqlite:
+            self.conn = sqlite3.connect(db.url.split("///", 1)[1], isolation_level=None)
+            for pragma in ("busy_timeout=30000", "journal_mode=WAL", "synchronous=NORMAL"):
+                self.conn.execute(f"PRAGMA {pragma}")
+        else:
+            import psycopg
+
+            self.conn = psycopg.connect(db.url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True)
+        self.conn.execute(f"CREATE TABLE {self.TABLE} (id integer PRIMARY KEY, n integer NOT NULL)")
+        self.conn.execute(f"INSERT INTO {self.TABLE} (id, n) VALUES (1, 0)")
+        self.update = f"UPDATE {self.TABLE} SET n = n + 1 WHERE id = 1"
+
+    def run_case(self) -> None:
+        conn = self.conn
+        for _ in range(self.commits_per_case):
+            if self.sqlite:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute(self.update)
+                conn.execute("COMMIT")
+            else:
+                with conn.pipeline():
+                    conn.execute("BEGIN")
+                    conn.execute(self.update)
+                    conn.execute("COMMIT")
+        self.commits += self.commits_per_case
+
+    def committed(self) -> int:
+        """Return how many transactions the probe table has seen committed (its counter, read back)."""
+        return self.conn.execute(f"SELECT n FROM {self.TABLE} WHERE id = 1").fetchone()[0]
+
+    def close(self) -> None:
+        self.conn.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+        self.conn.close()
+
+
 _STATEMENTS = {
     "version": "SELECT max(id) FROM process_version WHERE key = ?", "insert_case": _INSERT_CASE,
     "triggers": "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'user_task'",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench.__main__ import main
+from bench.__main__ import ceiling, main
 from bench.concurrent import concurrent_batch
 
 
@@ -14,6 +14,7 @@ def test_concurrent_and_floor_tables_come_before_the_serial_ratio(capsys):
     assert lines[-1].startswith("ratio ")
     assert lines[-2].startswith("concurrent ratio (2 clients) ")
     assert any(line.startswith("floor and lean client: ") for line in lines)
+    assert any(line.startswith("ceilings: ") for line in lines)
     assert any(line.startswith("sqlite: journal_mode=wal, synchronous=NORMAL") for line in lines)
 
 
@@ -81,3 +82,10 @@ def test_the_server_log_reader_sums_each_backends_durations_by_statement_and_pha
     assert ms == {("SELECT user_task", "bind"): 0.004, ("UPDATE case_instance", "execute"): 0.2,
                   ("COMMIT", "statement"): 0.109}
     assert count == {"UPDATE case_instance": 2, "COMMIT": 1}
+
+
+def test_a_ceiling_pairs_each_round_with_its_own_bare_figure():
+    # cases/s per round: writes alone and bare SpiffWorkflow. bare ms / (bare ms + writes ms) = w / (w + b).
+    writes, bare = [100.0, 300.0, 50.0], [100.0, 100.0, 150.0]
+    assert ceiling(writes, bare) == pytest.approx(0.5)       # rounds give 0.5, 0.75, 0.25: their median
+    assert ceiling([300.0], [100.0]) == pytest.approx(0.75)  # 3.33 ms bare against 10 ms bare + writes
