@@ -52,7 +52,7 @@ def complete_in_parts(engine, task_id: str, data: dict, times: Counter):
     t6 = clock()
     instance.dump = lambda: state          # persist writes the state dumped above
     try:
-        result = engine.persist(session, case, instance, step, ACTOR, now, commit=True)
+        result = engine.persist(session, case, instance, step, ACTOR, now)
     finally:
         del instance.dump
     t7 = clock()

@@ -95,6 +95,34 @@ _INSERT_EVENT = ("INSERT INTO audit_event (case_id, version_id, task_id, element
                  "flow_id, lifecycle, actor, at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
+def driver_connection(db: Database) -> Any:
+    """A bare ``sqlite3`` or ``psycopg`` connection to ``db`` in autocommit mode, with the engine's SQLite pragmas:
+    its transactions are the explicit ones of ``durable_transaction``, as the engine sends them."""
+    if db.is_sqlite:
+        conn = sqlite3.connect(db.url.split("///", 1)[1], isolation_level=None)
+        for pragma in ("foreign_keys=ON", "busy_timeout=30000", "journal_mode=WAL", "synchronous=NORMAL"):
+            conn.execute(f"PRAGMA {pragma}")
+        return conn
+    import psycopg
+
+    return psycopg.connect(db.url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True)
+
+
+@contextlib.contextmanager
+def durable_transaction(conn: Any, sqlite: bool) -> Iterator[None]:
+    """One command's transaction: BEGIN IMMEDIATE ... COMMIT on SQLite; on PostgreSQL BEGIN, the statements and
+    COMMIT in one pipeline (one round trip, as the engine sends a command's writes)."""
+    if sqlite:
+        conn.execute("BEGIN IMMEDIATE")
+        yield
+        conn.execute("COMMIT")
+        return
+    with conn.pipeline():
+        conn.execute("BEGIN")
+        yield
+        conn.execute("COMMIT")
+
+
 class FloorRunner:
     """Writes a persisted case's rows with the bare driver, one transaction per command."""
 
@@ -104,17 +132,10 @@ class FloorRunner:
         self.sqlite = db.is_sqlite
         self.statements = self.commits = 0
         self.case_ids: list[int] = []
+        self.conn = driver_connection(db)
         if self.sqlite:
-            # Autocommit mode: the transactions below are the explicit BEGIN IMMEDIATE ... COMMIT the engine sends.
-            self.conn = sqlite3.connect(db.url.split("///", 1)[1], isolation_level=None)
-            for pragma in ("foreign_keys=ON", "busy_timeout=30000", "journal_mode=WAL", "synchronous=NORMAL"):
-                self.conn.execute(f"PRAGMA {pragma}")
             self.sql = dict(_STATEMENTS)
         else:
-            import psycopg
-
-            # Autocommit: the transactions below are the explicit BEGIN ... COMMIT the engine sends in its pipeline.
-            self.conn = psycopg.connect(db.url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True)
             self.sql = {name: sql.replace("?", "%s") for name, sql in _STATEMENTS.items()}
             self.sql["triggers"] = ("SELECT count(*) FROM information_schema.triggers "
                                     "WHERE event_object_table = 'user_task' AND trigger_schema = current_schema()")
@@ -123,19 +144,8 @@ class FloorRunner:
         self.candidates_by_trigger = self.conn.execute(self.sql["triggers"]).fetchone()[0] > 0
         self.pinned = json.dumps({self.key: self.version_id})
 
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
-        """One command's transaction: BEGIN IMMEDIATE ... COMMIT on SQLite; on PostgreSQL BEGIN, the statements
-        and COMMIT in one pipeline (one round trip, as the engine sends a command's writes)."""
-        if self.sqlite:
-            self.conn.execute("BEGIN IMMEDIATE")
-            yield
-            self.conn.execute("COMMIT")
-            return
-        with self.conn.pipeline():
-            self.conn.execute("BEGIN")
-            yield
-            self.conn.execute("COMMIT")
+    def _transaction(self):
+        return durable_transaction(self.conn, self.sqlite)
 
     def _now(self) -> Any:
         now = datetime.now(timezone.utc)
@@ -208,35 +218,16 @@ class CommitProbe:
         self.sqlite = db.is_sqlite
         self.commits_per_case = commits_per_case
         self.commits = 0
-        if self.sqlite:
-            self.conn = sqlite3.connect(db.url.split("///", 1)[1], isolation_level=None)
-            for pragma in ("busy_timeout=30000", "journal_mode=WAL", "synchronous=NORMAL"):
-                self.conn.execute(f"PRAGMA {pragma}")
-        else:
-            import psycopg
-
-            self.conn = psycopg.connect(db.url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True)
+        self.conn = driver_connection(db)
         self.conn.execute(f"CREATE TABLE {self.TABLE} (id integer PRIMARY KEY, n integer NOT NULL)")
         self.conn.execute(f"INSERT INTO {self.TABLE} (id, n) VALUES (1, 0)")
         self.update = f"UPDATE {self.TABLE} SET n = n + 1 WHERE id = 1"
 
     def run_case(self) -> None:
-        conn = self.conn
         for _ in range(self.commits_per_case):
-            if self.sqlite:
-                conn.execute("BEGIN IMMEDIATE")
-                conn.execute(self.update)
-                conn.execute("COMMIT")
-            else:
-                with conn.pipeline():
-                    conn.execute("BEGIN")
-                    conn.execute(self.update)
-                    conn.execute("COMMIT")
+            with durable_transaction(self.conn, self.sqlite):
+                self.conn.execute(self.update)
         self.commits += self.commits_per_case
-
-    def committed(self) -> int:
-        """Return how many transactions the probe table has seen committed (its counter, read back)."""
-        return self.conn.execute(f"SELECT n FROM {self.TABLE} WHERE id = 1").fetchone()[0]
 
     def close(self) -> None:
         self.conn.execute(f"DROP TABLE IF EXISTS {self.TABLE}")

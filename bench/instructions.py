@@ -54,12 +54,12 @@ def child(side: str, kind: str, cases: int) -> None:
     from .persisted import PersistedRunner, fresh_database
 
     with fresh_database(kind) as db:
-        persisted = PersistedRunner(db, bpmn)          # deploys the BPMN for the driver-only clients too
-        runner = {"persisted": lambda: persisted, "floor": lambda: FloorRunner(db, bpmn),
-                  "lean": lambda: LeanRunner(db, bpmn)}[side]()
+        runner = PersistedRunner(db, bpmn)          # deploys the BPMN for the driver-only clients too
+        if side != "persisted":
+            runner = FloorRunner(db, bpmn) if side == "floor" else LeanRunner(db, bpmn)
         for _ in range(WARMUP + cases):
             runner.run_case()
-        if runner is not persisted:
+        if side != "persisted":
             runner.close()
 
 

@@ -40,7 +40,7 @@ def start_case(core: Core, session: Session, key: str, data: dict[str, Any], act
     case = CaseHead(case_id, key, pinned[key], pinned, "running", 0)
     instance = Instance.start(bundle, data)
     step = instance.advance(core.host(session, case.id, actor, now), now)
-    return core.persist(session, case, instance, step, actor, now, commit=True)
+    return core.persist(session, case, instance, step, actor, now)
 
 
 _t, _c = UserTask.__table__.c, Case.__table__.c
@@ -127,7 +127,7 @@ def complete(core: Core, session: Session, task_id: str, submitted: dict[str, An
         step = instance.complete(core.host(session, case.id, actor, now), now, task_id, clean)
     except EngineError as exc:
         raise ConcurrentUpdate(f"task {task_id} is not ready in case {case.id}: {exc}") from exc
-    return core.persist(session, case, instance, step, actor, now, commit=True)
+    return core.persist(session, case, instance, step, actor, now)
 
 
 def retry_incident(core: Core, session: Session, case_id: int, actor: Actor, now: datetime) -> Case:
@@ -142,7 +142,7 @@ def retry_incident(core: Core, session: Session, case_id: int, actor: Actor, now
     instance = core.instance(session, case)
     step = instance.retry(core.host(session, case.id, actor, now), now)
     admin = audit_row(case, "admin_action", actor, now, data={"action": "retry", "incident": case.incident})
-    core.persist(session, case, instance, step, actor, now, extra_events=[admin], commit=True)
+    core.persist(session, case, instance, step, actor, now, extra_events=[admin])
     return case
 
 
@@ -164,7 +164,7 @@ def fire_case_timers(core: Core, session: Session, timer: Timer, now: datetime) 
     case = session.get(Case, timer.case_id)
     instance = core.instance(session, case)
     step = instance.advance(core.host(session, case.id, SCHEDULER, now), now)
-    core.persist(session, case, instance, step, SCHEDULER, now, commit=True)
+    core.persist(session, case, instance, step, SCHEDULER, now)
     return sum(1 for e in step.events if e.lifecycle == "timer_fired")
 
 

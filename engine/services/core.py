@@ -247,14 +247,12 @@ class Core:
         self._calendar = None
 
     def persist(self, session: Session, case: Case | CaseHead, instance: Instance, step: Step, actor: Actor,
-                now: datetime, extra_events: list[dict[str, Any]] = (), commit: bool = False) -> CaseRef:
-        """Write a step: the case (revision-checked), task rows, timer rows and audit events.
-
-        ``commit``: these writes end the command's transaction (nothing may run
-        after them in it); on PostgreSQL the COMMIT then travels in their pipeline.
+                now: datetime, extra_events: list[dict[str, Any]] = ()) -> CaseRef:
+        """Write a step, the last writes of its command: the case (revision-checked), task rows, timer rows and
+        audit events. They end the command's transaction (nothing may run after them in it); on PostgreSQL the
+        COMMIT travels in their pipeline.
         """
-        if commit:
-            session.flush()         # what a topic handler left pending goes out before the COMMIT, not after
+        session.flush()         # what a topic handler left pending goes out before the COMMIT, not after
         values = {
             "case_id": case.id, "old_revision": case.revision, "state": instance.dump(),
             "revision": case.revision + 1, "status": step.status, "data": step.data,
@@ -275,7 +273,7 @@ class Core:
         # One round trip on PostgreSQL; if the revision check fails the caller rolls the rest back.
         stale = f"case {case.id} changed while this command ran; nothing was written"
         try:
-            updated = batch.run(commit=commit)[0]
+            updated = batch.run(commit=True)[0]
         except DBAPIError as error:
             if getattr(error.orig, "sqlstate", None) == SERIALIZATION_FAILURE:
                 raise ConcurrentUpdate(stale) from error

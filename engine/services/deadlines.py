@@ -56,8 +56,7 @@ def pause(core: Core, session: Session, case_id: int, reason: str, actor: Actor,
         raise InvalidRequest(str(exc)) from exc
     left = instance.paused_remaining()
     return core.persist(session, case, instance, step, actor, now,
-                        [audit_row(case, "paused", actor, now, data={"reason": reason, "remaining_seconds": left})],
-                        commit=True)
+                        [audit_row(case, "paused", actor, now, data={"reason": reason, "remaining_seconds": left})])
 
 
 def resume(core: Core, session: Session, case_id: int, actor: Actor, now: datetime) -> CaseRef:
@@ -78,8 +77,7 @@ def resume(core: Core, session: Session, case_id: int, actor: Actor, now: dateti
         raise InvalidRequest(str(exc)) from exc
     dues = {t.element_id: t.due_at.isoformat() for t in step.moved_timers()}
     return core.persist(session, case, instance, step, actor, now,
-                        [audit_row(case, "resumed", actor, now, data={"paused_at": paused_at, "due": dues})],
-                        commit=True)
+                        [audit_row(case, "resumed", actor, now, data={"paused_at": paused_at, "due": dues})])
 
 
 def extend(core: Core, session: Session, case_id: int, working_days: int, reason: str, actor: Actor,
@@ -101,8 +99,7 @@ def extend(core: Core, session: Session, case_id: int, working_days: int, reason
         raise InvalidRequest(str(exc)) from exc
     dues = {t.element_id: t.due_at.isoformat() for t in step.moved_timers()}
     return core.persist(session, case, instance, step, actor, now, [audit_row(
-        case, "extended", actor, now, data={"reason": reason, "working_days": working_days, "due": dues})],
-        commit=True)
+        case, "extended", actor, now, data={"reason": reason, "working_days": working_days, "due": dues})])
 
 
 # --- calendar overrides (the State Council's yearly notice) ---

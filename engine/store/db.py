@@ -36,8 +36,8 @@ def _sqlite_engine(url: str, begin: str, **kwargs) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        # On the driver cursor: exec_driver_sql would build an execution context for it, which costs
-        # about as much as a command's whole commit (a third of an empty transaction, measured).
+        # On the driver cursor: exec_driver_sql would build an execution context for it, a sixth of the
+        # instructions of an empty transaction (callgrind: 468k -> 395k).
         driver_execute(conn, begin)
 
     return engine

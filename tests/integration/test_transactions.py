@@ -56,7 +56,7 @@ def test_a1_a_command_whose_case_changed_under_it_writes_nothing(engine, waiting
                                      {"note": "late", "info_sufficient": True})
             # What a concurrent command's commit would have done to the row since this command read it.
             session.execute(update(Case).where(Case.id == case_id).values(revision=Case.revision + 1))
-            engine.persist(session, case, instance, step, handler, clock(), commit=True)
+            engine.persist(session, case, instance, step, handler, clock())
     assert _counts(engine.db) == before
     assert engine.case(case_id).tasks[0].state == "ready"
 
@@ -78,7 +78,7 @@ def test_a1_postgresql_refuses_the_stale_write_in_the_database_and_skips_its_com
                 step = instance.complete(engine.host(session, case.id, handler, clock()), clock(), task_id,
                                          {"note": "first", "info_sufficient": True})
                 second.complete(task_id, {"note": "second", "info_sufficient": True}, handler)
-                engine.persist(session, case, instance, step, handler, clock(), commit=True)
+                engine.persist(session, case, instance, step, handler, clock())
     finally:
         second.db.dispose()
     assert refused.value.__cause__.orig.sqlstate == "40001"
