@@ -186,7 +186,7 @@ class PersistedRunner:
         topics.add("bench_noop", bench_noop)
         self.db = db
         self.engine = ProcessEngine(db, system_clock, topics)
-        self.engine.deploy(bpmn, file_name)
+        self.engine.admin.deploy(bpmn, file_name)
         self.key = process_key(bpmn)
         self.counter = StatementCounter(db)
         self.case_ids: list[int] = []
@@ -195,19 +195,19 @@ class PersistedRunner:
     def run_case(self) -> None:
         phase = self.counter.phase
         with phase("start"):
-            result = self.engine.start_case(self.key, START_DATA, ACTOR)
+            result = self.engine.cases.start(self.key, START_DATA, ACTOR)
         self.case_ids.append(result.id)
         for _ in range(USER_TASKS_PER_CASE):
             if self.inbox:
                 with phase("lookup"):
-                    ready = [t for t in self.engine.inbox(ACTOR) if t.case_id == result.id]
+                    ready = [t for t in self.engine.reads.inbox(ACTOR).tasks if t.case_id == result.id]
             else:
-                ready = list(result.ready)
+                ready = list(result.open_tasks)
             if len(ready) != 1:
                 raise RuntimeError(f"case {result.id}: expected one READY task, found {len(ready)}")
             task = ready[0]
             with phase("complete"):
-                result = self.engine.complete(task.id, FORMS[task.element_id], ACTOR)
+                result = self.engine.cases.complete(task.id, FORMS[task.element_id], ACTOR)
 
     def check_and_measure(self, case_ids: list[int]) -> int:
         """Check the cases completed with every row in place; return the mean size in bytes of their final ``state``.

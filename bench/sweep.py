@@ -33,12 +33,12 @@ def measure(kind: str, due: int, waiting: int) -> tuple[float, int]:
     with fresh_database(kind) as db:
         clock = FixedClock(T0)
         engine = ProcessEngine(db, clock, TopicRegistry())
-        engine.deploy(BPMN, "timer.bpmn")
+        engine.admin.deploy(BPMN, "timer.bpmn")
         soon = (T0 + timedelta(hours=1)).isoformat()
         for _ in range(due):
-            engine.start_case("bench_timer", {"deadline": soon})
+            engine.cases.start("bench_timer", {"deadline": soon})
         if waiting:
-            parked = [engine.start_case("bench_timer", {"deadline": "2099-01-01T00:00:00+00:00"}).id
+            parked = [engine.cases.start("bench_timer", {"deadline": "2099-01-01T00:00:00+00:00"}).id
                       for _ in range(100)]
             with db.transaction() as session:
                 for offset in range(0, waiting, 10_000):
@@ -54,7 +54,7 @@ def measure(kind: str, due: int, waiting: int) -> tuple[float, int]:
                     conn.exec_driver_sql("CHECKPOINT")
                     conn.commit()
         started = time.perf_counter()
-        result = engine.fire_due_timers(T0 + timedelta(hours=2))
+        result = engine.deadlines.fire_due_timers(T0 + timedelta(hours=2))
         seconds = time.perf_counter() - started
         with db.transaction(write=False) as session:
             done = len(session.scalars(select(Case.id).where(Case.status == "completed")).all())

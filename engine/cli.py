@@ -14,30 +14,15 @@ from typing import Any
 
 from . import app
 from .services import SYSTEM, DeploymentRefused, FixedClock, ServiceError
-from .store.migrate import upgrade
+from .services.serialize import error as error_json, plain
+from .settings import Settings
 
 EXIT = {400: 2, 403: 3, 404: 4, 409: 5}
 
 
-def _json_default(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-
 def _out(value: Any) -> None:
-    json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=_json_default)
+    json.dump(plain(value), sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
-
-
-def _task(t) -> dict[str, Any]:
-    return {"id": t.id, "case_id": t.case_id, "element_id": t.element_id, "name": t.name, "lane": t.lane,
-            "candidate_groups": t.candidate_groups, "candidate_users": t.candidate_users, "assignee": t.assignee,
-            "state": t.state, "created_at": t.created_at, "due_at": t.due_at, "form": t.form}
-
-
-def _event(e) -> dict[str, Any]:
-    return {"id": e.id, "at": e.at, "lifecycle": e.lifecycle, "element_id": e.element_id,
-            "element_name": e.element_name, "element_type": e.element_type, "flow_id": e.flow_id,
-            "actor": e.actor, "task_id": e.task_id, "version_id": e.version_id, "data": e.data}
 
 
 def _json_arg(text: str | None) -> dict[str, Any]:
@@ -51,21 +36,24 @@ def _json_arg(text: str | None) -> dict[str, Any]:
     return value
 
 
+def _actor(engine, args):
+    return engine.accounts.actor(args.user) if args.user else SYSTEM
+
+
 def cmd_db(engine, args) -> Any:
-    upgrade(engine.db.write_engine)
-    return {"database": engine.db.url.split("@")[-1], "schema": "upgraded"}
+    return engine.admin.upgrade_schema()
 
 
 def cmd_deploy(engine, args) -> Any:
-    actor = engine.actor(args.user) if args.user else SYSTEM
+    actor = _actor(engine, args)
     deployed, pending = [], [Path(p) for p in args.files]
     while pending:
         # A file calling a process of a later file is refused; it is tried again once that one is deployed.
         refused = []
         for path in pending:
             try:
-                versions = engine.deploy(path.read_bytes(), path.name, actor)
-                deployed += [dict(v.__dict__, file=str(path)) for v in versions]
+                versions = engine.admin.deploy(path.read_bytes(), path.name, actor)
+                deployed += [dict(plain(v), file=str(path)) for v in versions]
             except DeploymentRefused as exc:
                 refused.append((path, exc))
         if len(refused) == len(pending):
@@ -75,87 +63,82 @@ def cmd_deploy(engine, args) -> Any:
 
 
 def cmd_versions(engine, args) -> Any:
-    return engine.versions(args.key)
+    return engine.admin.versions(args.key)
 
 
 def cmd_start(engine, args) -> Any:
-    actor = engine.actor(args.user) if args.user else SYSTEM
-    case_id = engine.start_case(args.key, _json_arg(args.data), actor).id
-    return _case(engine, case_id)
-
-
-def _case(engine, case_id: int) -> dict[str, Any]:
-    detail = engine.case(case_id)
-    c = detail.case
-    return {"id": c.id, "process_key": c.process_key, "version_id": c.version_id, "pinned": c.pinned,
-            "status": c.status, "incident": c.incident, "data": c.data, "started_at": c.started_at,
-            "ended_at": c.ended_at, "tasks": [_task(t) for t in detail.tasks if t.state == "ready"],
-            "timers": [{"id": t.id, "element_id": t.element_id, "due_at": t.due_at} for t in detail.timers]}
+    return engine.cases.start(args.key, _json_arg(args.data), _actor(engine, args))
 
 
 def cmd_tasks(engine, args) -> Any:
-    return [_task(t) for t in engine.inbox(engine.actor(args.user), process_key=args.process)]
+    return engine.reads.inbox(engine.accounts.actor(args.user), process_key=args.process, cursor=args.cursor,
+                              page_size=args.page_size)
 
 
 def cmd_claim(engine, args) -> Any:
-    engine.claim(args.task, engine.actor(args.user))
-    return _task(engine.task(args.task))
+    return engine.cases.claim(args.task, engine.accounts.actor(args.user))
 
 
 def cmd_unclaim(engine, args) -> Any:
-    engine.unclaim(args.task, engine.actor(args.user))
-    return _task(engine.task(args.task))
+    return engine.cases.unclaim(args.task, engine.accounts.actor(args.user))
 
 
 def cmd_complete(engine, args) -> Any:
-    case_id = engine.complete(args.task, _json_arg(args.data), engine.actor(args.user)).id
-    return _case(engine, case_id)
+    return engine.cases.complete(args.task, _json_arg(args.data), engine.accounts.actor(args.user))
 
 
 def cmd_retry(engine, args) -> Any:
-    return {"case": args.case, "status": engine.retry_incident(args.case, engine.actor(args.user))}
+    return engine.cases.retry(args.case, engine.accounts.actor(args.user))
 
 
 def cmd_fire(engine, args) -> Any:
-    return engine.fire_due_timers()
+    return engine.deadlines.fire_due_timers()
 
 
 def cmd_case(engine, args) -> Any:
-    return _case(engine, args.case)
+    return engine.reads.case_page(args.case, SYSTEM)
 
 
 def cmd_audit(engine, args) -> Any:
-    detail = engine.case(args.case)
-    return {"case": args.case, "events": [_event(e) for e in detail.events], "path": engine.executed_path(args.case)}
+    page = engine.reads.case_page(args.case, SYSTEM)
+    return {"case": args.case, "events": page.events, "path": page.path}
 
 
 def cmd_pause(engine, args) -> Any:
-    return _case(engine, engine.pause(args.case, args.reason, engine.actor(args.user)).id)
+    ref = engine.deadlines.pause(args.case, args.reason, engine.accounts.actor(args.user))
+    return _with_timers(engine, ref)
 
 
 def cmd_resume(engine, args) -> Any:
-    return _case(engine, engine.resume(args.case, engine.actor(args.user)).id)
+    return _with_timers(engine, engine.deadlines.resume(args.case, engine.accounts.actor(args.user)))
 
 
 def cmd_extend(engine, args) -> Any:
-    return _case(engine, engine.extend(args.case, args.days, args.reason, engine.actor(args.user), args.element).id)
+    ref = engine.deadlines.extend(args.case, args.days, args.reason, engine.accounts.actor(args.user), args.element)
+    return _with_timers(engine, ref)
+
+
+def _with_timers(engine, ref) -> dict[str, Any]:
+    """Return a command's case with the deadlines it now waits on (what pause, resume and extend change)."""
+    return dict(plain(ref), timers=plain(engine.reads.case_page(ref.id, SYSTEM).timers))
 
 
 def cmd_calendar(engine, args) -> Any:
     from .rules import calendar as cal
 
+    deadlines = engine.deadlines
     if args.action == "list":
-        return engine.calendar_overrides()
+        return deadlines.overrides()
     if args.action in ("add", "remove"):
         if not args.date:
             raise ValueError(f"calendar {args.action} needs --date YYYY-MM-DD")
-        day, actor = date.fromisoformat(args.date), engine.actor(args.user or "")
+        day, actor = date.fromisoformat(args.date), engine.accounts.actor(args.user or "")
         if args.action == "remove":
-            engine.remove_calendar_override(day, actor)
+            deadlines.remove_override(day, actor)
         else:
-            engine.set_calendar_override(day, not args.day_off, args.note or "", actor)
-        return engine.calendar_overrides()
-    calendar = engine.business_calendar()
+            deadlines.set_override(day, not args.day_off, args.note or "", actor)
+        return deadlines.overrides()
+    calendar = deadlines.calendar()
     start = datetime.fromisoformat(args.start) if args.start else engine.clock()
     if (args.days is None) == (args.hours is None):
         raise ValueError("calendar due needs exactly one of --days N (working days) or --hours H (working hours)")
@@ -173,10 +156,10 @@ def cmd_org(engine, args) -> Any:
     from .rules.organisation import read_file
 
     if args.action == "show":
-        return engine.organisation()
+        return engine.admin.organisation()
     if not args.file:
         raise ValueError("org load needs FILE (e.g. data/organisation.toml)")
-    return engine.load_organisation(read_file(Path(args.file)))
+    return engine.admin.load_organisation(read_file(Path(args.file)))
 
 
 def cmd_demo(engine, args) -> Any:
@@ -186,31 +169,23 @@ def cmd_demo(engine, args) -> Any:
 
 
 def cmd_ledger(engine, args) -> Any:
-    from .services.ledger import amount_text
-
+    ledger = engine.ledger
     if args.action == "reverse":
         if args.entry is None or not args.user:
             raise ValueError("ledger reverse needs ENTRY and --user")
-        entry = engine.reverse_entry(args.entry, engine.actor(args.user), args.reason or "")
-        return {"id": entry.id, "reverses": entry.reverses, "amount": amount_text(entry.amount), "unit": entry.unit,
-                "month": entry.month, "reason": entry.reason}
+        return ledger.reverse(args.entry, engine.accounts.actor(args.user), args.reason or "")
     if not args.month and not (args.action == "list" and args.case):
         raise ValueError(f"ledger {args.action} needs --month YYYY-MM")
     if args.action == "export":
-        sys.stdout.write(engine.export_ledger_csv(args.month, args.by))
+        sys.stdout.write(ledger.export_csv(args.month, args.by))
         return None
     if args.action == "totals":
-        totals = engine.ledger_totals(args.month, args.by or "person")
-        return [dict(row, amount=amount_text(row["amount"])) for row in totals]
-    return [{"id": e.id, "kind": e.kind, "case_id": e.case_id, "rule_id": e.rule_id, "subject": e.subject,
-             "subject_kind": e.subject_kind, "name": e.subject_name, "role": e.role, "department": e.department,
-             "amount": amount_text(e.amount), "unit": e.unit, "month": e.month, "element_id": e.element_id,
-             "booked_by": e.booked_by, "booked_at": e.booked_at, "reverses": e.reverses, "reason": e.reason}
-            for e in engine.ledger_entries(args.month, args.case)]
+        return ledger.totals(args.month, args.by or "person")
+    return ledger.entries(args.month, args.case)
 
 
 def cmd_serve(engine, args) -> Any:
-    app.serve(args.host, args.port)
+    app.serve(args.host, args.port, args.workers, args.schedulers, args.interval)
 
 
 def cmd_scheduler(engine, args) -> Any:
@@ -239,7 +214,9 @@ def parser() -> argparse.ArgumentParser:
     add("versions", cmd_versions, "list deployed versions", (("--key",), {}))
     add("start", cmd_start, "start a case of a process key", (("key",), {}),
         (("--data",), {"help": "JSON object or @file"}), (("--user",), {}))
-    add("tasks", cmd_tasks, "list a user's tasks (assigned and claimable)", user, (("--process",), {}))
+    add("tasks", cmd_tasks, "list a page of a user's tasks (assigned and claimable) by due time", user,
+        (("--process",), {}), (("--cursor",), {"help": "next_cursor of the previous page"}),
+        (("--page-size",), {"type": int, "default": 50}))
     add("claim", cmd_claim, "claim a task", (("task",), {}), user)
     add("unclaim", cmd_unclaim, "give a claimed task back", (("task",), {}), user)
     add("complete", cmd_complete, "complete a task with form data", (("task",), {}), user,
@@ -270,8 +247,11 @@ def parser() -> argparse.ArgumentParser:
         (("entry",), {"nargs": "?", "type": int, "help": "ledger entry to reverse"}),
         (("--month",), {"help": "YYYY-MM"}), (("--by",), {"choices": ["person", "department", "kpi", "entry"]}),
         (("--case",), {"type": int}), (("--user",), {}), (("--reason",), {}))
-    add("serve", cmd_serve, "run the web app and the scheduler", (("--host",), {"default": "127.0.0.1"}),
-        (("--port",), {"type": int, "default": 5000}))
+    add("serve", cmd_serve, "run the web app and the schedulers (several workers: gunicorn, PostgreSQL)",
+        (("--host",), {"default": "127.0.0.1"}), (("--port",), {"type": int, "default": 5000}),
+        (("--workers",), {"type": int, "default": 1, "help": "web worker processes (gunicorn when > 1)"}),
+        (("--schedulers",), {"type": int, "default": 1, "help": "scheduler processes (more are safe)"}),
+        (("--interval",), {"type": float, "default": 5.0, "help": "seconds between timer sweeps"}))
     add("scheduler", cmd_scheduler, "run the timer scheduler (one per installation is enough; more are safe)",
         (("--interval",), {"type": float, "default": 5.0}))
     return p
@@ -281,12 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         clock = FixedClock(datetime.fromisoformat(args.now)) if args.now else None
-        engine = app.build_engine(args.database, clock)
+        engine = app.build_engine(Settings.from_env(), args.database, clock)
         result = args.fn(engine, args)
     except ServiceError as exc:
-        error = {"error": str(exc), "type": type(exc).__name__}
-        error.update({k: v for k, v in vars(exc).items() if k in ("errors", "file_name", "line", "element_id")})
-        json.dump(error, sys.stderr, ensure_ascii=False, default=str)
+        json.dump(error_json(exc), sys.stderr, ensure_ascii=False, default=str)
         sys.stderr.write("\n")
         return EXIT.get(exc.status, 2)
     except (ValueError, OSError) as exc:

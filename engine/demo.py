@@ -19,9 +19,9 @@ def intake(mark: str, category: str, name: str, facts: str) -> dict[str, Any]:
 
 def do(engine: ProcessEngine, case_id: int, element: str, user: str, **data: Any) -> None:
     """Complete the ready task ``element`` of a case as ``user``."""
-    actor = engine.actor(user)
-    task = next(t for t in engine.inbox(actor) if t.case_id == case_id and t.element_id == element)
-    engine.complete(task.id, data, actor)
+    actor = engine.accounts.actor(user)
+    task = next(t for t in engine.reads.case_page(case_id, actor).open_tasks if t.element_id == element)
+    engine.cases.complete(task.id, data, actor)
 
 
 def to_callback(engine: ProcessEngine, case_id: int) -> None:
@@ -37,14 +37,14 @@ def to_callback(engine: ProcessEngine, case_id: int) -> None:
 
 def create_demo_cases(engine: ProcessEngine) -> dict[str, int]:
     """Start the demo cases that do not exist yet; return each mark with its case id."""
-    existing = {(c.data or {}).get("demo"): c.id for c in engine.my_cases(SYSTEM, limit=1000)}
+    existing = {c.demo: c.id for c in engine.reads.case_list(SYSTEM, limit=1000) if c.demo}
     made: dict[str, int] = {}
 
     def start(mark, category, name, facts, user="zhang.intake", eng=engine) -> int | None:
         if mark in existing:
             made[mark] = existing[mark]
             return None
-        made[mark] = eng.start_case("normal", intake(mark, category, name, facts), eng.actor(user)).id
+        made[mark] = eng.cases.start("normal", intake(mark, category, name, facts), eng.accounts.actor(user)).id
         return made[mark]
 
     start("new", MARKET, "王先生", "客户反映流量费用与套餐不符")
@@ -59,13 +59,8 @@ def create_demo_cases(engine: ProcessEngine) -> dict[str, int]:
            liable_party="staff", late_or_shirking=False, outcome_reason="属实")
         do(engine, case_id, "analyse_cause", "zhao.group", root_cause="资费宣传口径不一致", corrective_measures="统一口径")
     # Registered and accepted a week ago, never investigated: its deadlines have passed (overdue in the inbox).
-    week_ago = replace_clock(engine, engine.clock() - timedelta(days=7))
+    week_ago = engine.with_clock(FixedClock(engine.clock() - timedelta(days=7)))
     if (case_id := start("overdue", MARKET, "周先生", "投诉一周仍未答复", eng=week_ago)) is not None:
         do(week_ago, case_id, "accept", "li.handler", responsible_person="li.handler", complex_case=False)
     return made
-
-
-def replace_clock(engine: ProcessEngine, at) -> ProcessEngine:
-    """Return an engine on the same database whose clock stands at ``at``."""
-    return ProcessEngine(engine.db, FixedClock(at), engine.topics, engine.base_calendar)
 

@@ -37,19 +37,18 @@ class Job:
 
 def sweep(engine: ProcessEngine) -> dict[str, int]:
     """Fire every timer due now and log the counts when something happened."""
-    result = engine.fire_due_timers()
+    result = engine.deadlines.fire_due_timers()
     if any(result.values()):
         log.info("timer sweep: %s", result)
     return result
 
 
-def default_jobs(settings: Settings | None = None) -> list[Job]:
+def default_jobs(settings: Settings) -> list[Job]:
     """Return the periodic jobs of the shipped features (crisis watch, C-2)."""
-    settings = settings or Settings.from_env()
     rules_path = settings.path("crisis.toml")
     every = load_crisis_rules(rules_path).every_minutes
     return [Job("crisis_watch", CronTrigger(minute=f"*/{every}", timezone=timezone.utc),
-                lambda engine: engine.detect_crises(rules_path))]
+                lambda engine: engine.deadlines.detect_crises(rules_path))]
 
 
 def _guarded(job: Job, engine: ProcessEngine) -> Callable[[], None]:
@@ -69,7 +68,7 @@ def build_scheduler(engine: ProcessEngine, interval: float = 5.0, jobs: list[Job
     scheduler = BlockingScheduler(timezone=timezone.utc)
     scheduler.add_job(sweep, IntervalTrigger(seconds=interval), args=[engine], id="timer_sweep",
                       coalesce=True, max_instances=1, next_run_time=datetime.now(timezone.utc))
-    for job in default_jobs() if jobs is None else jobs:
+    for job in default_jobs(engine.settings) if jobs is None else jobs:
         scheduler.add_job(_guarded(job, engine), job.trigger, id=job.id, coalesce=True, max_instances=1)
     return scheduler
 
@@ -79,7 +78,7 @@ def run_scheduler(engine: ProcessEngine, interval: float = 5.0) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     scheduler = build_scheduler(engine, interval)
     log.info("scheduler started: timer sweep every %ss, jobs %s on %s", interval,
-             [j.id for j in scheduler.get_jobs()], engine.db.url.split("@")[-1])
+             [j.id for j in scheduler.get_jobs()], engine.database)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

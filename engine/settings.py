@@ -1,4 +1,4 @@
-"""Installation settings from the environment: where the rule tables live and which profile is active."""
+"""Installation settings, read from the environment once at each edge (web app, CLI, scheduler) and passed down."""
 
 from __future__ import annotations
 
@@ -12,14 +12,18 @@ DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 @dataclass(frozen=True)
 class Settings:
+    """Where the rule tables live, which profile is active, and (tests of several processes) a clock offset file."""
+
     data_dir: Path = DEFAULT_DATA_DIR
     profile: str = "telecom"
+    clock_file: Path | None = None      # holds seconds added to the system clock; every process reading it agrees
 
     @classmethod
     def from_env(cls) -> Settings:
-        """Read ``COMPLAINTS_DATA_DIR`` and ``COMPLAINTS_PROFILE`` (telecom or tobacco)."""
+        """Read ``COMPLAINTS_DATA_DIR``, ``COMPLAINTS_PROFILE`` (telecom or tobacco) and ``COMPLAINTS_CLOCK_FILE``."""
+        clock_file = os.environ.get("COMPLAINTS_CLOCK_FILE")
         return cls(Path(os.environ.get("COMPLAINTS_DATA_DIR", DEFAULT_DATA_DIR)),
-                   os.environ.get("COMPLAINTS_PROFILE", "telecom"))
+                   os.environ.get("COMPLAINTS_PROFILE", "telecom"), Path(clock_file) if clock_file else None)
 
     def path(self, name: str) -> Path:
         """Return a rule file: the active profile's copy if it has one, else the shared one."""

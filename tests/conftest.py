@@ -127,3 +127,16 @@ def admin():
 def fixture_bytes(name: str) -> bytes:
     """Return the bytes of a BPMN file under tests/fixtures."""
     return (FIXTURES / name).read_bytes()
+
+
+def stored_state(engine, case_id: int) -> str:
+    """Return the serialized workflow a case is stored with (a raw read through the engine's test session)."""
+    from engine.store.models import Case
+
+    with engine.store_session() as session:
+        return session.get(Case, case_id).state
+
+
+def messages(errors) -> dict[str, str]:
+    """Return FormInvalid's per-field errors as their English messages."""
+    return {name: error.message for name, error in errors.items()}

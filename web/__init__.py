@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import secrets
 
-from flask import Flask, jsonify
+from flask import Flask, g, jsonify
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import text
 
 from engine.app import build_engine
+from engine.settings import Settings
 
 from . import admin, api, auth, cases, errors, i18n, tasks
 
@@ -22,13 +22,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(
         DATABASE_URL=None,
         SECRET_KEY=os.environ.get("COMPLAINTS_SECRET_KEY") or secrets.token_hex(32),
-        API_TOKEN_MAX_AGE=int(os.environ.get("COMPLAINTS_API_TOKEN_MAX_AGE", 8 * 3600)),
+        # Bearer tokens carry the groups they were issued with: short-lived, so a change of groups soon applies.
+        API_TOKEN_MAX_AGE=int(os.environ.get("COMPLAINTS_API_TOKEN_MAX_AGE", 15 * 60)),
+        SQL_COUNTS=os.environ.get("COMPLAINTS_SQL_COUNTS") == "1",
         BABEL_DEFAULT_LOCALE="zh_CN",
         FRONTEND_DIR=os.path.join(os.path.dirname(__file__), "frontend", "node_modules"),
     )
     if test_config:
         app.config.update(test_config)
-    engine = app.config.get("ENGINE") or build_engine(app.config["DATABASE_URL"])
+    engine = app.config.get("ENGINE") or build_engine(Settings.from_env(), app.config["DATABASE_URL"])
     app.extensions["engine"] = engine
     csrf.init_app(app)
     csrf.exempt(api.bp)        # the API checks the CSRF token itself when a browser session is its credential
@@ -37,17 +39,37 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     for blueprint in (auth.bp, tasks.bp, cases.bp, admin.bp, api.bp):
         app.register_blueprint(blueprint)
+    if app.config["SQL_COUNTS"]:
+        count_sql(app, engine)
 
     @app.get("/health")
     def health():
-        with engine.db.transaction(write=False) as session:
-            session.execute(text("select 1"))
-        versions = engine.versions()
-        holidays = engine.holiday_coverage()
+        found = engine.reads.health()
+        holidays = found["holidays"]
         warnings = [f"statutory holidays are known until {holidays.statutory_until}; no override is entered for "
                     f"{holidays.next_year}: enter the State Council's notice at /admin/calendar"] if holidays.due else []
-        return jsonify(status="ok", processes=sorted({v["key"] for v in versions}), versions=len(versions),
+        return jsonify(status="ok", processes=found["processes"], versions=found["versions"],
                        holidays_known_until=holidays.statutory_until.isoformat(),
                        overrides_next_year=holidays.overrides_next_year, warnings=warnings)
 
     return app
+
+
+def count_sql(app: Flask, engine) -> None:
+    """Tell in each response what answering it sent to the database (X-SQL-Statements, -Transactions, -Commits)."""
+    counter = engine.sql_counter()
+
+    @app.before_request
+    def _start():
+        g.sql_counting = counter.counting()
+        g.sql_tally = g.sql_counting.__enter__()
+
+    @app.after_request
+    def _report(response):
+        tally = g.pop("sql_tally", None)
+        if tally is not None:
+            g.pop("sql_counting").__exit__(None, None, None)
+            response.headers["X-SQL-Statements"] = str(tally.statements)
+            response.headers["X-SQL-Transactions"] = str(tally.transactions)
+            response.headers["X-SQL-Commits"] = str(tally.commits)
+        return response

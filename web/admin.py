@@ -9,34 +9,32 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine.services import DeploymentRefused, FormInvalid, InvalidRequest
+from engine.services.serialize import plain
 
-from . import formdata
-from .auth import engine, groups_required
+from . import messages
+from .auth import engine, permission_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-PROCESS_ADMINS = ("admin", "process_owner")
 
 
 def render_processes(error=None, status=200):
-    counts = engine().running_counts()
-    versions = [dict(v, running=counts.get(v["id"], 0)) for v in engine().versions()]
-    return render_template("processes.html", versions=versions, error=error), status
+    return render_template("processes.html", versions=plain(engine().admin.versions()), error=error), status
 
 
 @bp.get("/processes")
-@groups_required(*PROCESS_ADMINS)
+@permission_required("deploy")
 def processes():
     return render_processes()
 
 
 @bp.post("/processes")
-@groups_required(*PROCESS_ADMINS)
+@permission_required("deploy")
 def upload():
     upload = request.files.get("bpmn")
     if upload is None or not upload.filename:
         return render_processes({"message": _("Choose a BPMN file to upload.")}, 400)
     try:
-        deployed = engine().deploy(upload.read(), upload.filename, current_user.actor)
+        deployed = engine().admin.deploy(upload.read(), upload.filename, current_user.actor)
     except DeploymentRefused as exc:
         error = {"message": str(exc), "file_name": exc.file_name, "line": exc.line, "element_id": exc.element_id}
         return render_processes(error, 400)
@@ -45,16 +43,16 @@ def upload():
 
 
 @bp.get("/versions/<int:version_id>")
-@groups_required(*PROCESS_ADMINS)
+@permission_required("deploy")
 def version(version_id):
-    found = [v for v in engine().versions() if v["id"] == version_id]
+    found = [v for v in plain(engine().admin.versions()) if v["id"] == version_id]
     if not found:
         return render_processes({"message": _("No such version.")}, 404)
     return render_template("version.html", version=found[0])
 
 
 def render_organisation(values=None, errors=None, status=200):
-    return render_template("organisation.html", org=engine().organisation(), groups=engine().known_groups(),
+    return render_template("organisation.html", org=engine().admin.organisation(), groups=engine().admin.known_groups(),
                            values=values or {}, errors=errors or {}), status
 
 
@@ -64,18 +62,18 @@ def posted_groups() -> list[str]:
 
 
 @bp.get("/organisation")
-@groups_required("admin")
+@permission_required("administer_people")
 def organisation():
     return render_organisation()
 
 
 @bp.post("/organisation/people")
-@groups_required("admin")
+@permission_required("administer_people")
 def add_person():
     person = {key: request.form.get(key, "").strip() for key in ("username", "name", "unit")}
     person.update(groups=posted_groups(), password=request.form.get("password", ""))
     try:
-        engine().add_person(person, current_user.actor)
+        engine().admin.add_person(person, current_user.actor)
     except FormInvalid as exc:
         flash(_("Please correct the fields marked below."), "error")
         return render_organisation(dict(person, password=""), exc.errors, 400)
@@ -84,12 +82,12 @@ def add_person():
 
 
 @bp.post("/organisation/people/<username>/groups")
-@groups_required("admin")
+@permission_required("administer_people")
 def set_groups(username):
     try:
-        engine().set_groups(username, posted_groups(), current_user.actor)
+        engine().admin.set_groups(username, posted_groups(), current_user.actor)
     except FormInvalid as exc:
-        error = formdata.error_text(exc.errors["groups"])
+        error = messages.field_error(exc.errors["groups"])
         flash(_("Groups of %(username)s not changed: %(error)s", username=username, error=error), "error")
         return render_organisation(status=400)
     flash(_("Groups of %(username)s changed.", username=username), "ok")
@@ -97,32 +95,32 @@ def set_groups(username):
 
 
 @bp.get("/calendar")
-@groups_required("admin")
+@permission_required("edit_calendar")
 def calendar():
-    return render_template("calendar.html", overrides=engine().calendar_overrides(),
-                           holidays=engine().holiday_coverage())
+    return render_template("calendar.html", overrides=plain(engine().deadlines.overrides()),
+                           holidays=engine().deadlines.holiday_coverage())
 
 
 def parse_day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidRequest(f"not a date (YYYY-MM-DD): {text!r}") from None
+        raise InvalidRequest(f"not a date (YYYY-MM-DD): {text!r}", code="invalid_date", value=text) from None
 
 
 @bp.post("/calendar")
-@groups_required("admin")
+@permission_required("edit_calendar")
 def set_override():
     day = parse_day(request.form.get("date", ""))
-    engine().set_calendar_override(day, request.form.get("workday") == "true", request.form.get("note", ""),
+    engine().deadlines.set_override(day, request.form.get("workday") == "true", request.form.get("note", ""),
                                    current_user.actor)
     flash(_("Calendar override saved."), "ok")
     return redirect(url_for("admin.calendar"))
 
 
 @bp.post("/calendar/<day>/delete")
-@groups_required("admin")
+@permission_required("edit_calendar")
 def remove_override(day):
-    engine().remove_calendar_override(parse_day(day), current_user.actor)
+    engine().deadlines.remove_override(parse_day(day), current_user.actor)
     flash(_("Calendar override removed."), "ok")
     return redirect(url_for("admin.calendar"))

@@ -7,9 +7,9 @@ import functools
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
-from werkzeug.security import check_password_hash
 
 from engine.services import Actor
+from engine.services.views import AccountView
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -18,11 +18,11 @@ login_manager = LoginManager()
 class User(UserMixin):
     """The signed-in person: username, name, groups and language, read from the account on every request."""
 
-    def __init__(self, account: dict):
-        self.id = account["username"]
-        self.display_name = account["display_name"]
-        self.groups = frozenset(account["groups"])
-        self.locale = account["locale"]
+    def __init__(self, account: AccountView):
+        self.id = account.username
+        self.display_name = account.display_name
+        self.groups = account.groups
+        self.locale = account.locale
 
     @property
     def actor(self) -> Actor:
@@ -39,11 +39,17 @@ def init_app(app) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
+    app.jinja_env.globals["allowed"] = allowed
+
+
+def allowed(permission: str) -> bool:
+    """Tell whether the signed-in person holds ``permission`` (data/policy.toml); templates ask it for links."""
+    return current_user.is_authenticated and engine().allows(current_user.actor, permission)
 
 
 @login_manager.user_loader
 def load_user(username: str) -> User | None:
-    account = engine().account(username)
+    account = engine().accounts.account(username)
     return User(account) if account else None
 
 
@@ -57,37 +63,29 @@ def login_required(view):
     return wrapped
 
 
-def groups_required(*groups: str):
-    """View decorator that answers 403 unless the signed-in person is in one of ``groups``."""
+def permission_required(permission: str):
+    """View decorator that answers 403 unless the signed-in person holds ``permission`` (data/policy.toml)."""
     def decorate(view):
         @functools.wraps(view)
         @login_required
         def wrapped(**kwargs):
-            if not current_user.groups & set(groups):
+            if not allowed(permission):
                 abort(403)
             return view(**kwargs)
         return wrapped
     return decorate
 
 
-def check_password(username: str, password: str) -> dict | None:
-    """Return the account if the password matches its hash."""
-    account = engine().account(username)
-    if account and account["password_hash"] and check_password_hash(account["password_hash"], password):
-        return account
-    return None
-
-
 @bp.route("/login", methods=("GET", "POST"))
 def login():
     if request.method == "POST":
-        account = check_password(request.form.get("username", "").strip(), request.form.get("password", ""))
+        account = engine().accounts.sign_in(request.form.get("username", "").strip(), request.form.get("password", ""))
         if account is None:
             flash(_("Unknown user or wrong password."), "error")
         else:
             chosen = session.get("lang")
-            if chosen and chosen != account["locale"]:
-                engine().set_locale(account["username"], chosen)     # the language chosen at sign-in is kept
+            if chosen and chosen != account.locale:
+                engine().accounts.set_locale(account.username, chosen)     # the language chosen at sign-in is kept
             login_user(User(account))
             target = request.args.get("next", "")
             return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("tasks.inbox"))
@@ -106,6 +104,6 @@ def language():
     locale = request.form.get("locale", "zh_CN")
     session["lang"] = locale if locale in ("zh_CN", "en") else "zh_CN"
     if current_user.is_authenticated:
-        engine().set_locale(current_user.id, session["lang"])
+        engine().accounts.set_locale(current_user.id, session["lang"])
     target = request.form.get("next", "")
     return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("auth.login"))

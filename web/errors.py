@@ -5,7 +5,10 @@ from __future__ import annotations
 from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from engine.services import FormInvalid, ServiceError, TaskAlreadyCompleted
+from engine.services import ServiceError
+from engine.services.serialize import error as error_json
+
+from . import messages
 
 
 def _wants_json() -> bool:
@@ -13,19 +16,19 @@ def _wants_json() -> bool:
 
 
 def service_error(exc: ServiceError):
-    body = {"error": str(exc), "type": type(exc).__name__}
-    if isinstance(exc, FormInvalid):
-        body["errors"] = exc.errors
-    if isinstance(exc, TaskAlreadyCompleted):
-        body.update(task_id=exc.task_id, by=exc.by, state=exc.state)
+    """Answer the API with code, params and the English message; a person with the page in their language."""
+    body = error_json(exc)
     if _wants_json():
         return jsonify(body), exc.status
+    body["text"] = messages.service_error(exc.code, exc.params, str(exc))
+    body["errors"] = {name: messages.field_error(err) for name, err in getattr(exc, "errors", {}).items()}
     return render_template("error.html", status=exc.status, error=body), exc.status
 
 
 def http_error(exc: HTTPException):
     if _wants_json():
-        return jsonify(error=exc.description, type=exc.name), exc.code
+        return jsonify(error=exc.description, type=exc.name, code=exc.name.lower().replace(" ", "_"),
+                       params={}), exc.code
     return render_template("error.html", status=exc.code, error={"error": exc.description, "type": exc.name}), exc.code
 
 

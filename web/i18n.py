@@ -10,7 +10,7 @@ from flask import session
 from flask_babel import Babel
 from flask_login import current_user
 
-from . import formdata
+from . import messages
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 
@@ -41,4 +41,4 @@ def init_app(app) -> None:
     compile_catalogs()
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals["current_locale"] = select_locale
-    app.jinja_env.filters["field_error"] = formdata.error_text
+    app.jinja_env.filters["field_error"] = messages.field_error

@@ -21,6 +21,8 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}
 CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+DETAIL = {"name": "detail", "in": "query", "required": False, "schema": {"type": "string", "enum": ["full"]},
+          "description": "full: add the whole case page (one more read)"}
 
 
 def _task_action(summary: str) -> dict[str, Any]:
@@ -50,30 +52,34 @@ def document() -> dict[str, Any]:
             "/api/openapi.json": {"get": {"summary": "This document", "security": [],
                                           "responses": {"200": {"description": "OpenAPI 3.1"}}}},
             "/api/tasks": {"get": {
-                "summary": "My tasks and the tasks my groups may claim",
+                "summary": "A page of my tasks and the tasks my groups may claim, by due time",
                 "parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": "string"},
                                 "description": d} for n, d in (
                     ("process", "process key"), ("category", "category code (and everything under it)"),
-                    ("due", "due on or before this date (YYYY-MM-DD)"), ("overdue", "any value: overdue only"))],
-                "responses": {"200": _json({"type": "array", "items": _ref("Task")}, "the tasks"),
-                              **_errors(401)}}},
+                    ("due", "due on or before this date (YYYY-MM-DD)"), ("overdue", "any value: overdue only"),
+                    ("cursor", "next_cursor of the previous page"))] + [
+                    {"name": "page_size", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}],
+                "responses": {"200": _json(_ref("InboxPage"), "one page"), **_errors(400, 401)}}},
             "/api/tasks/{task_id}": {"get": {
                 "summary": "One task with its form", "parameters": [TASK_ID],
                 "responses": {"200": _json(_ref("Task"), "the task"), **_errors(401, 403, 404)}}},
             "/api/tasks/{task_id}/claim": _task_action("Claim a task of one's groups"),
             "/api/tasks/{task_id}/unclaim": _task_action("Give a claimed task back"),
             "/api/tasks/{task_id}/complete": {"post": {
-                "summary": "Complete a task with the values of its form", "parameters": [TASK_ID],
+                "summary": "Complete a task with the values of its form",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"data": {"type": "object"}}}}}},
-                "responses": {"200": _json(_ref("Case"), "the case after the task"),
+                "parameters": [TASK_ID, DETAIL],
+                "responses": {"200": _json(_ref("CaseRef"), "the case after the task and its open tasks"),
                               **_errors(400, 401, 403, 404, 409)}}},
             "/api/cases": {"post": {
-                "summary": "Start a case (intake: the start form is validated, I-6)",
+                "summary": "Start a case (intake: the start form is validated, I-6)", "parameters": [DETAIL],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["process_key"],
                     "properties": {"process_key": {"type": "string"}, "data": {"type": "object"}}}}}},
-                "responses": {"201": _json(_ref("Case"), "the new case"), **_errors(400, 401, 404)}}},
+                "responses": {"201": _json(_ref("CaseRef"), "the new case and its open tasks"),
+                              **_errors(400, 401, 403, 404)}}},
             "/api/cases/{case_id}": {"get": {
                 "summary": "A case: facts, tasks, timers, audit events, executed path, deductions",
                 "parameters": [CASE_ID],
@@ -93,9 +99,29 @@ def document() -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
                                 "session": {"type": "apiKey", "in": "cookie", "name": "session"}},
             "schemas": {
-                "Error": {"type": "object", "required": ["error"], "properties": {
-                    "error": {"type": "string"}, "type": {"type": "string"},
-                    "errors": {"type": "object", "additionalProperties": {"type": "string"}}}},
+                "Error": {"type": "object", "required": ["error", "code"], "properties": {
+                    "error": {"type": "string", "description": "English message"}, "type": {"type": "string"},
+                    "code": {"type": "string", "description": "stable code to translate or act on"},
+                    "params": {"type": "object", "description": "the values the message names"},
+                    "errors": {"type": "object", "description": "form_invalid: per field",
+                               "additionalProperties": {"type": "object", "required": ["code", "message"],
+                                                        "properties": {"code": {"type": "string"},
+                                                                       "params": {"type": "object"},
+                                                                       "message": {"type": "string"}}}}}},
+                "TaskRef": {"type": "object", "required": ["id", "element_id"], "properties": {
+                    "id": {"type": "string"}, "element_id": {"type": "string"}, "name": {"type": "string"},
+                    "candidate_groups": {"type": "array", "items": {"type": "string"}},
+                    "assignee": {"type": ["string", "null"]}, "due_at": {"type": ["string", "null"]}}},
+                "CaseRef": {"type": "object", "required": ["id", "status", "open_tasks"], "properties": {
+                    "id": {"type": "integer"}, "status": {"type": "string"},
+                    "open_tasks": {"type": "array", "items": _ref("TaskRef")},
+                    "case": _ref("Case")}},
+                "InboxPage": {"type": "object", "required": ["tasks", "next_cursor"], "properties": {
+                    "tasks": {"type": "array", "items": _ref("Task")},
+                    "next_cursor": {"type": ["string", "null"], "description": "null on the last page"},
+                    "assigned": {"type": "integer"},
+                    "claimable": {"type": "object", "additionalProperties": {"type": "integer"}},
+                    "processes": {"type": "array", "items": {"type": "string"}}}},
                 "Task": {"type": "object", "required": ["id", "case_id", "element_id", "state"], "properties": {
                     "id": {"type": "string"}, "case_id": {"type": "integer"}, "element_id": {"type": "string"},
                     "name": {"type": "string"}, "state": {"type": "string"},
@@ -103,10 +129,10 @@ def document() -> dict[str, Any]:
                     "overdue": {"type": "boolean"}, "form": {"type": "array", "items": {"type": "object"}},
                     "documentation": {"type": "string"},
                     "candidate_groups": {"type": "array", "items": {"type": "string"}}}},
-                "Case": {"type": "object", "required": ["id", "status"], "properties": {
-                    "id": {"type": "integer"}, "process_key": {"type": "string"}, "status": {"type": "string"},
-                    "data": {"type": "object"}, "tasks": {"type": "array", "items": _ref("Task")},
-                    "open_tasks": {"type": "array", "items": _ref("Task")},
+                "Case": {"type": "object", "required": ["case", "tasks"], "properties": {
+                    "case": {"type": "object", "description": "id, process_key, status, data, ..."},
+                    "tasks": {"type": "array", "items": _ref("Task")},
+                    "timers": {"type": "array", "items": {"type": "object"}},
                     "events": {"type": "array", "items": {"type": "object"}},
                     "path": {"type": "array", "items": {"type": "object"}},
                     "deductions": {"type": "array", "items": {"type": "object"}}}},

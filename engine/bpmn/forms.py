@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date
 from typing import Any
 
@@ -17,6 +19,38 @@ CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 FIELD_TYPES = {"string", "text", "long", "double", "boolean", "date", "enum"}
 CONSTRAINTS = {"required", "minlength", "maxlength", "min", "max", "pattern", "readonly"}
+
+
+# English text of each field error code; user interfaces translate the code with its parameters.
+MESSAGES = {
+    "not_a_field": "is not a field of this form", "read_only": "is read-only", "required": "is required",
+    "text": "must be text", "whole_number": "must be a whole number", "number": "must be a number",
+    "boolean": "must be true or false", "date": "must be a date (YYYY-MM-DD)", "one_of": "must be one of {options}",
+    "min_length": "must be at least {n} characters", "max_length": "must be at most {n} characters",
+    "min": "must be at least {n}", "max": "must be at most {n}", "pattern": "must match {pattern}",
+    "unknown_group": "unknown group: {groups}", "taken": "is taken", "not_a_unit": "is not a unit",
+}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """Why one field's value is refused: a code of ``MESSAGES`` and the parameters its message names."""
+
+    code: str
+    params: dict[str, Any] = dataclass_field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return MESSAGES.get(self.code, self.code).format(**self.params)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class _Refused(ValueError):
+    def __init__(self, code: str, **params: Any):
+        super().__init__(code)
+        self.error = FieldError(code, params)
 
 
 class FormDefinitionError(ValueError):
@@ -78,41 +112,41 @@ def _coerce(field: dict[str, Any], raw: Any) -> Any:
     kind = field["type"]
     if kind in {"string", "text"}:
         if not isinstance(raw, str):
-            raise ValueError("must be text")
+            raise _Refused("text")
         return raw
     if kind == "long":
         if isinstance(raw, bool):
-            raise ValueError("must be a whole number")
+            raise _Refused("whole_number")
         if isinstance(raw, int):
             return raw
         if isinstance(raw, str) and re.fullmatch(r"[+-]?\d+", raw.strip()):
             return int(raw)
-        raise ValueError("must be a whole number")
+        raise _Refused("whole_number")
     if kind == "double":
         if isinstance(raw, bool):
-            raise ValueError("must be a number")
+            raise _Refused("number")
         try:
             value = float(raw)
         except (TypeError, ValueError):
-            raise ValueError("must be a number") from None
+            raise _Refused("number") from None
         if not math.isfinite(value):
-            raise ValueError("must be a number")
+            raise _Refused("number")
         return value
     if kind == "boolean":
         if isinstance(raw, bool):
             return raw
         if isinstance(raw, str) and raw.lower() in {"true", "false", "on", "off", "1", "0", "yes", "no"}:
             return raw.lower() in {"true", "on", "1", "yes"}
-        raise ValueError("must be true or false")
+        raise _Refused("boolean")
     if kind == "date":
         try:
             return date.fromisoformat(str(raw)).isoformat()
         except ValueError:
-            raise ValueError("must be a date (YYYY-MM-DD)") from None
+            raise _Refused("date") from None
     if kind == "enum":
         allowed = [o["id"] for o in field["options"]]
         if raw not in allowed:
-            raise ValueError(f"must be one of {', '.join(allowed)}")
+            raise _Refused("one_of", options=", ".join(allowed))
         return raw
     raise ValueError(f"unknown field type {kind}")
 
@@ -121,16 +155,16 @@ def _check_constraints(field: dict[str, Any], value: Any) -> None:
     c = field["constraints"]
     if isinstance(value, str):
         if "minlength" in c and len(value) < c["minlength"]:
-            raise ValueError(f"must be at least {c['minlength']} characters")
+            raise _Refused("min_length", n=c["minlength"])
         if "maxlength" in c and len(value) > c["maxlength"]:
-            raise ValueError(f"must be at most {c['maxlength']} characters")
+            raise _Refused("max_length", n=c["maxlength"])
         if "pattern" in c and not re.fullmatch(c["pattern"], value):
-            raise ValueError(f"must match {c['pattern']}")
+            raise _Refused("pattern", pattern=c["pattern"])
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if "min" in c and value < c["min"]:
-            raise ValueError(f"must be at least {c['min']:g}")
+            raise _Refused("min", n=f"{c['min']:g}")
         if "max" in c and value > c["max"]:
-            raise ValueError(f"must be at most {c['max']:g}")
+            raise _Refused("max", n=f"{c['max']:g}")
 
 
 def _blank(raw: Any) -> bool:
@@ -138,36 +172,36 @@ def _blank(raw: Any) -> bool:
 
 
 def validate(fields: list[dict[str, Any]], submitted: dict[str, Any],
-             allow_unknown: bool = False) -> tuple[dict[str, Any], dict[str, str]]:
+             allow_unknown: bool = False) -> tuple[dict[str, Any], dict[str, FieldError]]:
     """Check submitted data against a form; return (clean values, per-field errors).
 
     ``allow_unknown`` lets keys that are not fields pass unchecked (start data may
     carry more than the intake form shows); they are not in the clean values.
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, FieldError] = {}
     clean: dict[str, Any] = {}
     known = {f["id"] for f in fields}
     for key in submitted:
         if key not in known and not allow_unknown:
-            errors[key] = "is not a field of this form"
+            errors[key] = FieldError("not_a_field")
     for field in fields:
         fid = field["id"]
         if field["constraints"].get("readonly"):
             if fid in submitted:
-                errors[fid] = "is read-only"
+                errors[fid] = FieldError("read_only")
             continue
         raw = submitted.get(fid)
         if _blank(raw):
             if field["constraints"].get("required") and field["type"] != "boolean":
-                errors[fid] = "is required"
+                errors[fid] = FieldError("required")
             elif field["type"] == "boolean":
                 clean[fid] = False
             continue
         try:
             value = _coerce(field, raw)
             _check_constraints(field, value)
-        except ValueError as exc:
-            errors[fid] = str(exc)
+        except _Refused as exc:
+            errors[fid] = exc.error
             continue
         clean[fid] = value
     return (clean, errors) if not errors else ({}, errors)

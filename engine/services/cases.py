@@ -1,28 +1,35 @@
-"""Case commands: start a case, claim, unclaim and complete tasks, retry an incident, fire due timers."""
+"""Cases and tasks, for the staff who work them: start a case, claim, give back and complete tasks, retry an incident.
+
+The functions are the commands: each takes the core and an open session and
+never commits, so a service may run several in one transaction (the crisis
+watch starts one case per category). ``CaseService`` is the audience's facade:
+one transaction per call.
+"""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from ..bpmn import EngineError, Instance, json_safe, validate_form
-from ..store.models import Case, Timer, UserTask
-from ..store.prepared import Prepared
-from .core import INSERT_EVENT, SCHEDULER, audit_row, Actor, CaseHead, CaseRef, Core, TaskHead
+from ..store import rows
+from ..store.models import UserTask
+from .convert import task_view
+from .core import SYSTEM, Actor, CaseHead, Core, TaskHead, audit_row
 from .errors import (
     ConcurrentUpdate, FormInvalid, InvalidRequest, NotFound, PermissionDenied, TaskAlreadyCompleted,
     TaskClaimedByOther,
 )
+from .views import CaseRef, TaskView
 
-log = logging.getLogger(__name__)
+__all__ = ["CaseService", "claim", "complete", "retry_incident", "start_case", "task_and_case", "unclaim"]
 
 
 def start_case(core: Core, session: Session, key: str, data: dict[str, Any], actor: Actor, now: datetime) -> CaseRef:
     """Start a case on the latest version of ``key`` and run it until it waits."""
+    core.policy.require_start(actor, key)
     pinned = core.pin(session, key)
     bundle = core.bundle(session, key, pinned)
     # I-5: whoever registers the case is its first-ask owner (首问责任人) unless the intake names one.
@@ -33,46 +40,30 @@ def start_case(core: Core, session: Session, key: str, data: dict[str, Any], act
         if errors:
             raise FormInvalid(errors)
         data = {**data, **clean}
-    row = {"process_key": key, "version_id": pinned[key], "pinned": pinned, "status": "running", "revision": 0,
-           "state": "", "data": json_safe(data), "category": data.get("category"), "incident": None,
-           "started_by": actor.username, "started_at": now, "updated_at": now, "ended_at": None}
-    case_id = _INSERT_CASE.run(session.connection(), row)[0][0]
+    case_id = rows.insert_case(session, {
+        "process_key": key, "version_id": pinned[key], "pinned": pinned, "status": "running", "revision": 0,
+        "state": "", "data": json_safe(data), "category": data.get("category"), "incident": None,
+        "started_by": actor.username, "started_at": now, "updated_at": now, "ended_at": None})
     case = CaseHead(case_id, key, pinned[key], pinned, "running", 0)
     instance = Instance.start(bundle, data)
     step = instance.advance(core.host(session, case.id, actor, now), now)
     return core.persist(session, case, instance, step, actor, now)
 
 
-_t, _c = UserTask.__table__.c, Case.__table__.c
-_INSERT_CASE = Prepared(insert(Case.__table__).returning(_c.id), keys=[
-    "process_key", "version_id", "pinned", "status", "revision", "state", "data", "category", "incident",
-    "started_by", "started_at", "updated_at", "ended_at"])
-_TASK_AND_CASE = Prepared(
-    select(_t.id, _t.case_id, _t.element_id, _t.name, _t.state, _t.assignee, _t.candidate_groups, _t.candidate_users,
-           _t.form, _t.completed_by, _t.claimed_at,
-           _c.id, _c.process_key, _c.version_id, _c.pinned, _c.status, _c.revision, _c.incident)
-    .join(Case.__table__, _c.id == _t.case_id).where(_t.id == bindparam("tid")))
-_CLAIM = Prepared(UserTask.__table__.update().where(
-    _t.id == bindparam("task_id"), _t.state == "ready", _t.assignee.is_(None)
-).values(assignee=bindparam("assignee"), claimed_at=bindparam("claimed_at")))
-_UNCLAIM = Prepared(UserTask.__table__.update().where(_t.id == bindparam("task_id")).values(
-    assignee=None, claimed_at=None))
-
-
-def _task_and_case(session: Session, task_id: str) -> tuple[TaskHead, CaseHead]:
-    """Read the task and the head of its case (not its state: the cached workflow usually has it)."""
-    rows = _TASK_AND_CASE.run(session.connection(), {"tid": task_id})
-    if not rows:
-        raise NotFound(f"task {task_id} does not exist")
-    row = rows[0]
-    return TaskHead(*row[:11]), CaseHead(*row[11:])
+def task_and_case(session: Session, task_id: str) -> tuple[TaskHead, CaseHead]:
+    """Read a task and the head of its case; NotFound if there is no such task."""
+    found = rows.task_and_case(session, task_id)
+    if found is None:
+        raise NotFound(f"task {task_id} does not exist", code="task_not_found", task_id=task_id)
+    return found
 
 
 def _open_task_for(actor: Actor, task: TaskHead) -> None:
     if task.state != "ready":
         raise TaskAlreadyCompleted(task.id, task.completed_by, task.state)
     if not actor.may_work_on(task):
-        raise PermissionDenied(f"{actor.username} is not a candidate for task {task.id}")
+        raise PermissionDenied(f"{actor.username} is not a candidate for task {task.id}", code="not_candidate",
+                               task_id=task.id)
 
 
 def _task_event(task: TaskHead, case: CaseHead, lifecycle: str, actor: Actor, now: datetime) -> dict[str, Any]:
@@ -80,45 +71,39 @@ def _task_event(task: TaskHead, case: CaseHead, lifecycle: str, actor: Actor, no
                      element_type="userTask")
 
 
-def claim(core: Core, session: Session, task_id: str, actor: Actor, now: datetime) -> TaskHead:
+def claim(core: Core, session: Session, task_id: str, actor: Actor, now: datetime) -> None:
     """Assign a READY task to ``actor``, who must be a candidate."""
-    task, case = _task_and_case(session, task_id)
+    task, case = task_and_case(session, task_id)
     _open_task_for(actor, task)
     if task.assignee == actor.username:
-        return task
+        return
     if task.assignee is not None:
-        raise TaskClaimedByOther(f"task {task_id} is claimed by {task.assignee}")
-    conn = session.connection()
-    if _CLAIM.run(conn, {"task_id": task_id, "assignee": actor.username, "claimed_at": now}) != 1:
-        raise TaskClaimedByOther(f"task {task_id} was claimed by someone else just now")
-    INSERT_EVENT.run(conn, [_task_event(task, case, "claimed", actor, now)])
-    task.assignee, task.claimed_at = actor.username, now
-    return task
+        raise TaskClaimedByOther(task_id, task.assignee)
+    if not rows.claim_task(session, task_id, actor.username, now):
+        raise TaskClaimedByOther(task_id, None)
+    rows.insert_events(session, [_task_event(task, case, "claimed", actor, now)])
 
 
-def unclaim(core: Core, session: Session, task_id: str, actor: Actor, now: datetime) -> TaskHead:
-    """Give a claimed task back to its candidate groups (the assignee or an administrator)."""
-    task, case = _task_and_case(session, task_id)
+def unclaim(core: Core, session: Session, task_id: str, actor: Actor, now: datetime) -> None:
+    """Give a claimed task back to its candidates (its assignee, or whoever may work on any task)."""
+    task, case = task_and_case(session, task_id)
     if task.state != "ready":
         raise TaskAlreadyCompleted(task.id, task.completed_by, task.state)
     if task.assignee is None:
-        return task
-    if task.assignee != actor.username and "admin" not in actor.groups:
-        raise PermissionDenied(f"task {task_id} is claimed by {task.assignee}, not {actor.username}")
-    conn = session.connection()
-    _UNCLAIM.run(conn, {"task_id": task_id})
-    INSERT_EVENT.run(conn, [_task_event(task, case, "unclaimed", actor, now)])
-    task.assignee, task.claimed_at = None, None
-    return task
+        return
+    if task.assignee != actor.username:
+        core.policy.require(actor, "any_task", f"give back task {task_id}, claimed by {task.assignee}")
+    rows.unclaim_task(session, task_id)
+    rows.insert_events(session, [_task_event(task, case, "unclaimed", actor, now)])
 
 
 def complete(core: Core, session: Session, task_id: str, submitted: dict[str, Any], actor: Actor,
              now: datetime) -> CaseRef:
     """Validate form data against the task's form, complete the task and run the case until it waits."""
-    task, case = _task_and_case(session, task_id)
+    task, case = task_and_case(session, task_id)
     _open_task_for(actor, task)
     if task.assignee is not None and task.assignee != actor.username:
-        raise TaskClaimedByOther(f"task {task_id} is claimed by {task.assignee}")
+        raise TaskClaimedByOther(task_id, task.assignee)
     clean, errors = validate_form(task.form, submitted)
     if errors:
         raise FormInvalid(errors)
@@ -130,66 +115,58 @@ def complete(core: Core, session: Session, task_id: str, submitted: dict[str, An
     return core.persist(session, case, instance, step, actor, now)
 
 
-def retry_incident(core: Core, session: Session, case_id: int, actor: Actor, now: datetime) -> Case:
+def retry_incident(core: Core, session: Session, case_id: int, actor: Actor, now: datetime) -> CaseRef:
     """Run the failed steps of a case in incident again (an administrator's action, audited)."""
-    if "admin" not in actor.groups:
-        raise PermissionDenied(f"{actor.username} may not retry incidents")
-    case = session.get(Case, case_id)
+    core.policy.require(actor, "repair_cases", "retry incidents")
+    case = rows.case_head(session, case_id)
     if case is None:
-        raise NotFound(f"case {case_id} does not exist")
+        raise NotFound(f"case {case_id} does not exist", code="case_not_found", case_id=case_id)
     if case.status != "incident":
-        raise InvalidRequest(f"case {case_id} is not in incident (status {case.status})")
+        raise InvalidRequest(f"case {case_id} is not in incident (status {case.status})", code="not_in_incident",
+                             case_id=case_id, status=case.status)
     instance = core.instance(session, case)
     step = instance.retry(core.host(session, case.id, actor, now), now)
     admin = audit_row(case, "admin_action", actor, now, data={"action": "retry", "incident": case.incident})
-    core.persist(session, case, instance, step, actor, now, extra_events=[admin])
-    return case
+    return core.persist(session, case, instance, step, actor, now, extra_events=[admin])
 
 
-def next_due_timer(session: Session, now: datetime, skip: set[str]) -> Timer | None:
-    """Return one timer due before ``now`` whose case no other sweeper or command holds, locking that case.
+class CaseService:
+    """Start cases and work on tasks; each call is one transaction at the clock's instant."""
 
-    The lock is on the case row, not the timer row: two timers of one case are
-    fired by one sweeper, so two sweepers never wait on each other's rows.
-    """
-    query = (select(Timer).join(Case, Case.id == Timer.case_id).where(Timer.due_at < now)
-             .order_by(Timer.due_at).limit(1).with_for_update(of=Case, skip_locked=True))
-    if skip:
-        query = query.where(Timer.id.not_in(skip))
-    return session.scalars(query).first()
+    def __init__(self, core: Core):
+        self._core = core
 
+    def start(self, key: str, data: dict[str, Any], actor: Actor = SYSTEM) -> CaseRef:
+        """Start a case of ``key`` (by default as the system); return it with the user tasks it now waits on."""
+        with self._core.db.transaction() as session:
+            return start_case(self._core, session, key, data, actor, self._core.clock())
 
-def fire_case_timers(core: Core, session: Session, timer: Timer, now: datetime) -> int:
-    """Advance the timer's case to ``now``; return how many timers fired."""
-    case = session.get(Case, timer.case_id)
-    instance = core.instance(session, case)
-    step = instance.advance(core.host(session, case.id, SCHEDULER, now), now)
-    core.persist(session, case, instance, step, SCHEDULER, now)
-    return sum(1 for e in step.events if e.lifecycle == "timer_fired")
+    def claim(self, task_id: str, actor: Actor) -> TaskView:
+        """Claim a task; return it as it now is."""
+        with self._core.db.transaction() as session:
+            claim(self._core, session, task_id, actor, self._core.clock())
+            return task_view(session.get(UserTask, task_id), self._core.clock())
 
+    def unclaim(self, task_id: str, actor: Actor) -> TaskView:
+        """Give a claimed task back; return it as it now is."""
+        with self._core.db.transaction() as session:
+            unclaim(self._core, session, task_id, actor, self._core.clock())
+            return task_view(session.get(UserTask, task_id), self._core.clock())
 
-def fire_due_timers(core: Core, now: datetime, limit: int = 10_000) -> dict[str, int]:
-    """Fire every timer due before ``now``, one case per transaction; a broken case is logged and skipped."""
-    fired = failed = conflicts = 0
-    skip: set[str] = set()
-    for _ in range(limit):
-        timer = None
+    def complete(self, task_id: str, data: dict[str, Any], actor: Actor) -> CaseRef:
+        """Complete a task; return its case with the user tasks it now waits on."""
         try:
-            with core.db.transaction() as session:
-                timer = next_due_timer(session, now, skip)
-                if timer is None:
-                    break
-                count = fire_case_timers(core, session, timer, now)
-                if count == 0:
-                    skip.add(timer.id)      # not firable now; do not pick it again in this sweep
-                fired += count
+            with self._core.db.transaction() as session:
+                return complete(self._core, session, task_id, data, actor, self._core.clock())
         except ConcurrentUpdate:
-            conflicts += 1
-            skip.add(timer.id)
-        except Exception:  # noqa: BLE001 - one broken case must not block the sweep
-            if timer is None:
-                raise           # the sweep itself cannot read timers: nothing to skip
-            failed += 1
-            skip.add(timer.id)
-            log.exception("timer sweep: case of timer %s failed", timer.id if timer else "?")
-    return {"fired": fired, "failed": failed, "conflicts": conflicts}
+            # Lost against another command: tell who completed the task if that is what happened.
+            with self._core.db.transaction(write=False) as session:
+                task = rows.task_and_case(session, task_id)
+                if task is not None and task[0].state != "ready":
+                    raise TaskAlreadyCompleted(task_id, task[0].completed_by, task[0].state) from None
+            raise
+
+    def retry(self, case_id: int, actor: Actor) -> CaseRef:
+        """Retry a case in incident (an administrator's action); return where it stands now."""
+        with self._core.db.transaction() as session:
+            return retry_incident(self._core, session, case_id, actor, self._core.clock())

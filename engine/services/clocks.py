@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Callable
 
 Clock = Callable[[], datetime]
@@ -33,3 +34,28 @@ class FixedClock:
             raise ValueError("FixedClock needs an aware datetime")
         self.moment = moment
         return moment
+
+
+class OffsetClock:
+    """The system clock moved by the seconds a file holds, read again when the file changes.
+
+    For tests of several processes (web workers and schedulers) that must agree
+    on a moved time: the test writes the offset, every process's clock follows.
+    A missing or empty file means no offset.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._stamp: tuple[int, int] | None = None
+        self._offset = timedelta()
+
+    def __call__(self) -> datetime:
+        try:
+            stat = self.path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            if stamp != self._stamp:
+                text = self.path.read_text(encoding="utf-8").strip()
+                self._offset, self._stamp = timedelta(seconds=float(text or 0)), stamp
+        except FileNotFoundError:
+            self._offset, self._stamp = timedelta(), None
+        return system_clock() + self._offset

@@ -11,11 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..bpmn import BpmnFileError, inspect_file
+from ..store import rows
 from ..store.models import ProcessVersion
 from .core import Actor, Core
-from .errors import ConcurrentUpdate, DeploymentRefused, PermissionDenied
+from .errors import ConcurrentUpdate, DeploymentRefused
 
-DEPLOYERS = frozenset({"admin", "process_owner"})
+__all__ = ["DeployedVersion", "deploy_file"]
 
 
 @dataclass(frozen=True)
@@ -29,14 +30,10 @@ class DeployedVersion:
 
 def deploy_file(core: Core, session: Session, content: bytes, file_name: str, actor: Actor,
                 now: datetime) -> list[DeployedVersion]:
-    """Validate a BPMN file and store each process in it as a new version; identical content is a no-op.
-
-    Only administrators and process owners deploy.
-    """
-    if not actor.groups & DEPLOYERS:
-        raise PermissionDenied(f"{actor.username} may not deploy processes")
+    """Validate a BPMN file and store each process in it as a new version; identical content is a no-op."""
+    core.policy.require(actor, "deploy", "deploy processes")
     sha = hashlib.sha256(content).hexdigest()
-    latest = core.latest_versions(session)
+    latest = rows.latest_versions(session)
 
     def deployed_xml(key: str) -> bytes | None:
         return session.scalar(select(ProcessVersion.xml).where(ProcessVersion.id == latest[key].id)) \
@@ -60,14 +57,8 @@ def deploy_file(core: Core, session: Session, content: bytes, file_name: str, ac
                     "deployed_at": now,
                 }).scalar_one()
         except IntegrityError as exc:
-            raise ConcurrentUpdate(f"process {key!r} version {version} was deployed at the same time") from exc
+            raise ConcurrentUpdate(f"process {key!r} version {version} was deployed at the same time",
+                                   process_key=key, version=version) from exc
         result.append(DeployedVersion(key, version, vid, sha, True))
     return result
 
-
-def list_versions(session: Session, key: str | None = None) -> list[ProcessVersion]:
-    """Return deployed versions, newest first, optionally of one key."""
-    query = select(ProcessVersion).order_by(ProcessVersion.key, ProcessVersion.version.desc())
-    if key:
-        query = query.where(ProcessVersion.key == key)
-    return list(session.scalars(query))

@@ -1,64 +1,101 @@
-"""Domain errors raised by services; each user interface maps them to its own codes (HTTP 400/403/404/409)."""
+"""Domain errors raised by services, each with a stable ``code`` and its ``params``.
+
+User interfaces map the class to their own status (``status``: HTTP 400/403/404/409,
+CLI exit codes) and translate ``code`` with ``params``; the English ``str()`` is
+for logs and API clients. Form errors name each field with a ``FieldError``.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..bpmn.forms import FieldError
+
+__all__ = [
+    "Conflict", "ConcurrentUpdate", "DeploymentRefused", "FieldError", "FormInvalid", "InvalidRequest", "NotFound",
+    "PermissionDenied", "ServiceError", "TaskAlreadyCompleted", "TaskClaimedByOther",
+]
+
 
 class ServiceError(Exception):
-    """Base of the errors a service raises on purpose."""
+    """Base of the errors a service raises on purpose: an English message, a code and its parameters."""
 
     status = 400
+    code = "invalid_request"
+
+    def __init__(self, message: str, code: str | None = None, **params: Any):
+        super().__init__(message)
+        self.code = code or type(self).code
+        self.params = params
+
+
+class InvalidRequest(ServiceError):
+    """The request itself is malformed (a missing reason, no incident to retry, a bad cursor...)."""
 
 
 class NotFound(ServiceError):
-    """The case, task or process asked for does not exist."""
+    """The case, task, process or person asked for does not exist."""
 
     status = 404
+    code = "not_found"
 
 
 class PermissionDenied(ServiceError):
-    """The user is not a candidate, assignee or administrator for this action."""
+    """The policy gives the person no right to this action (``params['permission']`` names it when one does)."""
 
     status = 403
+    code = "forbidden"
 
 
 class Conflict(ServiceError):
-    """The action lost against another change of the same case or task."""
+    """The action lost against another change of the same case, task or entry."""
 
     status = 409
+    code = "conflict"
 
 
 class TaskAlreadyCompleted(Conflict):
     """The task was completed (or cancelled) before this request reached it."""
 
+    code = "task_already_completed"
+
     def __init__(self, task_id: str, by: str | None = None, state: str = "completed"):
         who = f" by {by}" if by else ""
-        super().__init__(f"task {task_id} is already {state}{who}")
+        super().__init__(f"task {task_id} is already {state}{who}", task_id=task_id, by=by, state=state)
         self.task_id, self.by, self.state = task_id, by, state
 
 
 class TaskClaimedByOther(Conflict):
     """The task is claimed by someone else."""
 
+    code = "task_claimed"
+
+    def __init__(self, task_id: str, assignee: str | None):
+        super().__init__(f"task {task_id} is claimed by {assignee or 'someone else'}", task_id=task_id,
+                         assignee=assignee)
+
 
 class ConcurrentUpdate(Conflict):
     """The case changed between reading and writing it; nothing was written."""
 
+    code = "concurrent_update"
+
 
 class FormInvalid(ServiceError):
-    """Submitted form data does not satisfy the form drawn in the BPMN; ``errors`` names each field."""
+    """Submitted data does not satisfy a form; ``errors`` maps each bad field to its ``FieldError``."""
 
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+    code = "form_invalid"
+
+    def __init__(self, errors: dict[str, FieldError]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()), fields=sorted(errors))
         self.errors = errors
 
 
 class DeploymentRefused(ServiceError):
     """A BPMN file cannot be deployed; the message names file, line and element."""
 
+    code = "deployment_refused"
+
     def __init__(self, message: str, file_name: str, line: int | None, element_id: str | None):
-        super().__init__(message)
+        super().__init__(message, file_name=file_name, line=line, element_id=element_id)
         self.file_name, self.line, self.element_id = file_name, line, element_id
-
-
-class InvalidRequest(ServiceError):
-    """The request itself is malformed (unknown process key, no incident to retry, ...)."""

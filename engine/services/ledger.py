@@ -14,17 +14,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..store.models import AuditEvent, Case, DeductionEntry, OrgUnit
-from .core import Actor, audit_row
-from .errors import Conflict, InvalidRequest, NotFound, PermissionDenied
+from .convert import deduction_view
+from .core import Actor, Core, audit_row
+from .errors import Conflict, InvalidRequest, NotFound
+from .serialize import amount_text
+from .views import DeductionView
+
+__all__ = ["BY", "LedgerService", "amount_text", "append", "insert_once"]
 
 BY = ("person", "department", "kpi")
-REVERSERS = frozenset({"admin", "process_owner", "complaint_group"})   # 000 一.1.4: the group does the assessment
-
-
-def amount_text(amount: Decimal) -> str:
-    """Return an exact amount without exponent or trailing zeros: 0.0500 -> '0.05', 100.0000 -> '100'."""
-    text = format(amount.normalize(), "f")
-    return "0" if text in ("-0", "0") else text
 
 
 def insert_once(session: Session, model: type, row: dict[str, Any]) -> int | None:
@@ -42,19 +40,19 @@ def append(session: Session, rows: Iterable[dict[str, Any]]) -> list[int]:
     return [i for i in ids if i is not None]
 
 
-def reverse(session: Session, entry_id: int, actor: Actor, reason: str, now: datetime) -> DeductionEntry:
+def reverse(core: Core, session: Session, entry_id: int, actor: Actor, reason: str, now: datetime) -> DeductionEntry:
     """Append the negative of a booking, referencing it, in the booking's month; the booking stays as it was."""
-    if not REVERSERS & actor.groups:
-        raise PermissionDenied(f"{actor.username} may not reverse deductions")
+    core.policy.require(actor, "reverse_deductions", "reverse deductions")
     if not (reason or "").strip():
-        raise InvalidRequest("a reversal needs a reason")
+        raise InvalidRequest("a reversal needs a reason", code="reason_required")
     entry = session.get(DeductionEntry, entry_id)
     if entry is None:
-        raise NotFound(f"ledger entry {entry_id} does not exist")
+        raise NotFound(f"ledger entry {entry_id} does not exist", code="entry_not_found", entry_id=entry_id)
     if entry.kind != "booking":
-        raise InvalidRequest(f"ledger entry {entry_id} is itself a reversal")
+        raise InvalidRequest(f"ledger entry {entry_id} is itself a reversal", code="reversal_of_reversal",
+                             entry_id=entry_id)
     if session.scalar(select(DeductionEntry.id).where(DeductionEntry.reverses == entry_id)) is not None:
-        raise Conflict(f"ledger entry {entry_id} is already reversed")
+        raise Conflict(f"ledger entry {entry_id} is already reversed", code="already_reversed", entry_id=entry_id)
     reversal = DeductionEntry(
         kind="reversal", case_id=entry.case_id, rule_id=entry.rule_id, subject=entry.subject,
         subject_kind=entry.subject_kind, subject_name=entry.subject_name, role=entry.role,
@@ -66,7 +64,8 @@ def reverse(session: Session, entry_id: int, actor: Actor, reason: str, now: dat
             session.add(reversal)
             session.flush()
     except IntegrityError:
-        raise Conflict(f"ledger entry {entry_id} is already reversed") from None
+        raise Conflict(f"ledger entry {entry_id} is already reversed", code="already_reversed",
+                       entry_id=entry_id) from None
     case = session.get(Case, entry.case_id)
     session.execute(insert(AuditEvent), [audit_row(
         case, "admin_action", actor, now, element_id=entry.element_id,
@@ -100,7 +99,7 @@ def totals(session: Session, month: str, by: str = "person") -> list[dict[str, A
         query = (select(e.subject.label("key"), e.subject_name.label("name"), e.unit, amount, count)
                  .where(e.subject_kind == "kpi").group_by(e.subject, e.subject_name, e.unit))
     else:
-        raise InvalidRequest(f"totals by {by!r}: expected one of {', '.join(BY)}")
+        raise InvalidRequest(f"totals by {by!r}: expected one of {', '.join(BY)}", code="unknown_level", by=by)
     rows = session.execute(query.where(e.month == month).order_by("key", e.unit))
     return [{"month": month, "by": by, "key": r.key, "name": r.name, "unit": r.unit,
              "amount": Decimal(r.amount), "entries": r.entries} for r in rows]
@@ -124,3 +123,30 @@ def export_csv(session: Session, month: str, by: str | None = None) -> str:
             writer.writerow([row["month"], row["by"], row["key"], row["name"], row["unit"],
                              amount_text(row["amount"]), row["entries"]])
     return out.getvalue()
+
+
+class LedgerService:
+    """The deduction ledger for the complaint group and the owners: entries, monthly totals, CSV, reversals."""
+
+    def __init__(self, core: Core):
+        self._core = core
+
+    def entries(self, month: str | None = None, case_id: int | None = None) -> list[DeductionView]:
+        """Return the entries of a month and/or a case, oldest first."""
+        with self._core.db.transaction(write=False) as session:
+            return [deduction_view(e) for e in entries(session, month, case_id)]
+
+    def totals(self, month: str, by: str = "person") -> list[dict[str, Any]]:
+        """Return the month's deductions summed per person, department or KPI (exact decimals)."""
+        with self._core.db.transaction(write=False) as session:
+            return totals(session, month, by)
+
+    def export_csv(self, month: str, by: str | None = None) -> str:
+        """Return the month's totals (or, with ``by='entry'``, its entries) as CSV."""
+        with self._core.db.transaction(write=False) as session:
+            return export_csv(session, month, by)
+
+    def reverse(self, entry_id: int, actor: Actor, reason: str) -> DeductionView:
+        """Append a reversal of a booking (a correction is never an edit, S-7); return the reversal."""
+        with self._core.db.transaction() as session:
+            return deduction_view(reverse(self._core, session, entry_id, actor, reason, self._core.clock()))

@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 
 from ..rules.organisation import Organisation, Person, merge, parse_organisation
 from ..store.models import Account, Membership, OrgPerson, OrgUnit
+from ..bpmn.forms import FieldError
 from .core import Actor
-from .errors import FormInvalid, NotFound, PermissionDenied
+from .errors import FormInvalid, NotFound
+from .policy import Policy
 
 log = logging.getLogger(__name__)
 
@@ -104,26 +106,21 @@ def known_groups(session: Session) -> set[str]:
     return held | {g for g in session.scalars(select(OrgUnit.group_key)) if g}
 
 
-def _check_admin(actor: Actor) -> None:
-    if "admin" not in actor.groups:
-        raise PermissionDenied(f"{actor.username} may not edit the organisation")
-
-
-def _group_errors(session: Session, groups: Iterable[str]) -> dict[str, str]:
+def _group_errors(session: Session, groups: Iterable[str]) -> dict[str, FieldError]:
     unknown = sorted(set(groups) - known_groups(session))
-    return {"groups": f"unknown group: {', '.join(unknown)}"} if unknown else {}
+    return {"groups": FieldError("unknown_group", {"groups": ", ".join(unknown)})} if unknown else {}
 
 
-def add_person(session: Session, person: Mapping[str, Any], actor: Actor,
+def add_person(session: Session, policy: Policy, person: Mapping[str, Any], actor: Actor,
                hash_password: Callable[[str], str]) -> None:
     """Add a person (username, name, unit, groups, password) for an administrator; refuse every bad field at once."""
-    _check_admin(actor)
+    policy.require(actor, "administer_people", "edit the organisation")
     username, groups = (person.get("username") or "").strip(), list(person.get("groups") or [])
-    errors = {key: "is required" for key in ("username", "name", "unit", "password") if not person.get(key)}
+    errors = {key: FieldError("required") for key in ("username", "name", "unit", "password") if not person.get(key)}
     if username and session.get(Account, username) is not None:
-        errors["username"] = "is taken"
+        errors["username"] = FieldError("taken")
     if person.get("unit") and session.get(OrgUnit, person["unit"]) is None:
-        errors["unit"] = "is not a unit"
+        errors["unit"] = FieldError("not_a_unit")
     errors.update(_group_errors(session, groups))
     if errors:
         raise FormInvalid(errors)
@@ -133,12 +130,12 @@ def add_person(session: Session, person: Mapping[str, Any], actor: Actor,
              ", ".join(sorted(groups)))
 
 
-def set_groups(session: Session, username: str, groups: Iterable[str], actor: Actor) -> None:
+def set_groups(session: Session, policy: Policy, username: str, groups: Iterable[str], actor: Actor) -> None:
     """Make a person's groups exactly ``groups`` for an administrator; unknown groups change nothing."""
-    _check_admin(actor)
+    policy.require(actor, "administer_people", "edit the organisation")
     groups = sorted(set(groups))
     if session.get(Account, username) is None:
-        raise NotFound(f"user {username!r} does not exist")
+        raise NotFound(f"user {username!r} does not exist", code="user_not_found", username=username)
     errors = _group_errors(session, groups)
     if errors:
         raise FormInvalid(errors)

@@ -101,14 +101,25 @@ class UserTask(Base):
 
 
 class TaskCandidate(Base):
-    """Who may claim a task: one row per candidate group or user, the inbox's index."""
+    """The inbox index: who sees a READY task, one row each, kept by triggers on ``user_task`` (migration 0006).
+
+    An assigned task has one row (kind ``assignee``); an unassigned one a row per
+    distinct candidate group and user. The rows carry the inbox's sort key, so a
+    page of anyone's inbox is a range of ``ix_task_candidate_inbox``.
+    """
 
     __tablename__ = "task_candidate"
-    __table_args__ = (Index("ix_task_candidate_who", "kind", "name"),)
+    __table_args__ = (Index("ix_task_candidate_inbox", "kind", "name", "due_sort", "created_at", "task_id"),)
 
     task_id: Mapped[str] = mapped_column(ForeignKey("user_task.id"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(5), primary_key=True)     # group | user
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)     # assignee | group | user
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    due_sort: Mapped[datetime]          # the task's due time, NO_DUE when it has none (such tasks sort last)
+    created_at: Mapped[datetime]
+
+
+# The due time the inbox index gives a task without one: after every real deadline.
+NO_DUE = datetime(9999, 12, 31, tzinfo=timezone.utc)
 
 
 class Timer(Base):

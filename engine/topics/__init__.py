@@ -9,9 +9,8 @@ from .deductions import DeductionTopics
 from .intake import IntakeTopics
 
 
-def default_registry(settings: Settings | None = None) -> TopicRegistry:
+def default_registry(settings: Settings) -> TopicRegistry:
     """Return a registry with every shipped handler, bound to the installation's rule tables."""
-    settings = settings or Settings.from_env()
     registry = TopicRegistry()
     intake = IntakeTopics(settings)
     registry.add("classify", lambda ctx: intake.classify(ctx))

@@ -8,23 +8,24 @@ import pytest
 from sqlalchemy import delete, update
 from sqlalchemy.exc import DBAPIError
 
+from engine.services import SYSTEM
 from engine.store.models import AuditEvent
 from tests.conftest import fixture_bytes
 
 
 def _walk_with_one_loop(engine, handler, market, clock):
-    engine.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
-    case_id = engine.start_case("loop_demo", {"delays": 0, "responsible_group": "market"}).id
-    engine.complete(engine.inbox(handler)[0].id, {"note": "need more", "info_sufficient": False}, handler)
-    engine.complete(engine.inbox(handler)[0].id, {"note": "enough", "info_sufficient": True}, handler)
-    engine.complete(engine.inbox(market)[0].id, {"accepted": True}, market)
-    engine.fire_due_timers(clock() + timedelta(hours=3))
+    engine.admin.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
+    case_id = engine.cases.start("loop_demo", {"delays": 0, "responsible_group": "market"}).id
+    engine.cases.complete(engine.reads.inbox(handler).tasks[0].id, {"note": "need more", "info_sufficient": False}, handler)
+    engine.cases.complete(engine.reads.inbox(handler).tasks[0].id, {"note": "enough", "info_sufficient": True}, handler)
+    engine.cases.complete(engine.reads.inbox(market).tasks[0].id, {"accepted": True}, market)
+    engine.deadlines.fire_due_timers(clock() + timedelta(hours=3))
     return case_id
 
 
 def test_a1_executed_path_of_a_case_with_a_loop(engine, handler, market, clock):
     case_id = _walk_with_one_loop(engine, handler, market, clock)
-    path = [step["id"] for step in engine.executed_path(case_id)]
+    path = [step.id for step in engine.reads.case_page(case_id, SYSTEM).path]
     assert path == [
         "start", "flow_1", "gw_merge", "flow_10", "investigate", "flow_2", "gw_info", "flow_3", "tell_delay",
         "flow_5", "gw_merge", "flow_10", "investigate", "flow_2", "gw_info", "flow_4", "notify_customer", "flow_6", "reply",
@@ -34,7 +35,7 @@ def test_a1_executed_path_of_a_case_with_a_loop(engine, handler, market, clock):
 
 def test_a1_audit_events_carry_version_actor_lifecycle_and_data(engine, handler, market, clock):
     case_id = _walk_with_one_loop(engine, handler, market, clock)
-    detail = engine.case(case_id)
+    detail = engine.reads.case_page(case_id, SYSTEM)
     assert detail.case.status == "completed"
     events = detail.events
     assert {e.version_id for e in events} == {detail.case.version_id}
@@ -50,11 +51,11 @@ def test_a1_audit_events_carry_version_actor_lifecycle_and_data(engine, handler,
 
 
 @pytest.mark.parametrize("change", ["update", "delete"])
-def test_a1_audit_trail_refuses_update_and_delete(engine, handler, market, clock, change):
+def test_a1_audit_trail_refuses_update_and_delete(db, engine, handler, market, clock, change):
     _walk_with_one_loop(engine, handler, market, clock)
     statement = update(AuditEvent).values(actor="forger") if change == "update" else delete(AuditEvent)
     with pytest.raises(DBAPIError, match="append-only"):
-        with engine.db.transaction() as session:
+        with db.transaction() as session:
             session.execute(statement)
 
 
@@ -65,28 +66,28 @@ def test_cached_and_restored_runs_write_the_same_trail(db, clock, topics, handle
     for cache in (True, False):
         engine = ProcessEngine(db, clock, topics, cache_instances=cache)
         case_id = _walk_with_one_loop(engine, handler, market, clock)
-        trails.append([(e.element_id, e.lifecycle, e.flow_id, e.data) for e in engine.case(case_id).events])
+        trails.append([(e.element_id, e.lifecycle, e.flow_id, e.data) for e in engine.reads.case_page(case_id, SYSTEM).events])
     assert trails[0] == trails[1]
 
 
 def test_a2_path_through_a_parallel_join_shows_both_branches(engine, handler):
     from engine.services import Actor
 
-    engine.deploy(fixture_bytes("parallel.bpmn"), "parallel.bpmn")
-    case_id = engine.start_case("parallel_demo", {}).id
+    engine.admin.deploy(fixture_bytes("parallel.bpmn"), "parallel.bpmn")
+    case_id = engine.cases.start("parallel_demo", {}).id
     pr = Actor("sun", frozenset({"pr"}))
-    engine.complete(engine.inbox(pr)[0].id, {}, pr)
-    engine.complete(engine.inbox(handler)[0].id, {}, handler)
-    flows = [step["id"] for step in engine.executed_path(case_id) if step["kind"] == "flow"]
+    engine.cases.complete(engine.reads.inbox(pr).tasks[0].id, {}, pr)
+    engine.cases.complete(engine.reads.inbox(handler).tasks[0].id, {}, handler)
+    flows = [step.id for step in engine.reads.case_page(case_id, SYSTEM).path if step.kind == "flow"]
     assert sorted(flows) == ["p_f1", "p_f2", "p_f3", "p_f4", "p_f5", "p_f6"]
-    assert engine.case(case_id).case.status == "completed"
+    assert engine.reads.case_page(case_id, SYSTEM).case.status == "completed"
 
 
 def test_case_data_shows_what_was_entered_inside_a_called_process_while_it_runs(engine, handler):
-    engine.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
-    engine.deploy(fixture_bytes("caller.bpmn"), "caller.bpmn")
-    case_id = engine.start_case("caller_demo", {"delays": 0, "responsible_group": "market"}).id
-    engine.complete(engine.inbox(handler)[0].id, {"note": "found it", "info_sufficient": True}, handler)
-    detail = engine.case(case_id)
+    engine.admin.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
+    engine.admin.deploy(fixture_bytes("caller.bpmn"), "caller.bpmn")
+    case_id = engine.cases.start("caller_demo", {"delays": 0, "responsible_group": "market"}).id
+    engine.cases.complete(engine.reads.inbox(handler).tasks[0].id, {"note": "found it", "info_sufficient": True}, handler)
+    detail = engine.reads.case_page(case_id, SYSTEM)
     assert detail.case.status == "running"
     assert (detail.case.data["note"], detail.case.data["notified"]) == ("found it", "reply:found it")

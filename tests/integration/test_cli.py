@@ -44,18 +44,18 @@ def test_cli_drives_a_case_from_deploy_to_audit(cli):
     now = "--now", "2025-03-03T09:00:00+08:00"
     code, case = cli(*now, "start", "loop_demo", "--data", '{"delays": 0, "responsible_group": "market"}')
     assert code == 0 and case["status"] == "running"
-    code, tasks = cli("tasks", "--user", "li")
-    assert [t["element_id"] for t in tasks] == ["investigate"]
-    task = tasks[0]["id"]
+    code, page = cli("tasks", "--user", "li")
+    assert [t["element_id"] for t in page["tasks"]] == ["investigate"] and page["next_cursor"] is None
+    task = page["tasks"][0]["id"]
     assert cli(*now, "claim", task, "--user", "li")[1]["assignee"] == "li"
     code, error = cli(*now, "complete", task, "--user", "li", "--data", '{"note": "x"}')
-    assert code == 2 and error["type"] == "FormInvalid" and "note" in error["errors"]
+    assert code == 2 and error["type"] == "FormInvalid" and error["errors"]["note"]["code"] == "min_length"
     code, error = cli(*now, "complete", task, "--user", "mia", "--data", '{"note": "ok"}')
     assert code == 3 and error["type"] == "PermissionDenied"
     code, case = cli(*now, "complete", task, "--user", "li", "--data", '{"note": "ok", "info_sufficient": true}')
-    assert code == 0 and [t["element_id"] for t in case["tasks"]] == ["reply"]
+    assert code == 0 and [t["element_id"] for t in case["open_tasks"]] == ["reply"]
     assert cli(*now, "complete", task, "--user", "li", "--data", '{"note": "ok"}')[0] == 5
-    reply = cli("tasks", "--user", "mia")[1][0]["id"]
+    reply = cli("tasks", "--user", "mia")[1]["tasks"][0]["id"]
     assert cli("--now", "2025-03-03T10:00:00+08:00", "complete", reply, "--user", "mia",
                "--data", '{"accepted": true}')[0] == 0
     assert cli("--now", "2025-03-03T11:59:00+08:00", "fire-timers")[1]["fired"] == 0
@@ -70,7 +70,9 @@ def test_cli_refuses_a_broken_file_naming_file_line_and_element(cli, tmp_path):
     broken.write_bytes((FIXTURES / "loop.bpmn").read_bytes().replace(b'camunda:topic="notify"', b'camunda:topic="nope"'))
     code, error = cli("deploy", str(broken))
     assert code == 2 and error["type"] == "DeploymentRefused"
-    assert (error["file_name"], error["element_id"]) == ("broken.bpmn", "notify_customer") and error["line"] > 1
+    params = error["params"]
+    assert (error["code"], params["file_name"], params["element_id"]) == ("deployment_refused", "broken.bpmn",
+                                                                           "notify_customer") and params["line"] > 1
     assert cli("versions")[1] == []
 
 

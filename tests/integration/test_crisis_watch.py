@@ -3,10 +3,9 @@ the crisis process itself — once per category and day, not once per complaint.
 
 from __future__ import annotations
 
-
 import pytest
 
-from engine.services import crisis
+from engine.services import SYSTEM, crisis
 from tests.conftest import fixture_bytes
 
 SIGNAL = "complaint.network.signal"
@@ -15,19 +14,19 @@ SIGNAL = "complaint.network.signal"
 @pytest.fixture
 def watch(engine):
     """Deployed processes and thresholds: the parallel fixture stands in for the crisis process."""
-    engine.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
-    engine.deploy(fixture_bytes("parallel.bpmn"), "parallel.bpmn")
+    engine.admin.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
+    engine.admin.deploy(fixture_bytes("parallel.bpmn"), "parallel.bpmn")
     return crisis.CrisisRules("parallel_demo", daily_complaints=100, monthly_escalations=5,
                               escalation_marker="reply", every_minutes=10)
 
 
 def _complaints(engine, count: int, category: str) -> list[int]:
-    return [engine.start_case("loop_demo", {"delays": 0, "responsible_group": "market", "category": category}).id
+    return [engine.cases.start("loop_demo", {"delays": 0, "responsible_group": "market", "category": category}).id
             for _ in range(count)]
 
 
 def _crises(engine, watch) -> list[int]:
-    return crisis.detect_crises(engine, watch, engine.clock())
+    return engine.deadlines.detect_crises(watch)
 
 
 def test_c2_hundred_complaints_of_one_category_in_a_day_start_one_crisis(engine, watch, clock):
@@ -36,13 +35,13 @@ def test_c2_hundred_complaints_of_one_category_in_a_day_start_one_crisis(engine,
     clock.advance(minutes=1)
     started = _crises(engine, watch)
     assert len(started) == 1
-    detail = engine.case(started[0])
+    detail = engine.reads.case_page(started[0], SYSTEM)
     assert (detail.case.process_key, detail.case.data["crisis_category"]) == ("parallel_demo",
                                                                               "complaint.billing.disputed_fees")
     assert detail.case.data["complaint_count"] == 100 and detail.case.data["trigger"] == "daily_complaints"
     _complaints(engine, 1, SIGNAL)
     clock.advance(minutes=1)
-    assert [engine.case(c).case.data["crisis_category"] for c in _crises(engine, watch)] == [SIGNAL]
+    assert [engine.reads.case_page(c, SYSTEM).case.data["crisis_category"] for c in _crises(engine, watch)] == [SIGNAL]
     _complaints(engine, 50, SIGNAL)
     assert _crises(engine, watch) == []                 # once per category and day
     clock.advance(days=1)
@@ -54,24 +53,39 @@ def test_c2_hundred_complaints_of_one_category_in_a_day_start_one_crisis(engine,
 
 def test_c2_five_escalations_on_one_issue_in_a_month_start_a_crisis(engine, watch, clock, handler):
     case_ids = _complaints(engine, 5, SIGNAL)
-    for task in engine.inbox(handler)[:4]:              # four reach the marker element ("escalation")
-        engine.complete(task.id, {"note": "ok", "info_sufficient": True}, handler)
+    first_four = [t for t in engine.reads.inbox(handler).tasks if t.case_id in case_ids[:4]]
+    for task in first_four:                             # four reach the marker element ("escalation")
+        engine.cases.complete(task.id, {"note": "ok", "info_sufficient": True}, handler)
     clock.advance(minutes=1)
     assert _crises(engine, watch) == []
-    last = [t for t in engine.inbox(handler) if t.case_id == case_ids[-1]][0]
-    engine.complete(last.id, {"note": "ok", "info_sufficient": True}, handler)
+    last = [t for t in engine.reads.inbox(handler).tasks if t.case_id == case_ids[-1]][0]
+    engine.cases.complete(last.id, {"note": "ok", "info_sufficient": True}, handler)
     clock.advance(minutes=1)
     started = _crises(engine, watch)
-    assert len(started) == 1 and engine.case(started[0]).case.data["trigger"] == "monthly_escalations"
+    assert len(started) == 1 and engine.reads.case_page(started[0], SYSTEM).case.data["trigger"] == "monthly_escalations"
 
 
 def test_c2_the_engine_runs_the_watch_with_the_shipped_thresholds(engine, clock, tmp_path):
     rules = tmp_path / "crisis.toml"
     rules.write_text('process = "parallel_demo"\ndaily_complaints_per_category = 3\n'
                      'monthly_escalations_per_category = 5\nescalation_marker_element = "reply"\n', encoding="utf-8")
-    engine.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
-    engine.deploy(fixture_bytes("parallel.bpmn"), "parallel.bpmn")
+    engine.admin.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
+    engine.admin.deploy(fixture_bytes("parallel.bpmn"), "parallel.bpmn")
     _complaints(engine, 3, SIGNAL)
     clock.advance(minutes=1)
-    assert len(engine.detect_crises(rules)) == 1
-    assert engine.detect_crises(rules) == []
+    assert len(engine.deadlines.detect_crises(rules)) == 1
+    assert engine.deadlines.detect_crises(rules) == []
+
+
+def test_c2_two_categories_over_the_threshold_in_one_watch_start_two_crises(engine, watch, clock):
+    """One watch, one transaction, two start_case commands in it (the plain store commits only at its end)."""
+    rules = crisis.CrisisRules("parallel_demo", daily_complaints=3, monthly_escalations=5, escalation_marker="reply",
+                               every_minutes=10)
+    _complaints(engine, 3, SIGNAL)
+    _complaints(engine, 3, "complaint.billing.disputed_fees")
+    clock.advance(minutes=1)
+    started = engine.deadlines.detect_crises(rules)
+    categories = [engine.reads.case_page(c, SYSTEM).case.data["crisis_category"] for c in started]
+    assert categories == ["complaint.billing.disputed_fees", SIGNAL]
+    assert [engine.reads.case_page(c, SYSTEM).case.status for c in started] == ["running", "running"]
+    assert engine.deadlines.detect_crises(rules) == []

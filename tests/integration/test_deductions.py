@@ -10,6 +10,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from engine.services import SYSTEM
 from engine.settings import Settings
 from tests.conftest import SHANGHAI
 from tests.processes.casewalk import ROOT, Walk, shipped_engine
@@ -28,7 +29,7 @@ def engine(db, clock):
 
 def booked(engine, case_id: int, rule_id: str) -> set[tuple[str, str, D, str]]:
     """Return (subject, role, amount, unit) of the case's ledger entries for ``rule_id``."""
-    return {(e.subject, e.role, e.amount, e.unit) for e in engine.ledger_entries(case_id=case_id)
+    return {(e.subject, e.role, e.amount, e.unit) for e in engine.ledger.entries(case_id=case_id)
             if e.rule_id == rule_id}
 
 
@@ -44,7 +45,7 @@ def test_s1_reasoned_complaint_scores_kpi_dept_head_direct_leader_and_first_ask_
         ("gao.front", "direct_leader", D("0.03"), "points"),
         ("zhang.intake", "responsible", D("0.05"), "points"),
     }
-    entry = next(e for e in engine.ledger_entries(case_id=walk.case_id) if e.role == "responsible")
+    entry = next(e for e in engine.ledger.entries(case_id=walk.case_id) if e.role == "responsible")
     assert (entry.month, entry.element_id, entry.booked_by, entry.department, entry.kind) == (
         "2025-03", "book_outcome", "zhao.group", "market", "booking")
     assert walk.close().status == "completed"
@@ -91,13 +92,13 @@ def test_s2c_provincial_or_miit_escalation_of_a_major_complaint(engine, level):
 def test_e9_escalation_not_caused_by_staff_books_nothing(engine):
     walk = Walk.start(engine, "zhang.intake", MARKET, amount=2500).escalate("local", "li.handler",
                                                                             caused_by_staff=False)
-    assert engine.ledger_entries(case_id=walk.case_id) == [] and walk.status == "completed"
+    assert engine.ledger.entries(case_id=walk.case_id) == [] and walk.status == "completed"
 
 
 def test_s3_overdue_green_net_order_scores_kpi_complaint_group_and_the_handler(engine, clock):
     walk = Walk.start(engine, "lv.greennet", MARKET).accept("li.handler").investigate("li.handler")
     at(clock, "2025-03-06T18:01:00")            # N-4: 3 working days after Monday's acceptance, N-11
-    engine.fire_due_timers()
+    engine.deadlines.fire_due_timers()
     assert booked(engine, walk.case_id, "S-3") == {
         ("city", "city_kpi", D("0.01"), "points"),
         ("complaint_management", "complaint_group", D("0.01"), "points"),
@@ -110,7 +111,7 @@ def test_s3_overdue_caused_outside_the_complaint_group_scores_that_person_instea
     walk = Walk.start(engine, "lv.greennet", MARKET).accept("li.handler")
     walk.investigate("li.handler", liable_person="luo.grid")
     at(clock, "2025-03-06T18:01:00")
-    engine.fire_due_timers()
+    engine.deadlines.fire_due_timers()
     assert booked(engine, walk.case_id, "S-3") == {
         ("city", "city_kpi", D("0.01"), "points"),
         ("complaint_management", "complaint_group", D("0.01"), "points"),
@@ -133,10 +134,10 @@ def test_s5_department_that_does_not_support_in_time_loses_05(engine, clock, dep
     walk = Walk.start(engine, "zhang.intake", NETWORK).accept("tang.netbasic")
     walk.investigate("tang.netbasic", sufficient=False).ask_support("tang.netbasic", department)
     clock.advance(hours=hours, minutes=-1)
-    engine.fire_due_timers()
+    engine.deadlines.fire_due_timers()
     assert booked(engine, walk.case_id, "S-5") == set()
     clock.advance(minutes=2)                    # N-12 (003): network 6 h, group customers 2 h
-    engine.fire_due_timers()
+    engine.deadlines.fire_due_timers()
     assert booked(engine, walk.case_id, "S-5") == {(unit, "support_unit", D("0.5"), "points")}
     assert "support" in walk.ready()            # non-interrupting: the support task stays open
 
@@ -163,10 +164,10 @@ def test_a_booking_that_cannot_say_whom_to_score_leaves_nothing_and_can_be_retri
     walk = Walk.start(engine, "zhang.intake", CHANNEL).to_outcome("li.handler", "wang.head")
     walk.decide(liable_party="channel")         # S-4, but the first-ask owner is no channel staff
     assert walk.status == "incident" and "S-4" in walk.incident()
-    assert engine.ledger_entries(case_id=walk.case_id) == []
-    engine.load_organisation({"person": [{"username": "zhang.intake", "name": "张受理 Zhang (intake clerk)",
+    assert engine.ledger.entries(case_id=walk.case_id) == []
+    engine.admin.load_organisation({"person": [{"username": "zhang.intake", "name": "张受理 Zhang (intake clerk)",
                                           "unit": "channel_east_hall", "groups": ["intake"]}]})
-    assert engine.retry_incident(walk.case_id, engine.actor("admin")) == "running"
+    assert engine.cases.retry(walk.case_id, engine.accounts.actor("admin")).status == "running"
     assert {role for _, role, _, _ in booked(engine, walk.case_id, "S-4")} == {"channel_prefecture", "channel_city"}
 
 
@@ -175,11 +176,11 @@ def test_a_repeated_booking_task_books_once(engine, clock):
     for _ in range(2):                          # support asked twice, late twice: book_s5 runs twice
         walk.investigate("tang.netbasic", sufficient=False).ask_support("tang.netbasic", "network")
         clock.advance(hours=7)
-        engine.fire_due_timers()
+        engine.deadlines.fire_due_timers()
         walk.do("support", "tang.netbasic", support_result="已支撑")
-    runs = [e for e in engine.case(walk.case_id).events if e.element_id == "book_s5" and e.lifecycle == "completed"]
+    runs = [e for e in engine.reads.case_page(walk.case_id, SYSTEM).events if e.element_id == "book_s5" and e.lifecycle == "completed"]
     assert len(runs) == 2
-    assert [(e.subject, e.amount) for e in engine.ledger_entries(case_id=walk.case_id)] == [("network", D("0.5"))]
+    assert [(e.subject, e.amount) for e in engine.ledger.entries(case_id=walk.case_id)] == [("network", D("0.5"))]
 
 
 def complain_about(engine, agent: str, leader: str, accepted: bool = True) -> Walk:
@@ -197,7 +198,7 @@ def test_q3_successful_second_explanation_exempts_the_agent_until_the_ninth_team
     assert walks[7].data["sq_result"] == "exempted" and walks[7].status == "completed"
     assert walks[3].data["sq_result"] == "failed" and walks[3].ready() == ["accept"]
     assert other_team.data["team_complaints_this_month"] == 1
-    assert engine.ledger_entries(month="2025-03") == []
+    assert engine.ledger.entries(month="2025-03") == []
     ninth = complain_about(engine, "xie.agent", "wu.teamleader")
     assert (ninth.data["team_complaints_this_month"], ninth.data["sq_result"]) == (9, "withdrawn")
     assert booked(engine, ninth.case_id, "S-1") == {         # S-8: from the 9th on, scored under S-1
@@ -206,7 +207,7 @@ def test_q3_successful_second_explanation_exempts_the_agent_until_the_ninth_team
         ("wu.teamleader", "direct_leader", D("0.03"), "points"),
         ("xie.agent", "responsible", D("0.05"), "points"),
     }
-    assert {e.element_id for e in engine.ledger_entries(case_id=ninth.case_id)} == {"book_agent"}
+    assert {e.element_id for e in engine.ledger.entries(case_id=ninth.case_id)} == {"book_agent"}
 
 
 def test_q3_the_count_starts_again_each_month(engine, clock):
@@ -215,7 +216,7 @@ def test_q3_the_count_starts_again_each_month(engine, clock):
     at(clock, "2025-04-01T09:00:00")
     april = complain_about(engine, "pan.agent", "jiang.teamleader")
     assert (april.data["team_complaints_this_month"], april.data["sq_result"]) == (1, "exempted")
-    assert len(engine.ledger_entries(month="2025-03")) == 4 and engine.ledger_entries(month="2025-04") == []
+    assert len(engine.ledger.entries(month="2025-03")) == 4 and engine.ledger.entries(month="2025-04") == []
 
 
 def test_changing_an_amount_in_the_schedule_file_changes_the_next_booking(db, clock, tmp_path):
@@ -231,4 +232,4 @@ def test_changing_an_amount_in_the_schedule_file_changes_the_next_booking(db, cl
     second = Walk.start(engine, "zhang.intake", MARKET).to_outcome("li.handler", "wang.head").decide()
     assert ("zhang.intake", "responsible", D("0.05"), "points") in booked(engine, first.case_id, "S-1")
     assert ("zhang.intake", "responsible", D("0.075"), "points") in booked(engine, second.case_id, "S-1")
-    assert [t["amount"] for t in engine.ledger_totals("2025-03") if t["key"] == "zhang.intake"] == [D("0.125")]
+    assert [t["amount"] for t in engine.ledger.totals("2025-03") if t["key"] == "zhang.intake"] == [D("0.125")]

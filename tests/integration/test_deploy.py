@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.services import Actor, DeploymentRefused
+from engine.services import SYSTEM, Actor, DeploymentRefused
 from tests.conftest import fixture_bytes
 
 LOOP = fixture_bytes("loop.bpmn")
@@ -25,32 +25,32 @@ def line_of(content: bytes, needle: bytes) -> int:
 def run_to_the_end(engine, clock, case_id, actor) -> None:
     """Work a loop_demo case (or a caller of it) through investigate, reply and the 2 h cooldown."""
     for fields in ({"info_sufficient": "true", "note": "fixed"}, {"accepted": "true"}):
-        [task] = [t for t in engine.case(case_id).tasks if t.state == "ready"]
-        engine.complete(task.id, fields, actor)
+        [task] = [t for t in engine.reads.case_page(case_id, SYSTEM).tasks if t.state == "ready"]
+        engine.cases.complete(task.id, fields, actor)
     clock.advance(hours=3)
-    engine.fire_due_timers()
+    engine.deadlines.fire_due_timers()
 
 
 def task_names(engine, case_id) -> list[str]:
-    return [t.name for t in engine.case(case_id).tasks]
+    return [t.name for t in engine.reads.case_page(case_id, SYSTEM).tasks]
 
 
 # --- versions ----------------------------------------------------------------------------------
 
 def test_a1_case_keeps_the_version_it_started_on_to_the_end(engine, clock, handler):
-    [v1] = engine.deploy(LOOP, "loop.bpmn")
-    case_a = engine.start_case("loop_demo", START_DATA).id
+    [v1] = engine.admin.deploy(LOOP, "loop.bpmn")
+    case_a = engine.cases.start("loop_demo", START_DATA).id
     renamed = LOOP.replace(b'name="Investigate"', b'name="Investigate (v2)"').replace(
         b'name="Reply to customer"', b'name="Reply to customer (v2)"')
-    [v2] = engine.deploy(renamed, "loop.bpmn")
-    case_b = engine.start_case("loop_demo", START_DATA).id
+    [v2] = engine.admin.deploy(renamed, "loop.bpmn")
+    case_b = engine.cases.start("loop_demo", START_DATA).id
     assert (v1.version, v2.version, v2.created) == (1, 2, True)
     assert v2.version_id != v1.version_id
 
     run_to_the_end(engine, clock, case_a, handler)
     run_to_the_end(engine, clock, case_b, handler)
 
-    a, b = engine.case(case_a), engine.case(case_b)
+    a, b = engine.reads.case_page(case_a, SYSTEM), engine.reads.case_page(case_b, SYSTEM)
     assert (a.case.status, a.case.version_id, a.case.pinned) == ("completed", v1.version_id, {"loop_demo": v1.version_id})
     assert (b.case.status, b.case.version_id, b.case.pinned) == ("completed", v2.version_id, {"loop_demo": v2.version_id})
     assert task_names(engine, case_a) == ["Investigate", "Reply to customer"]
@@ -60,20 +60,20 @@ def test_a1_case_keeps_the_version_it_started_on_to_the_end(engine, clock, handl
 
 
 def test_identical_redeploy_is_a_no_op_with_the_same_version(engine):
-    [first] = engine.deploy(LOOP, "loop.bpmn")
-    stored = engine.versions()
-    [again] = engine.deploy(LOOP, "loop.bpmn")
+    [first] = engine.admin.deploy(LOOP, "loop.bpmn")
+    stored = engine.admin.versions()
+    [again] = engine.admin.deploy(LOOP, "loop.bpmn")
     assert (first.created, again.created) == (True, False)
     assert (again.version_id, again.version, again.sha256) == (first.version_id, 1, first.sha256)
-    assert engine.versions() == stored
-    assert [(v["key"], v["version"]) for v in stored] == [("loop_demo", 1)]
+    assert engine.admin.versions() == stored
+    assert [(v.key, v.version) for v in stored] == [("loop_demo", 1)]
 
 
 def test_changed_file_becomes_the_next_version_and_new_cases_start_on_it(engine):
-    [v1] = engine.deploy(LOOP, "loop.bpmn")
-    [v2] = engine.deploy(LOOP.replace(b"PT48H", b"PT24H"), "loop.bpmn")
-    assert [(v["version"], v["id"]) for v in engine.versions("loop_demo")] == [(2, v2.version_id), (1, v1.version_id)]
-    assert engine.case(engine.start_case("loop_demo", START_DATA).id).case.version_id == v2.version_id
+    [v1] = engine.admin.deploy(LOOP, "loop.bpmn")
+    [v2] = engine.admin.deploy(LOOP.replace(b"PT48H", b"PT24H"), "loop.bpmn")
+    assert [(v.version, v.id) for v in engine.admin.versions("loop_demo")] == [(2, v2.version_id), (1, v1.version_id)]
+    assert engine.reads.case_page(engine.cases.start("loop_demo", START_DATA).id, SYSTEM).case.version_id == v2.version_id
 
 
 # --- refusals ------------------------------------------------------------------------------------
@@ -107,42 +107,42 @@ REFUSED = [
 @pytest.mark.parametrize(("content", "file_name", "line", "element_id", "words"), REFUSED)
 def test_invalid_file_is_refused_naming_file_line_and_element_and_nothing_is_stored(
         engine, content, file_name, line, element_id, words):
-    engine.deploy(fixture_bytes("script_task.bpmn"), "script_task.bpmn")
-    stored = engine.versions()
+    engine.admin.deploy(fixture_bytes("script_task.bpmn"), "script_task.bpmn")
+    stored = engine.admin.versions()
     with pytest.raises(DeploymentRefused) as refused:
-        engine.deploy(content, file_name)
+        engine.admin.deploy(content, file_name)
     error = refused.value
     assert (error.file_name, error.line, error.element_id) == (file_name, line, element_id)
     where = f"{file_name}:{line}" + (f" [{element_id}]" if element_id else "")
     assert str(error).startswith(where)
     assert words in str(error)
     assert error.status == 400
-    assert engine.versions() == stored
+    assert engine.admin.versions() == stored
 
 
 def test_refused_new_version_leaves_the_last_good_one_in_use(engine):
-    [v1] = engine.deploy(LOOP, "loop.bpmn")
+    [v1] = engine.admin.deploy(LOOP, "loop.bpmn")
     with pytest.raises(DeploymentRefused):
-        engine.deploy(BAD_CONDITION, "loop.bpmn")
-    assert [v["id"] for v in engine.versions("loop_demo")] == [v1.version_id]
-    assert engine.case(engine.start_case("loop_demo", START_DATA).id).case.version_id == v1.version_id
+        engine.admin.deploy(BAD_CONDITION, "loop.bpmn")
+    assert [v.id for v in engine.admin.versions("loop_demo")] == [v1.version_id]
+    assert engine.reads.case_page(engine.cases.start("loop_demo", START_DATA).id, SYSTEM).case.version_id == v1.version_id
 
 
 # --- call activities ------------------------------------------------------------------------------
 
 def test_caller_deploys_after_the_called_process_and_runs_its_user_tasks(engine, clock, handler):
-    [loop] = engine.deploy(LOOP, "loop.bpmn")
-    [caller] = engine.deploy(CALLER, "caller.bpmn")
-    case_id = engine.start_case("caller_demo", START_DATA).id
-    detail = engine.case(case_id)
+    [loop] = engine.admin.deploy(LOOP, "loop.bpmn")
+    [caller] = engine.admin.deploy(CALLER, "caller.bpmn")
+    case_id = engine.cases.start("caller_demo", START_DATA).id
+    detail = engine.reads.case_page(case_id, SYSTEM)
     assert detail.case.pinned == {"caller_demo": caller.version_id, "loop_demo": loop.version_id}
-    [investigate] = engine.inbox(handler)
+    [investigate] = engine.reads.inbox(handler).tasks
     assert (investigate.case_id, investigate.element_id, investigate.candidate_groups) == (
-        case_id, "investigate", ["handler"])
+        case_id, "investigate", ("handler",))
 
     run_to_the_end(engine, clock, case_id, handler)
 
-    detail = engine.case(case_id)
+    detail = engine.reads.case_page(case_id, SYSTEM)
     assert detail.case.status == "completed"
     assert [(t.element_id, t.state, t.completed_by) for t in detail.tasks] == [
         ("investigate", "completed", "hans"), ("reply", "completed", "hans")]
@@ -150,33 +150,33 @@ def test_caller_deploys_after_the_called_process_and_runs_its_user_tasks(engine,
 
 
 def test_running_caller_keeps_the_called_version_it_started_with(engine, clock, handler):
-    [loop_v1] = engine.deploy(LOOP, "loop.bpmn")
-    engine.deploy(CALLER, "caller.bpmn")
-    first = engine.start_case("caller_demo", START_DATA).id
-    [loop_v2] = engine.deploy(LOOP.replace(b'name="Investigate"', b'name="Investigate (v2)"'), "loop.bpmn")
-    second = engine.start_case("caller_demo", START_DATA).id
-    assert engine.case(first).case.pinned["loop_demo"] == loop_v1.version_id
-    assert engine.case(second).case.pinned["loop_demo"] == loop_v2.version_id
+    [loop_v1] = engine.admin.deploy(LOOP, "loop.bpmn")
+    engine.admin.deploy(CALLER, "caller.bpmn")
+    first = engine.cases.start("caller_demo", START_DATA).id
+    [loop_v2] = engine.admin.deploy(LOOP.replace(b'name="Investigate"', b'name="Investigate (v2)"'), "loop.bpmn")
+    second = engine.cases.start("caller_demo", START_DATA).id
+    assert engine.reads.case_page(first, SYSTEM).case.pinned["loop_demo"] == loop_v1.version_id
+    assert engine.reads.case_page(second, SYSTEM).case.pinned["loop_demo"] == loop_v2.version_id
     run_to_the_end(engine, clock, first, handler)
-    assert engine.case(first).case.status == "completed"
+    assert engine.reads.case_page(first, SYSTEM).case.status == "completed"
     assert task_names(engine, first) == ["Investigate", "Reply to customer"]
     assert task_names(engine, second) == ["Investigate (v2)"]
 
 
 def test_i5_the_person_who_registers_is_the_first_ask_owner(engine, handler):
-    engine.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
+    engine.admin.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
     clerk = Actor("zhang", frozenset({"intake"}))
-    case_id = engine.start_case("loop_demo", {"delays": 0, "responsible_group": "market"}, clerk).id
-    assert engine.case(case_id).case.data["first_ask_owner"] == "zhang"
-    named = engine.start_case("loop_demo", {"delays": 0, "responsible_group": "market",
+    case_id = engine.cases.start("loop_demo", {"delays": 0, "responsible_group": "market"}, clerk).id
+    assert engine.reads.case_page(case_id, SYSTEM).case.data["first_ask_owner"] == "zhang"
+    named = engine.cases.start("loop_demo", {"delays": 0, "responsible_group": "market",
                                             "first_ask_owner": "li"}, clerk).id
-    assert engine.case(named).case.data["first_ask_owner"] == "li"
+    assert engine.reads.case_page(named, SYSTEM).case.data["first_ask_owner"] == "li"
 
 
 def test_only_administrators_and_process_owners_deploy(engine):
     from engine.services import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        engine.deploy(LOOP, "loop.bpmn", Actor("hans", frozenset({"handler"})))
-    assert engine.versions() == []
-    assert engine.deploy(LOOP, "loop.bpmn", Actor("owner", frozenset({"process_owner"})))[0].created
+        engine.admin.deploy(LOOP, "loop.bpmn", Actor("hans", frozenset({"handler"})))
+    assert engine.admin.versions() == []
+    assert engine.admin.deploy(LOOP, "loop.bpmn", Actor("owner", frozenset({"process_owner"})))[0].created

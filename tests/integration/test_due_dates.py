@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from engine.services import SYSTEM
 from tests.conftest import SHANGHAI
 
 BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -24,8 +25,8 @@ BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 
 def test_n8_due_date_expression_calls_the_working_day_calendar(engine):
-    engine.deploy(BPMN, "due.bpmn")
-    ref = engine.start_case("due_demo", {})
+    engine.admin.deploy(BPMN, "due.bpmn")
+    ref = engine.cases.start("due_demo", {})
     assert ref.status == "running"
-    task = engine.task(ref.ready[0].id)
+    task = engine.reads.task_page(ref.open_tasks[0].id, SYSTEM).task
     assert task.due_at == datetime(2025, 3, 6, 18, 0, tzinfo=SHANGHAI)     # Monday 09:00 + 3 working days

@@ -9,9 +9,15 @@ from __future__ import annotations
 import pytest
 
 from engine.services import (
-    Actor, FormInvalid, NotFound, PermissionDenied, TaskAlreadyCompleted, TaskClaimedByOther,
+    SYSTEM,
+    Actor,
+    FormInvalid,
+    NotFound,
+    PermissionDenied,
+    TaskAlreadyCompleted,
+    TaskClaimedByOther,
 )
-from tests.conftest import fixture_bytes
+from tests.conftest import fixture_bytes, messages, stored_state
 
 VALID = {"info_sufficient": "true", "note": "meter misread", "amount": "42", "channel": "web"}
 
@@ -19,14 +25,14 @@ VALID = {"info_sufficient": "true", "note": "meter misread", "amount": "42", "ch
 @pytest.fixture
 def case_id(engine):
     """Return the id of a loop_demo case waiting at ``investigate``."""
-    engine.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
-    return engine.start_case("loop_demo", {"responsible_group": "handler", "delays": 0}).id
+    engine.admin.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
+    return engine.cases.start("loop_demo", {"responsible_group": "handler", "delays": 0}).id
 
 
 @pytest.fixture
 def investigate(engine, case_id):
     """Return the id of the READY ``investigate`` task."""
-    [task] = engine.case(case_id).tasks
+    [task] = engine.reads.case_page(case_id, SYSTEM).tasks
     assert (task.element_id, task.state) == ("investigate", "ready")
     return task.id
 
@@ -39,12 +45,12 @@ def colleague():
 
 def snapshot(engine, case_id, actor):
     """Return everything a refused command must leave as it was: tasks, revision, audit trail, inbox."""
-    detail = engine.case(case_id)
+    detail = engine.reads.case_page(case_id, SYSTEM)
     return (
         [(t.id, t.state, t.assignee, t.completed_by) for t in detail.tasks],
-        detail.case.revision, detail.case.status, detail.case.state,
+        detail.case.revision, detail.case.status, stored_state(engine, detail.case.id),
         [e.id for e in detail.events],
-        [t.id for t in engine.inbox(actor)],
+        [t.id for t in engine.reads.inbox(actor).tasks],
     )
 
 
@@ -69,39 +75,39 @@ def test_i6_invalid_form_is_refused_naming_each_field_and_changes_nothing(
         engine, case_id, investigate, handler, submitted, errors):
     before = snapshot(engine, case_id, handler)
     with pytest.raises(FormInvalid) as refused:
-        engine.complete(investigate, submitted, handler)
-    assert refused.value.errors == errors
+        engine.cases.complete(investigate, submitted, handler)
+    assert messages(refused.value.errors) == errors
     assert all(name in str(refused.value) for name in errors)
     assert refused.value.status == 400
     assert snapshot(engine, case_id, handler) == before
-    assert engine.task(investigate).state == "ready"
+    assert engine.reads.task_page(investigate, SYSTEM).task.state == "ready"
 
-    engine.complete(investigate, VALID, handler)
-    assert engine.task(investigate).state == "completed"
+    engine.cases.complete(investigate, VALID, handler)
+    assert engine.reads.task_page(investigate, SYSTEM).task.state == "completed"
 
 
 def test_valid_form_completes_the_task_with_coerced_values(engine, case_id, investigate, handler, notifications):
-    engine.complete(investigate, VALID, handler)
-    detail = engine.case(case_id)
-    done = engine.task(investigate)
+    engine.cases.complete(investigate, VALID, handler)
+    detail = engine.reads.case_page(case_id, SYSTEM)
+    done = engine.reads.task_page(investigate, SYSTEM).task
     assert (done.state, done.completed_by) == ("completed", "hans")
     completed = [e for e in detail.events if e.element_id == "investigate" and e.lifecycle == "completed"]
     assert [(e.actor, e.data) for e in completed] == [
         ("hans", {"info_sufficient": True, "note": "meter misread", "amount": 42, "channel": "web"})]
     assert notifications == [{"case": case_id, "to": "customer", "template": "reply:meter misread"}]
     assert [(t.element_id, t.state) for t in detail.tasks] == [("investigate", "completed"), ("reply", "ready")]
-    assert investigate not in [t.id for t in engine.inbox(handler)]
+    assert investigate not in [t.id for t in engine.reads.inbox(handler).tasks]
 
 
 def test_one_completion_advances_the_case_revision_by_exactly_one(engine, case_id, investigate, handler):
-    revision = engine.case(case_id).case.revision
-    engine.complete(investigate, VALID, handler)
-    assert engine.case(case_id).case.revision == revision + 1
+    revision = engine.reads.case_page(case_id, SYSTEM).case.revision
+    engine.cases.complete(investigate, VALID, handler)
+    assert engine.reads.case_page(case_id, SYSTEM).case.revision == revision + 1
 
 
 def test_unchecked_boolean_is_false_and_loops_back_to_investigate(engine, case_id, investigate, handler):
-    engine.complete(investigate, {"note": "need the invoice"}, handler)
-    detail = engine.case(case_id)
+    engine.cases.complete(investigate, {"note": "need the invoice"}, handler)
+    detail = engine.reads.case_page(case_id, SYSTEM)
     assert [(t.element_id, t.state) for t in detail.tasks] == [("investigate", "completed"), ("investigate", "ready")]
     delay = [e for e in detail.events if e.element_id == "tell_delay"]
     assert [(e.lifecycle, e.data) for e in delay] == [("completed", {"delays": 1})]
@@ -112,16 +118,16 @@ def test_unchecked_boolean_is_false_and_loops_back_to_investigate(engine, case_i
 def test_403_actor_outside_candidate_groups_may_not_claim(engine, case_id, investigate, market, handler):
     before = snapshot(engine, case_id, handler)
     with pytest.raises(PermissionDenied) as refused:
-        engine.claim(investigate, market)
+        engine.cases.claim(investigate, market)
     assert refused.value.status == 403
     assert snapshot(engine, case_id, handler) == before
-    assert engine.inbox(market) == []
+    assert engine.reads.inbox(market).tasks == ()
 
 
 def test_403_actor_outside_candidate_groups_may_not_complete(engine, case_id, investigate, market, handler):
     before = snapshot(engine, case_id, handler)
     with pytest.raises(PermissionDenied) as refused:
-        engine.complete(investigate, VALID, market)
+        engine.cases.complete(investigate, VALID, market)
     assert refused.value.status == 403
     assert snapshot(engine, case_id, handler) == before
 
@@ -130,40 +136,40 @@ def test_403_actor_outside_candidate_groups_may_not_complete(engine, case_id, in
 
 def test_409_task_claimed_by_a_colleague_cannot_be_claimed_or_completed(
         engine, case_id, investigate, handler, colleague):
-    engine.claim(investigate, handler)
-    assert engine.task(investigate).assignee == "hans"
+    engine.cases.claim(investigate, handler)
+    assert engine.reads.task_page(investigate, SYSTEM).task.assignee == "hans"
     before = snapshot(engine, case_id, handler)
     with pytest.raises(TaskClaimedByOther) as claimed:
-        engine.claim(investigate, colleague)
+        engine.cases.claim(investigate, colleague)
     assert claimed.value.status == 409
     with pytest.raises(TaskClaimedByOther):
-        engine.complete(investigate, VALID, colleague)
+        engine.cases.complete(investigate, VALID, colleague)
     assert snapshot(engine, case_id, handler) == before
-    assert engine.inbox(colleague) == []
+    assert engine.reads.inbox(colleague).tasks == ()
 
-    engine.complete(investigate, VALID, handler)
-    assert engine.task(investigate).completed_by == "hans"
+    engine.cases.complete(investigate, VALID, handler)
+    assert engine.reads.task_page(investigate, SYSTEM).task.completed_by == "hans"
 
 
 def test_409_second_completion_is_task_already_completed(engine, case_id, investigate, handler, colleague):
-    engine.complete(investigate, VALID, handler)
+    engine.cases.complete(investigate, VALID, handler)
     before = snapshot(engine, case_id, handler)
     with pytest.raises(TaskAlreadyCompleted) as again:
-        engine.complete(investigate, VALID, handler)
+        engine.cases.complete(investigate, VALID, handler)
     assert (again.value.status, again.value.by, again.value.state) == (409, "hans", "completed")
     with pytest.raises(TaskAlreadyCompleted):
-        engine.complete(investigate, VALID, colleague)
+        engine.cases.complete(investigate, VALID, colleague)
     with pytest.raises(TaskAlreadyCompleted):
-        engine.claim(investigate, colleague)
+        engine.cases.claim(investigate, colleague)
     assert snapshot(engine, case_id, handler) == before
 
 
 # --- 404 ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("command", [
-    lambda engine, actor: engine.claim("00000000-0000-0000-0000-000000000000", actor),
-    lambda engine, actor: engine.complete("00000000-0000-0000-0000-000000000000", VALID, actor),
-    lambda engine, actor: engine.task("00000000-0000-0000-0000-000000000000"),
+    lambda engine, actor: engine.cases.claim("00000000-0000-0000-0000-000000000000", actor),
+    lambda engine, actor: engine.cases.complete("00000000-0000-0000-0000-000000000000", VALID, actor),
+    lambda engine, actor: engine.reads.task_page("00000000-0000-0000-0000-000000000000", SYSTEM).task,
 ], ids=["claim", "complete", "read"])
 def test_404_unknown_task_id_is_not_found(engine, case_id, handler, command):
     before = snapshot(engine, case_id, handler)

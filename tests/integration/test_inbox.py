@@ -7,11 +7,11 @@ from tests.conftest import fixture_bytes
 
 
 def _two_cases(engine):
-    engine.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
-    engine.deploy(fixture_bytes("script_task.bpmn"), "script_task.bpmn")
-    loop = engine.start_case("loop_demo", {"delays": 0, "responsible_group": "market"})
-    script = engine.start_case("script_demo", {"amount": 1})
-    return loop.ready[0].id, script.ready[0].id
+    engine.admin.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
+    engine.admin.deploy(fixture_bytes("script_task.bpmn"), "script_task.bpmn")
+    loop = engine.cases.start("loop_demo", {"delays": 0, "responsible_group": "market"})
+    script = engine.cases.start("script_demo", {"amount": 1})
+    return loop.open_tasks[0].id, script.open_tasks[0].id
 
 
 def _ids(tasks) -> set[str]:
@@ -20,25 +20,25 @@ def _ids(tasks) -> set[str]:
 
 def test_group_members_see_claimable_tasks_and_others_do_not(engine, handler, market):
     investigate, review = _two_cases(engine)
-    assert _ids(engine.inbox(handler)) == {investigate, review}
-    assert engine.inbox(market) == []
-    assert engine.inbox(Actor("nobody", frozenset())) == []
+    assert _ids(engine.reads.inbox(handler).tasks) == {investigate, review}
+    assert engine.reads.inbox(market).tasks == ()
+    assert engine.reads.inbox(Actor("nobody", frozenset())).tasks == ()
 
 
 def test_a_claimed_task_leaves_the_other_candidates_inbox_and_stays_in_the_assignees(engine, handler):
     investigate, review = _two_cases(engine)
     colleague = Actor("hilde", frozenset({"handler"}))
-    engine.claim(investigate, handler)
-    assert _ids(engine.inbox(handler)) == {investigate, review}
-    assert _ids(engine.inbox(handler, include_claimable=False)) == {investigate}
-    assert _ids(engine.inbox(colleague)) == {review}
-    assert engine.inbox(colleague, include_claimable=False) == []
+    engine.cases.claim(investigate, handler)
+    assert _ids(engine.reads.inbox(handler).tasks) == {investigate, review}
+    assert _ids(engine.reads.inbox(handler, include_claimable=False).tasks) == {investigate}
+    assert _ids(engine.reads.inbox(colleague).tasks) == {review}
+    assert engine.reads.inbox(colleague, include_claimable=False).tasks == ()
 
 
 def test_filters_by_process_and_i4_the_next_task_reaches_the_group_the_routing_names(engine, handler, market):
     investigate, review = _two_cases(engine)
-    assert _ids(engine.inbox(handler, process_key="script_demo")) == {review}
-    engine.complete(investigate, {"note": "enough", "info_sufficient": True}, handler)
-    reply = engine.inbox(market)
+    assert _ids(engine.reads.inbox(handler, process_key="script_demo").tasks) == {review}
+    engine.cases.complete(investigate, {"note": "enough", "info_sufficient": True}, handler)
+    reply = engine.reads.inbox(market).tasks
     assert [t.element_id for t in reply] == ["reply"]
-    assert _ids(engine.inbox(handler)) == {review}, "the completed task left every inbox"
+    assert _ids(engine.reads.inbox(handler).tasks) == {review}, "the completed task left every inbox"

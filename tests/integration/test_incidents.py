@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine.services import Actor, InvalidRequest, NotFound, PermissionDenied
+from engine.services import SYSTEM, Actor, InvalidRequest, NotFound, PermissionDenied
 from engine.store.models import Account
 from tests.conftest import fixture_bytes
 
@@ -42,15 +42,15 @@ def booking_calls(topics):
 @pytest.fixture
 def case_id(engine, booking_calls):
     """Return the id of a flaky_demo case waiting at ``approve``."""
-    engine.deploy(fixture_bytes("flaky_service.bpmn"), "flaky_service.bpmn")
-    return engine.start_case("flaky_demo", {"complaint": "C-1"}).id
+    engine.admin.deploy(fixture_bytes("flaky_service.bpmn"), "flaky_service.bpmn")
+    return engine.cases.start("flaky_demo", {"complaint": "C-1"}).id
 
 
 @pytest.fixture
 def incident(engine, case_id, handler):
     """Complete ``approve`` so that ``book`` fails; return the case id, now in incident."""
-    [approve] = engine.case(case_id).tasks
-    engine.complete(approve.id, {"outcome": "upheld"}, handler)
+    [approve] = engine.reads.case_page(case_id, SYSTEM).tasks
+    engine.cases.complete(approve.id, {"outcome": "upheld"}, handler)
     return case_id
 
 
@@ -61,7 +61,7 @@ def accounts(db) -> list[str]:
 
 
 def test_failing_handler_puts_the_case_in_incident_with_the_error(engine, incident, booking_calls):
-    detail = engine.case(incident)
+    detail = engine.reads.case_page(incident, SYSTEM)
     assert detail.case.status == "incident"
     assert ERROR in detail.case.incident
     failed = [e for e in detail.events if e.lifecycle == "incident"]
@@ -71,12 +71,12 @@ def test_failing_handler_puts_the_case_in_incident_with_the_error(engine, incide
 
 
 def test_a1_user_task_completion_that_led_to_the_incident_is_kept(engine, incident, handler):
-    detail = engine.case(incident)
+    detail = engine.reads.case_page(incident, SYSTEM)
     assert [(t.element_id, t.state, t.completed_by) for t in detail.tasks] == [("approve", "completed", "hans")]
     assert [(e.element_id, e.lifecycle, e.actor, e.data) for e in detail.events
             if e.element_id == "approve" and e.lifecycle == "completed"] == [
         ("approve", "completed", "hans", {"outcome": "upheld"})]
-    assert engine.inbox(handler) == []
+    assert engine.reads.inbox(handler).tasks == ()
 
 
 def test_failing_handler_leaves_none_of_its_own_writes(db, incident):
@@ -84,8 +84,8 @@ def test_failing_handler_leaves_none_of_its_own_writes(db, incident):
 
 
 def test_a2_admin_retry_runs_the_step_again_and_is_audited(engine, db, incident, admin, handler, booking_calls):
-    assert engine.retry_incident(incident, admin) == "running"
-    detail = engine.case(incident)
+    assert engine.cases.retry(incident, admin).status == "running"
+    detail = engine.reads.case_page(incident, SYSTEM)
     assert (detail.case.status, detail.case.incident) == ("running", None)
     assert len(booking_calls) == 2
     assert accounts(db) == ["ledger_2"]
@@ -94,35 +94,35 @@ def test_a2_admin_retry_runs_the_step_again_and_is_audited(engine, db, incident,
     assert ERROR in retries[0].data["incident"]
     assert [(e.element_id, e.lifecycle) for e in detail.events if e.element_id == "book"] == [
         ("book", "incident"), ("book", "completed")]
-    [confirm] = engine.inbox(handler)
+    [confirm] = engine.reads.inbox(handler).tasks
     assert (confirm.case_id, confirm.element_id) == (incident, "confirm")
 
-    engine.complete(confirm.id, {}, handler)
-    assert engine.case(incident).case.status == "completed"
+    engine.cases.complete(confirm.id, {}, handler)
+    assert engine.reads.case_page(incident, SYSTEM).case.status == "completed"
 
 
 def test_topic_result_is_merged_into_the_case_data(engine, incident, admin):
-    engine.retry_incident(incident, admin)
-    assert engine.case(incident).case.data == {"complaint": "C-1", "outcome": "upheld", "booked": 2,
+    engine.cases.retry(incident, admin).status
+    assert engine.reads.case_page(incident, SYSTEM).case.data == {"complaint": "C-1", "outcome": "upheld", "booked": 2,
                                                "first_ask_owner": "system"}
 
 
 def test_a2_retry_by_a_non_admin_is_permission_denied_and_changes_nothing(engine, incident, handler, booking_calls):
-    before = engine.case(incident)
+    before = engine.reads.case_page(incident, SYSTEM)
     with pytest.raises(PermissionDenied) as refused:
-        engine.retry_incident(incident, handler)
+        engine.cases.retry(incident, handler).status
     assert refused.value.status == 403
-    after = engine.case(incident)
+    after = engine.reads.case_page(incident, SYSTEM)
     assert (after.case.status, after.case.revision) == ("incident", before.case.revision)
     assert [e.id for e in after.events] == [e.id for e in before.events]
     assert len(booking_calls) == 1
 
 
 def test_retry_of_a_case_not_in_incident_is_invalid_request(engine, case_id, admin, booking_calls):
-    before = engine.case(case_id)
+    before = engine.reads.case_page(case_id, SYSTEM)
     with pytest.raises(InvalidRequest, match="not in incident"):
-        engine.retry_incident(case_id, admin)
-    after = engine.case(case_id)
+        engine.cases.retry(case_id, admin).status
+    after = engine.reads.case_page(case_id, SYSTEM)
     assert (after.case.status, after.case.revision) == ("running", before.case.revision)
     assert [e.id for e in after.events] == [e.id for e in before.events]
     assert booking_calls == []
@@ -130,10 +130,10 @@ def test_retry_of_a_case_not_in_incident_is_invalid_request(engine, case_id, adm
 
 def test_retry_of_an_unknown_case_is_not_found(engine, admin):
     with pytest.raises(NotFound):
-        engine.retry_incident(4711, admin)
+        engine.cases.retry(4711, admin).status
 
 
 def test_second_retry_after_success_is_invalid_request(engine, incident, admin):
-    engine.retry_incident(incident, admin)
+    engine.cases.retry(incident, admin).status
     with pytest.raises(InvalidRequest):
-        engine.retry_incident(incident, Actor("root", frozenset({"admin"})))
+        engine.cases.retry(incident, Actor("root", frozenset({"admin"}))).status

@@ -14,7 +14,7 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import text
 
-from engine.services import Conflict, InvalidRequest, NotFound, PermissionDenied
+from engine.services import SYSTEM, Conflict, InvalidRequest, NotFound, PermissionDenied
 from tests.conftest import SHANGHAI
 from tests.processes.casewalk import ROOT, Walk, shipped_engine
 
@@ -39,18 +39,18 @@ def march(engine, clock):
     support = Walk.start(engine, "zhang.intake", NETWORK).accept("tang.netbasic")
     support.investigate("tang.netbasic", sufficient=False).ask_support("tang.netbasic", "network")
     clock.advance(hours=7)
-    engine.fire_due_timers()
+    engine.deadlines.fire_due_timers()
     Walk.start(engine, "tian.channel", CHANNEL).to_outcome("li.handler", "wang.head").decide(liable_party="channel")
     again = s1_case(engine)
-    wrong = next(e for e in engine.ledger_entries(case_id=again.case_id) if e.role == "responsible")
-    reversal = engine.reverse_entry(wrong.id, engine.actor("zhao.group"), "申诉成立: 非首问责任人责任")
+    wrong = next(e for e in engine.ledger.entries(case_id=again.case_id) if e.role == "responsible")
+    reversal = engine.ledger.reverse(wrong.id, engine.accounts.actor("zhao.group"), "申诉成立: 非首问责任人责任")
     clock.set(datetime(2025, 4, 1, 9, 0, tzinfo=SHANGHAI))
     s1_case(engine)
     return {"reversed": wrong, "reversal": reversal}
 
 
 def totals(engine, by: str) -> dict[tuple[str, str], tuple[D, int]]:
-    return {(t["key"], t["unit"]): (t["amount"], t["entries"]) for t in engine.ledger_totals("2025-03", by)}
+    return {(t["key"], t["unit"]): (t["amount"], t["entries"]) for t in engine.ledger.totals("2025-03", by)}
 
 
 def test_s7_monthly_totals_are_exact_cumulative_sums_of_the_ledger(engine, march):
@@ -65,7 +65,7 @@ def test_s7_monthly_totals_are_exact_cumulative_sums_of_the_ledger(engine, march
         ("grid_east", "yuan"): (D("150"), 2),             # S-4: the channel partner sits in the east grid
     }
     assert totals(engine, "kpi") == {("city", "points"): (D("0.10"), 2)}
-    april = engine.ledger_totals("2025-04", "kpi")
+    april = engine.ledger.totals("2025-04", "kpi")
     assert [(t["key"], t["amount"]) for t in april] == [("city", D("0.05"))]
 
 
@@ -74,26 +74,26 @@ def test_s7_a_reversal_is_a_new_negative_entry_referencing_the_original(engine, 
     assert (reversal.kind, reversal.reverses, reversal.amount, reversal.month) == (
         "reversal", original.id, D("-0.05"), "2025-03")
     assert (reversal.booked_by, reversal.reason) == ("zhao.group", "申诉成立: 非首问责任人责任")
-    kept = next(e for e in engine.ledger_entries(case_id=original.case_id) if e.id == original.id)
+    kept = next(e for e in engine.ledger.entries(case_id=original.case_id) if e.id == original.id)
     assert (kept.kind, kept.amount) == ("booking", D("0.05"))
-    audit = [e.data for e in engine.case(original.case_id).events if e.lifecycle == "admin_action"]
+    audit = [e.data for e in engine.reads.case_page(original.case_id, SYSTEM).events if e.lifecycle == "admin_action"]
     assert audit == [{"action": "reverse_deduction", "entry": original.id, "reversal": reversal.id,
                       "reason": reversal.reason}]
 
 
 def test_s7_a_reversal_is_refused_twice_for_a_reversal_without_reason_or_right(engine, march):
-    group = engine.actor("zhao.group")
+    group = engine.accounts.actor("zhao.group")
     with pytest.raises(Conflict):
-        engine.reverse_entry(march["reversed"].id, group, "again")
+        engine.ledger.reverse(march["reversed"].id, group, "again")
     with pytest.raises(InvalidRequest):
-        engine.reverse_entry(march["reversal"].id, group, "reverse the reversal")
-    other = engine.ledger_entries(month="2025-03")[0]
+        engine.ledger.reverse(march["reversal"].id, group, "reverse the reversal")
+    other = engine.ledger.entries(month="2025-03")[0]
     with pytest.raises(InvalidRequest):
-        engine.reverse_entry(other.id, group, "  ")
+        engine.ledger.reverse(other.id, group, "  ")
     with pytest.raises(PermissionDenied):
-        engine.reverse_entry(other.id, engine.actor("li.handler"), "not mine")
+        engine.ledger.reverse(other.id, engine.accounts.actor("li.handler"), "not mine")
     with pytest.raises(NotFound):
-        engine.reverse_entry(10_000, group, "no such entry")
+        engine.ledger.reverse(10_000, group, "no such entry")
 
 
 def test_s7_the_ledger_refuses_update_and_delete(engine, db):
@@ -102,18 +102,18 @@ def test_s7_the_ledger_refuses_update_and_delete(engine, db):
         with pytest.raises(Exception, match="append-only"):
             with db.write_engine.begin() as conn:
                 conn.execute(text(statement))
-    assert len(engine.ledger_entries(month="2025-03")) == 4
+    assert len(engine.ledger.entries(month="2025-03")) == 4
 
 
 def test_s7_csv_export_of_the_monthly_totals_and_entries(engine, march):
-    rows = list(csv.DictReader(io.StringIO(engine.export_ledger_csv("2025-03"))))
+    rows = list(csv.DictReader(io.StringIO(engine.ledger.export_csv("2025-03"))))
     assert {(r["by"], r["key"], r["unit"], r["amount"]) for r in rows} == {
         ("person", "zhang.intake", "points", "0.1"), ("person", "gao.front", "points", "0.06"),
         ("person", "wang.head", "points", "0.02"), ("department", "market", "points", "0.18"),
         ("department", "network", "points", "0.5"), ("department", "grid_east", "yuan", "150"),
         ("kpi", "city", "points", "0.1"),
     }
-    entries = list(csv.DictReader(io.StringIO(engine.export_ledger_csv("2025-03", "entry"))))
+    entries = list(csv.DictReader(io.StringIO(engine.ledger.export_csv("2025-03", "entry"))))
     assert len(entries) == 13 and entries[-1]["kind"] == "reversal" and entries[-1]["amount"] == "-0.05"
 
 
@@ -140,7 +140,7 @@ def test_cli_loads_the_demo_organisation_and_reads_the_ledger(db, cli, engine, m
                                              "unit": "points", "amount": "0.1", "entries": 2}]
     code, out = cli("ledger", "export", "--month", "2025-03", "--by", "person")
     assert code == 0 and out.splitlines()[0] == "month,by,key,name,unit,amount,entries" and len(out.splitlines()) == 4
-    entry = engine.ledger_entries(month="2025-04")[0]
+    entry = engine.ledger.entries(month="2025-04")[0]
     code, out = cli("--now", "2025-04-02T10:00:00+08:00", "ledger", "reverse", str(entry.id), "--user", "zhao.group",
                     "--reason", "复核不成立")
     assert code == 0 and json.loads(out)["amount"] == "-" + str(entry.amount.normalize())
@@ -153,6 +153,6 @@ def test_org_load_refuses_a_broken_organisation_and_changes_nothing(engine, cli,
     broken.write_text('[[person]]\nusername = "zhang.intake"\nname = "Z"\nunit = "no_such_unit"\n', encoding="utf-8")
     code, out = cli("org", "load", str(broken))
     assert code == 2 and "no_such_unit" in out
-    people = {p["username"]: p for p in engine.organisation()["people"]}
+    people = {p["username"]: p for p in engine.admin.organisation()["people"]}
     assert (people["zhang.intake"]["name"], people["zhang.intake"]["unit"]) == ("张受理 Zhang (intake clerk)",
                                                                               "market_front")

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from engine.scheduler import build_scheduler, sweep
+from engine.services import SYSTEM
 from tests.conftest import fixture_bytes
 
 
@@ -15,12 +16,12 @@ def test_scheduler_runs_the_sweep_at_once_and_then_every_interval(engine):
 
 
 def test_timers_due_while_the_scheduler_was_down_fire_on_its_first_sweep(engine, handler, market, clock):
-    engine.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
-    case_id = engine.start_case("loop_demo", {"delays": 0, "responsible_group": "market"}).id
-    engine.complete(engine.inbox(handler)[0].id, {"note": "ok", "info_sufficient": True}, handler)
+    engine.admin.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
+    case_id = engine.cases.start("loop_demo", {"delays": 0, "responsible_group": "market"}).id
+    engine.cases.complete(engine.reads.inbox(handler).tasks[0].id, {"note": "ok", "info_sufficient": True}, handler)
     clock.advance(days=10)          # nobody swept: the 72 h reply deadline passed long ago
     assert sweep(engine) == {"fired": 1, "failed": 0, "conflicts": 0}
-    detail = engine.case(case_id)
+    detail = engine.reads.case_page(case_id, SYSTEM)
     assert detail.case.status == "completed"
     assert [e.element_id for e in detail.events if e.lifecycle == "timer_fired"] == ["reply_overdue"]
     assert [(t.name, t.state) for t in detail.tasks if t.element_id == "reply"] == [("Reply to customer", "cancelled")]

@@ -20,10 +20,10 @@ CASES = 500          # two timers each: 1,000 timers
 
 def test_two_scheduler_processes_fire_each_of_1000_timers_exactly_once(db_url, engine, clock):
     clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=SHANGHAI))
-    engine.deploy(fixture_bytes("deadline.bpmn"), "deadline.bpmn")
+    engine.admin.deploy(fixture_bytes("deadline.bpmn"), "deadline.bpmn")
     for _ in range(CASES):
-        engine.start_case("deadline_demo", {})
-    with engine.db.transaction(write=False) as s:
+        engine.cases.start("deadline_demo", {})
+    with engine.store_session() as s:
         assert s.scalar(select(func.count()).select_from(Timer)) == 2 * CASES
     later = "2025-03-10T09:00:00+08:00"     # both the 24 h reminder and the 3-working-day deadline are due
     command = [sys.executable, "-m", "engine.cli", "--database", db_url, "--now", later, "fire-timers"]
@@ -37,7 +37,7 @@ def test_two_scheduler_processes_fire_each_of_1000_timers_exactly_once(db_url, e
         results.append(json.loads(out))
     assert sum(r["fired"] for r in results) == 2 * CASES
     assert sum(r["failed"] for r in results) == 0
-    with engine.db.transaction(write=False) as s:
+    with engine.store_session() as s:
         fired = s.execute(select(AuditEvent.task_id, func.count()).where(AuditEvent.lifecycle == "timer_fired")
                           .group_by(AuditEvent.task_id)).all()
         assert len(fired) == 2 * CASES and {count for _, count in fired} == {1}

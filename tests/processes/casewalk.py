@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from engine.services import ProcessEngine
+from engine.services import SYSTEM, ProcessEngine
 from engine.settings import Settings
 from engine.topics import default_registry
 
@@ -23,9 +23,9 @@ def shipped_engine(db, clock, settings: Settings | None = None, cache_instances:
     With ``cache_instances`` off every command restores the case from its stored state (save/restore between steps).
     """
     engine = ProcessEngine(db, clock, default_registry(settings or Settings()), cache_instances=cache_instances)
-    engine.load_organisation(ORGANISATION, hash_password=lambda password: "plain:" + password)
+    engine.admin.load_organisation(ORGANISATION, hash_password=lambda password: "plain:" + password)
     for name in DEPLOY_ORDER:
-        engine.deploy((ROOT / "processes" / f"{name}.bpmn").read_bytes(), f"{name}.bpmn")
+        engine.admin.deploy((ROOT / "processes" / f"{name}.bpmn").read_bytes(), f"{name}.bpmn")
     return engine
 
 
@@ -50,43 +50,43 @@ class Walk:
 
     @classmethod
     def start(cls, engine: ProcessEngine, user: str, category: str, **extra: Any) -> Walk:
-        ref = engine.start_case("normal", intake(category, **extra), engine.actor(user))
+        ref = engine.cases.start("normal", intake(category, **extra), engine.accounts.actor(user))
         return cls(engine, ref.id)
 
     @property
     def data(self) -> dict[str, Any]:
-        return self.engine.case(self.case_id).case.data
+        return self.engine.reads.case_page(self.case_id, SYSTEM).case.data
 
     @property
     def status(self) -> str:
-        return self.engine.case(self.case_id).case.status
+        return self.engine.reads.case_page(self.case_id, SYSTEM).case.status
 
     def ready(self) -> list[str]:
-        return sorted(t.element_id for t in self.engine.case(self.case_id).tasks if t.state == "ready")
+        return sorted(t.element_id for t in self.engine.reads.case_page(self.case_id, SYSTEM).tasks if t.state == "ready")
 
     def path(self) -> list[str]:
         """Return the ids of the elements completed so far, in order, loops repeated (engine.executed_path)."""
-        return [step["id"] for step in self.engine.executed_path(self.case_id) if step["kind"] == "element"]
+        return [step.id for step in self.engine.reads.case_page(self.case_id, SYSTEM).path if step.kind == "element"]
 
     def timers(self) -> dict[str, datetime]:
         """Return the waiting timers of the case: element id -> due instant."""
-        return {t.element_id: t.due_at for t in self.engine.case(self.case_id).timers}
+        return {t.element_id: t.due_at for t in self.engine.reads.case_page(self.case_id, SYSTEM).timers}
 
     def submitted(self, element_id: str) -> dict[str, Any]:
         """Return what was last submitted on the task ``element_id`` (its audit event)."""
-        return [e.data for e in self.engine.case(self.case_id).events
+        return [e.data for e in self.engine.reads.case_page(self.case_id, SYSTEM).events
                 if e.element_id == element_id and e.lifecycle == "completed"][-1]
 
     def do(self, element_id: str, user: str, **data: Any) -> Walk:
         """Complete the task ``element_id`` of this case from ``user``'s inbox with ``data``."""
-        actor = self.engine.actor(user)
-        tasks = [t for t in self.engine.inbox(actor) if t.case_id == self.case_id and t.element_id == element_id]
+        actor = self.engine.accounts.actor(user)
+        tasks = [t for t in self.engine.reads.inbox(actor).tasks if t.case_id == self.case_id and t.element_id == element_id]
         assert len(tasks) == 1, f"{user} sees {element_id}? ready: {self.ready()}, incident: {self.incident()}"
-        self.engine.complete(tasks[0].id, data, actor)
+        self.engine.cases.complete(tasks[0].id, data, actor)
         return self
 
     def incident(self) -> str | None:
-        return self.engine.case(self.case_id).case.incident
+        return self.engine.reads.case_page(self.case_id, SYSTEM).case.incident
 
     # --- normal.bpmn, N-1 .. N-10 ---
 

@@ -21,8 +21,8 @@ def engine(walk_engine):
 
 def crisis(engine) -> Walk:
     """C-1 (a, c): a crisis event reported by hand (the watch of C-2 starts the same process by itself)."""
-    ref = engine.start_case("crisis", {"issue": "基站故障致大面积无信号", "category": SIGNAL,
-                                       "crisis_trigger": "manual"}, engine.actor("zhao.group"))
+    ref = engine.cases.start("crisis", {"issue": "基站故障致大面积无信号", "category": SIGNAL,
+                                       "crisis_trigger": "manual"}, engine.accounts.actor("zhao.group"))
     return Walk(engine, ref.id)
 
 
@@ -42,7 +42,7 @@ def tick(walk: Walk, clock, closed: bool, at: datetime | None = None) -> Walk:
         clock.advance(hours=1, minutes=1)
     else:
         clock.set(at)
-    walk.engine.fire_due_timers()
+    walk.engine.deadlines.fire_due_timers()
     return walk.do("assess_tracking", "zhao.group", tracking_note="投诉量变化", event_closed=closed)
 
 
@@ -51,7 +51,7 @@ def at(hour: int, minute: int) -> datetime:
 
 
 def notified(engine, case_id: int) -> list[tuple[str, str]]:
-    with engine.db.transaction(write=False) as session:
+    with engine.store_session() as session:
         return [(n.recipient, n.template) for n in session.scalars(
             select(Notification).where(Notification.case_id == case_id).order_by(Notification.id))]
 
@@ -65,7 +65,7 @@ def test_c1_crisis_event_reported_by_hand_starts_the_crisis_process(engine):
 def test_c3_report_within_1_hour_to_pr_and_leaders_or_leaders_are_chased(engine, clock):
     walk = crisis(engine)
     clock.advance(hours=1, minutes=1)
-    engine.fire_due_timers()
+    engine.deadlines.fire_due_timers()
     assert walk.ready() == ["report"]
     report(walk)
     assert notified(engine, walk.case_id) == [("leadership", "c3_report_overdue"), ("pr", "c3_crisis_report"),
@@ -80,7 +80,7 @@ def test_c4_solution_and_unified_explanation_run_in_parallel_within_2_hours(engi
     walk.do("explanation", "sun.pr", unified_explanation="因设备故障,正在抢修")
     assert walk.ready() == ["solution"]         # the join waits for the solution
     clock.advance(hours=2, minutes=1)
-    engine.fire_due_timers()
+    engine.deadlines.fire_due_timers()
     assert ("leadership", "c4_solution_overdue") in notified(engine, walk.case_id)
     walk.do("solution", "tang.netbasic", crisis_solution="切换备用基站", departments_involved="网络部")
     assert ("intake", "c4_unified_explanation") in notified(engine, walk.case_id)
@@ -115,7 +115,7 @@ def test_c7_summary_within_3_working_days_and_a_responsibility_meeting_when_uncl
     walk = tick(remedy(report(crisis(engine), clear=False)), clock, closed=True)
     assert walk.timers()["summary_due"] == datetime(2025, 3, 6, 18, 0, tzinfo=SHANGHAI)
     clock.set(datetime(2025, 3, 6, 18, 1, tzinfo=SHANGHAI))
-    engine.fire_due_timers()
+    engine.deadlines.fire_due_timers()
     assert ("leadership", "c7_summary_overdue") in notified(engine, walk.case_id)
     walk.do("summary", "zhao.group", incident_cause="设备老化", handling_summary="切换备用基站",
             rectification="更换设备", responsibility_meeting_needed=False)

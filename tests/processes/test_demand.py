@@ -40,7 +40,7 @@ def test_d2_reply_is_due_in_3_working_days_with_a_reminder(engine, clock):
     due = walk.timers()["reply_due_d2"]
     assert due == datetime(2025, 3, 6, 18, 0, tzinfo=SHANGHAI)
     clock.set(due.replace(minute=1))
-    engine.fire_due_timers()
+    engine.deadlines.fire_due_timers()
     assert "notify_reply_due" in walk.path() and walk.ready() == ["reply_d2"]
 
 

@@ -27,10 +27,10 @@ def major(engine) -> Walk:
 
 def test_e1_incomplete_handover_is_refused(engine):
     walk = major(engine)
-    task = next(t for t in engine.inbox(engine.actor("zhao.group")) if t.case_id == walk.case_id)
+    task = next(t for t in engine.reads.inbox(engine.accounts.actor("zhao.group")).tasks if t.case_id == walk.case_id)
     with pytest.raises(FormInvalid) as refused:
-        engine.complete(task.id, {"escalation_level": "local", "escalation_handler": "zhou.leader",
-                                  "handler_authority": "全权", "event_history": "投诉"}, engine.actor("zhao.group"))
+        engine.cases.complete(task.id, {"escalation_level": "local", "escalation_handler": "zhou.leader",
+                                  "handler_authority": "全权", "event_history": "投诉"}, engine.accounts.actor("zhao.group"))
     assert {"event_history", "customer_demand", "progress"} <= set(refused.value.errors)
     walk.handover().do("receive_handover", "zhou.leader", handover_complete=False, handover_missing="缺少进展")
     assert walk.ready() == ["handover"]
@@ -53,9 +53,9 @@ def test_e2_analysis_may_go_back_to_the_customer_several_times(engine):
 def test_e4_solution_needs_feasibility_and_fairness_and_e3_review_may_send_it_back(engine):
     walk = major(engine).handover().do("receive_handover", "zhou.leader", handover_complete=True)
     walk.do("analyse", "zhou.leader", evaluation="评估", needs_more_contact=False)
-    task = next(t for t in engine.inbox(engine.actor("zhou.leader")) if t.case_id == walk.case_id)
+    task = next(t for t in engine.reads.inbox(engine.accounts.actor("zhou.leader")).tasks if t.case_id == walk.case_id)
     with pytest.raises(FormInvalid) as refused:
-        engine.complete(task.id, {"solution": "全额退费"}, engine.actor("zhou.leader"))
+        engine.cases.complete(task.id, {"solution": "全额退费"}, engine.accounts.actor("zhou.leader"))
     assert {"feasibility", "fairness"} <= set(refused.value.errors)
     walk.draft().do("qc_review", "liu.quality", qc_advice="成本过高", qc_approved=False)
     assert walk.ready() == ["draft_solution"]
@@ -67,10 +67,10 @@ def test_e5_major_reply_is_due_in_5_working_days_and_a_late_one_is_recorded(engi
     due = walk.timers()["reply_due_e5"]
     assert due == datetime(2025, 3, 10, 18, 0, tzinfo=SHANGHAI)
     clock.set(due.replace(minute=1))
-    engine.fire_due_timers()
+    engine.deadlines.fire_due_timers()
     assert passes(walk.path(), "reply_due_e5", "record_e5_overdue", "notify_e5_overdue", "end_e5_overdue")
     assert walk.ready() == ["analyse"]          # non-interrupting: the work goes on
-    with engine.db.transaction(write=False) as session:
+    with engine.store_session() as session:
         assert session.scalars(select(OverdueRecord.rule_id).where(OverdueRecord.case_id == walk.case_id)).all() \
             == ["E-5"]
 
@@ -99,7 +99,7 @@ def test_e8_effective_solution_is_added_to_the_knowledge_base(engine):
     walk = major(engine).to_reply_e5().reply_e5().do("implement", "li.handler", implementation="已退费")
     walk.callback_e7().analyse_e8(effective=True, caused_by_staff=False)
     assert walk.status == "completed" and "add_to_kb" in walk.path()
-    with engine.db.transaction(write=False) as session:
+    with engine.store_session() as session:
         entries = session.scalars(select(KnowledgeEntry).where(KnowledgeEntry.case_id == walk.case_id)).all()
         assert [(e.category, e.solution, e.measures) for e in entries] == [(MARKET, "方案", "措施")]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from engine.services import FormInvalid
+from engine.services import SYSTEM, FormInvalid
 from engine.store.models import AuditEvent, Case
 from tests.processes.casewalk import Walk, intake, passes
 
@@ -18,14 +18,14 @@ def engine(walk_engine):
 
 
 def rows(engine) -> tuple[int, int]:
-    with engine.db.transaction(write=False) as session:
+    with engine.store_session() as session:
         return (session.scalar(select(func.count()).select_from(Case)),
                 session.scalar(select(func.count()).select_from(AuditEvent)))
 
 
 def test_i1_i5_registration_records_the_contact_and_the_registering_first_ask_owner(engine):
     walk = Walk.start(engine, "zhang.intake", MARKET, place="营业厅", demand="退还流量费")
-    case = engine.case(walk.case_id).case
+    case = engine.reads.case_page(walk.case_id, SYSTEM).case
     assert {k: case.data[k] for k in ("complainant_name", "contact", "received_at", "place", "target", "facts",
                                       "channel", "demand")} == {
         "complainant_name": "王先生", "contact": "13800000000", "received_at": "2025-03-03", "place": "营业厅",
@@ -36,8 +36,8 @@ def test_i1_i5_registration_records_the_contact_and_the_registering_first_ask_ow
 def test_i6_complaint_without_complainant_target_or_facts_is_refused_and_nothing_is_stored(engine):
     before = rows(engine)
     with pytest.raises(FormInvalid) as refused:
-        engine.start_case("normal", intake(MARKET, complainant_name="", target="", facts=None),
-                          engine.actor("zhang.intake"))
+        engine.cases.start("normal", intake(MARKET, complainant_name="", target="", facts=None),
+                          engine.accounts.actor("zhang.intake"))
     assert {"complainant_name", "target", "facts"} <= set(refused.value.errors)
     assert rows(engine) == before
 
@@ -73,5 +73,5 @@ def test_i4_complaint_is_routed_to_the_department_of_its_category(engine):
     walk = Walk.start(engine, "zhang.intake", "complaint.network.signal")
     assert (walk.data["responsible_group"], walk.data["responsible_department"]) == ("net_basic", "network")
     def sees(user):
-        return [t.element_id for t in engine.inbox(engine.actor(user)) if t.case_id == walk.case_id]
+        return [t.element_id for t in engine.reads.inbox(engine.accounts.actor(user)).tasks if t.case_id == walk.case_id]
     assert sees("tang.netbasic") == ["accept"] and sees("li.handler") == []

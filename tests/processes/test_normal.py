@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from engine.services import FormInvalid
+from engine.services import SYSTEM, FormInvalid
 from engine.store.models import OverdueRecord
 from tests.conftest import SHANGHAI
 from tests.processes.casewalk import Walk, passes
@@ -26,7 +26,7 @@ def engine(walk_engine):
 
 
 def overdue(engine, case_id: int) -> list[tuple[str, str | None]]:
-    with engine.db.transaction(write=False) as session:
+    with engine.store_session() as session:
         return [(r.rule_id, r.responsible_group) for r in session.scalars(
             select(OverdueRecord).where(OverdueRecord.case_id == case_id).order_by(OverdueRecord.id))]
 
@@ -40,13 +40,13 @@ def test_happy_path_n1_n6_n10_accepted_reply_is_acted_on_recorded_called_back_de
     assert not {"call_escalation", "coordinate", "inform_delay", "remedy"} & set(walk.path())
     data = walk.data
     assert (data["responsible_person"], data["action_taken"], data["root_cause"]) == ("li.handler", "已处理", "原因")
-    assert {e.rule_id for e in engine.ledger_entries(case_id=walk.case_id)} == {"S-1"}
+    assert {e.rule_id for e in engine.ledger.entries(case_id=walk.case_id)} == {"S-1"}
 
 
 def test_n2_insufficient_information_loops_back_to_investigation(engine, clock):
     walk = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler")
     clock.advance(hours=24, minutes=1)          # 001 质量投诉 第四章1: initial verification within 24 h
-    engine.fire_due_timers()
+    engine.deadlines.fire_due_timers()
     assert walk.ready() == ["investigate"] and "notify_verify" in walk.path()
     walk.investigate("li.handler", sufficient=False).inform_delay("li.handler")
     assert walk.ready() == ["investigate"] and walk.submitted("inform_delay")["customer_informed_of_delay"]
@@ -75,9 +75,9 @@ def test_n4_reply_is_due_3_working_days_after_acceptance_7_when_complex(engine):
 
 def test_n4_extension_reason_is_told_recorded_and_moves_the_reply_deadline(engine):
     walk = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler")
-    engine.extend(walk.case_id, 2, "等待厂家检测报告,已告知客户", engine.actor("li.handler"))
+    engine.deadlines.extend(walk.case_id, 2, "等待厂家检测报告,已告知客户", engine.accounts.actor("li.handler"))
     assert walk.timers()["reply_deadline"] == at("2025-03-10T18:00:00")
-    events = [e for e in engine.case(walk.case_id).events if e.lifecycle == "extended"]
+    events = [e for e in engine.reads.case_page(walk.case_id, SYSTEM).events if e.lifecycle == "extended"]
     assert len(events) == 1 and "等待厂家检测报告" in str(events[0].data)
 
 
@@ -98,9 +98,9 @@ def test_n5_customer_who_accepts_after_coordination_is_served(engine):
 def test_n6_n7_head_returns_an_incomplete_record_and_the_four_elements_are_required(engine):
     walk = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler").investigate("li.handler")
     walk.reply("li.handler").do("act", "li.handler", action_taken="已退费")
-    task = next(t for t in engine.inbox(engine.actor("li.handler")) if t.case_id == walk.case_id)
+    task = next(t for t in engine.reads.inbox(engine.accounts.actor("li.handler")).tasks if t.case_id == walk.case_id)
     with pytest.raises(FormInvalid) as refused:     # 004 第十条(四): handler, time, process, result + satisfaction
-        engine.complete(task.id, {"handling_staff": "li.handler"}, engine.actor("li.handler"))
+        engine.cases.complete(task.id, {"handling_staff": "li.handler"}, engine.accounts.actor("li.handler"))
     assert {"time_spent_hours", "handling_process", "handling_result", "customer_satisfaction"} <= set(
         refused.value.errors)
     walk.record("li.handler").do("approve_record", "wang.head", head_approved=False, head_opinion="补充处理过程")
@@ -115,7 +115,7 @@ def test_n8_unsatisfied_callback_leads_to_remedial_action_and_another_callback(e
     walk = Walk.start(engine, "zhang.intake", MARKET).to_callback("li.handler", "wang.head")
     assert walk.timers()["callback_due"] == at("2025-03-06T18:00:00")     # 004 第十一条: 3 working days
     clock.set(at("2025-03-06T18:01:00"))
-    engine.fire_due_timers()
+    engine.deadlines.fire_due_timers()
     assert "notify_callback_due" in walk.path() and walk.ready() == ["callback"]
     walk.callback(satisfied=False)
     assert walk.ready() == ["remedy"]
@@ -128,16 +128,16 @@ def test_n9_not_upheld_complaint_books_no_deduction(engine):
     walk = Walk.start(engine, "zhang.intake", MARKET).to_outcome("li.handler", "wang.head")
     walk.decide(outcome="not_upheld").close()
     assert walk.status == "completed" and walk.data["outcome"] == "not_upheld"
-    assert "book_outcome" not in walk.path() and engine.ledger_entries(case_id=walk.case_id) == []
+    assert "book_outcome" not in walk.path() and engine.ledger.entries(case_id=walk.case_id) == []
 
 
 def test_n11_overdue_general_complaint_becomes_major_and_escalates(engine, clock):
     walk = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler").investigate("li.handler")
     clock.set(at("2025-03-06T18:00:00"))
-    engine.fire_due_timers()
+    engine.deadlines.fire_due_timers()
     assert walk.ready() == ["reply"]
     clock.set(at("2025-03-06T18:01:00"))
-    engine.fire_due_timers()
+    engine.deadlines.fire_due_timers()
     assert walk.ready() == ["handover"] and walk.data["severity"] == "major"
     assert passes(walk.path(), "reply_deadline", "record_reply_overdue", "book_s3", "make_major", "merge_escalate",
                   "start_escalation")
@@ -150,7 +150,7 @@ def test_n12_support_not_delivered_in_time_is_recorded_and_scored(engine, clock)
     walk = Walk.start(engine, "zhang.intake", NETWORK).accept("tang.netbasic")
     walk.investigate("tang.netbasic", sufficient=False).ask_support("tang.netbasic", "network")
     clock.advance(hours=6, minutes=1)           # 003: network department 6 h
-    engine.fire_due_timers()
+    engine.deadlines.fire_due_timers()
     assert passes(walk.path(), "support_overdue", "record_support_overdue", "book_s5")
     assert overdue(engine, walk.case_id) == [("N-12", "network")]
     assert walk.ready() == ["support"]

@@ -32,7 +32,7 @@ def against_xie(engine, **extra) -> Walk:
 def test_q1_single_agent_complaint_goes_to_the_team_leader_first(engine):
     walk = against_xie(engine)
     assert walk.ready() == ["call_back"]
-    assert [t.element_id for t in engine.inbox(engine.actor("wu.teamleader")) if t.case_id == walk.case_id] \
+    assert [t.element_id for t in engine.reads.inbox(engine.accounts.actor("wu.teamleader")).tasks if t.case_id == walk.case_id] \
         == ["call_back"]
     assert passes(walk.path(), "gw_service_quality", "start_sq", "register_team_complaint", "notify_team_leader",
                   "se_start")
@@ -56,7 +56,7 @@ def test_q3_success_with_exemption_withdraws_the_complaint_without_deduction(eng
     assert walk.status == "completed" and walk.data["sq_result"] == "exempted"
     assert passes(walk.path(), "call_back", "gw_withdrawn", "review_recording", "rank_team_complaint",
                   "set_exempted", "end_exempted", "gw_sq_result", "end_withdrawn")
-    assert engine.ledger_entries(case_id=walk.case_id) == []
+    assert engine.ledger.entries(case_id=walk.case_id) == []
 
 
 def test_q2_attempts_are_at_least_3_hours_apart_and_three_failures_fall_back_to_the_normal_process(engine, clock):
@@ -65,10 +65,10 @@ def test_q2_attempts_are_at_least_3_hours_apart_and_three_failures_fall_back_to_
         due = walk.timers()["wait_3h"]
         assert due == clock() + timedelta(hours=3)                                # 001 6.3.4
         clock.set(due)
-        engine.fire_due_timers()
+        engine.deadlines.fire_due_timers()
         assert walk.ready() == []                                                   # not before 3 h
         clock.advance(minutes=1)
-        engine.fire_due_timers()
+        engine.deadlines.fire_due_timers()
         walk.call_back("wu.teamleader", "not_reached")
     assert walk.ready() == ["accept"] and walk.data["sq_result"] == "failed"
     assert walk.path().count("call_back") == 3 and walk.path().count("wait_3h") == 2
@@ -80,9 +80,9 @@ def test_q2_no_call_back_before_17_00_next_day_is_recorded_and_falls_back(engine
     walk = against_xie(engine)
     assert walk.timers()["deadline"] == at(4, 17)
     clock.set(at(4, 17, 1))
-    engine.fire_due_timers()
+    engine.deadlines.fire_due_timers()
     assert walk.ready() == ["accept"] and walk.data["sq_result"] == "failed"
     assert passes(walk.path(), "deadline", "record_late", "end_late", "gw_sq_result", "merge_accept")
-    with engine.db.transaction(write=False) as session:
+    with engine.store_session() as session:
         assert session.scalars(select(OverdueRecord.rule_id).where(OverdueRecord.case_id == walk.case_id)).all() \
             == ["Q-2"]

@@ -4,6 +4,7 @@ import pytest
 
 from bench.__main__ import ceiling, main
 from bench.concurrent import concurrent_batch
+from engine.services import SYSTEM
 
 
 def test_concurrent_and_floor_tables_come_before_the_serial_ratio(capsys):
@@ -45,19 +46,20 @@ def test_the_breakdown_completes_tasks_exactly_as_the_engine_does():
     """bench.breakdown times the calls of cases.complete one by one: the case and its audit trail must match."""
     from collections import Counter
 
-    from bench.breakdown import PARTS, complete_in_parts
+    from bench.breakdown import PARTS, bench_core, complete_in_parts
     from bench.persisted import PersistedRunner, fresh_database
     from bench.workload import ACTOR, DEFAULT_BPMN, FORMS, START_DATA
 
     with fresh_database("sqlite") as db:
         runner = PersistedRunner(db, DEFAULT_BPMN.read_bytes())
+        core = bench_core(runner)
         trails, times = [], Counter()
-        for complete in (lambda t: runner.engine.complete(t.id, FORMS[t.element_id], ACTOR),
-                         lambda t: complete_in_parts(runner.engine, t.id, FORMS[t.element_id], times)):
-            result = runner.engine.start_case(runner.key, START_DATA, ACTOR)
-            while result.ready:
-                result = complete(result.ready[0])
-            detail = runner.engine.case(result.id)
+        for complete in (lambda t: runner.engine.cases.complete(t.id, FORMS[t.element_id], ACTOR),
+                         lambda t: complete_in_parts(core, t.id, FORMS[t.element_id], times)):
+            result = runner.engine.cases.start(runner.key, START_DATA, ACTOR)
+            while result.open_tasks:
+                result = complete(result.open_tasks[0])
+            detail = runner.engine.reads.case_page(result.id, SYSTEM)
             assert detail.case.status == "completed"
             trails.append([(e.element_id, e.lifecycle, e.data) for e in detail.events])
     assert trails[0] == trails[1]

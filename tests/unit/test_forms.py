@@ -7,7 +7,7 @@ from lxml import etree
 
 from engine.bpmn import forms
 from engine.bpmn.forms import FormDefinitionError, parse_form, validate
-from tests.conftest import fixture_bytes
+from tests.conftest import fixture_bytes, messages
 
 
 def field(fid: str, kind: str = "string", options: tuple[str, ...] = (), **constraints) -> dict:
@@ -68,7 +68,7 @@ WRONG_TYPE = [
 @pytest.mark.parametrize(("kind", "raw", "message"), WRONG_TYPE)
 def test_value_of_the_wrong_type_is_refused_with_a_message(kind, raw, message):
     clean, errors = validate([field("x", kind, options=("hotline", "web"))], {"x": raw})
-    assert errors == {"x": message}
+    assert messages(errors) == {"x": message}
     assert clean == {}
 
 
@@ -97,7 +97,7 @@ CONSTRAINED = [
                          ids=[f"{s['id']}-{'-'.join(s['constraints'])}-{m}" for s, _, m in CONSTRAINED])
 def test_constraint_violation_is_refused_naming_the_field(spec, submitted, message):
     clean, errors = validate([spec], submitted)
-    assert errors == {spec["id"]: message}
+    assert messages(errors) == {spec["id"]: message}
     assert clean == {}
 
 
@@ -123,7 +123,7 @@ def test_value_within_constraints_or_optional_and_blank_is_clean(spec, submitted
 
 def test_unknown_field_is_refused_even_next_to_valid_fields():
     clean, errors = validate([field("note")], {"note": "fine", "approved_by": "mia"})
-    assert errors == {"approved_by": "is not a field of this form"}
+    assert messages(errors) == {"approved_by": "is not a field of this form"}
     assert clean == {}
 
 
@@ -131,7 +131,7 @@ def test_every_invalid_field_gets_its_own_message():
     form = [field("note", required=True, minlength=2), field("amount", "long", min=0.0),
             field("channel", "enum", options=("hotline", "web")), field("ok", "boolean")]
     clean, errors = validate(form, {"amount": "-1", "channel": "fax", "ok": "maybe", "extra": 1})
-    assert errors == {
+    assert messages(errors) == {
         "note": "is required", "amount": "must be at least 0", "channel": "must be one of hotline, web",
         "ok": "must be true or false", "extra": "is not a field of this form",
     }
@@ -183,3 +183,10 @@ def test_form_of_the_investigate_task_is_read_from_loop_bpmn():
 def test_invalid_form_definition_is_refused(xml_fields, words):
     with pytest.raises(FormDefinitionError, match=words):
         parse_form(user_task(xml_fields))
+
+
+def test_a_field_error_carries_a_code_and_the_parameters_its_message_names():
+    form = [field("note", minlength=2), field("amount", "long", max=10.0), field("channel", "enum", options=("web",))]
+    _, errors = validate(form, {"note": "x", "amount": "11", "channel": "fax"})
+    assert {k: (e.code, e.params) for k, e in errors.items()} == {
+        "note": ("min_length", {"n": 2}), "amount": ("max", {"n": "10"}), "channel": ("one_of", {"options": "web"})}

@@ -16,8 +16,8 @@ import pytest
 
 from engine.bpmn import sandbox
 from engine.bpmn.sandbox import SandboxError
-from engine.services import DeploymentRefused
-from tests.conftest import fixture_bytes
+from engine.services import SYSTEM, DeploymentRefused
+from tests.conftest import fixture_bytes, stored_state
 
 # Attacks that compile under RestrictedPython; a runtime guard refuses them. id -> (code, words of the refusal)
 RUNTIME_ATTACKS = {
@@ -197,8 +197,8 @@ def script_task_bpmn(script: str) -> bytes:
 
 
 def test_plain_script_task_runs_and_the_case_waits_for_review(engine):
-    engine.deploy(script_task_bpmn("checked = amount > 0"), SCRIPT_FILE)
-    detail = engine.case(engine.start_case("script_demo", {"amount": 1}).id)
+    engine.admin.deploy(script_task_bpmn("checked = amount > 0"), SCRIPT_FILE)
+    detail = engine.reads.case_page(engine.cases.start("script_demo", {"amount": 1}).id, SYSTEM)
     assert detail.case.status == "running"
     ran = [e for e in detail.events if e.element_id == "run_script"]
     assert [(e.lifecycle, e.data) for e in ran] == [("completed", {"checked": True})]
@@ -207,44 +207,44 @@ def test_plain_script_task_runs_and_the_case_waits_for_review(engine):
 
 def test_a_script_leaving_an_exact_amount_and_a_calendar_day_is_stored_and_read_back(engine, handler):
     """Decimal and date count as data in the sandbox; the case must persist with them, not fail to save."""
-    engine.deploy(script_task_bpmn("fee = Decimal('0.05') * amount\nday = date(2025, 3, 3)"), SCRIPT_FILE)
-    started = engine.start_case("script_demo", {"amount": 3})
+    engine.admin.deploy(script_task_bpmn("fee = Decimal('0.05') * amount\nday = date(2025, 3, 3)"), SCRIPT_FILE)
+    started = engine.cases.start("script_demo", {"amount": 3})
     assert started.status == "running"
-    ran = [e for e in engine.case(started.id).events if e.element_id == "run_script"]
+    ran = [e for e in engine.reads.case_page(started.id, SYSTEM).events if e.element_id == "run_script"]
     assert [e.data for e in ran] == [{"fee": "0.15", "day": "2025-03-03"}]
     # The engine fixture restores every case from its stored state: the values come back with their types.
-    done = engine.complete(started.ready[0].id, {}, handler)
+    done = engine.cases.complete(started.open_tasks[0].id, {}, handler)
     assert done.status == "completed"
-    assert engine.case(started.id).case.data["fee"] == "0.15"
+    assert engine.reads.case_page(started.id, SYSTEM).case.data["fee"] == "0.15"
 
 
 @pytest.mark.parametrize(("attack", "words"), RUNTIME_ATTACKS.values(), ids=RUNTIME_ATTACKS.keys())
 def test_runtime_attack_in_script_task_is_an_incident_and_leaks_nothing(engine, attack, words):
-    engine.deploy(script_task_bpmn(script_of(attack)), SCRIPT_FILE)
-    detail = engine.case(engine.start_case("script_demo", {"amount": 1}).id)
+    engine.admin.deploy(script_task_bpmn(script_of(attack)), SCRIPT_FILE)
+    detail = engine.reads.case_page(engine.cases.start("script_demo", {"amount": 1}).id, SYSTEM)
     assert detail.case.status == "incident"
     assert "run_script" in detail.case.incident and words in detail.case.incident
     incidents = [e for e in detail.events if e.lifecycle == "incident"]
     assert [(e.element_id, e.data) for e in incidents] == [("run_script", {"error": detail.case.incident})]
-    assert "leaked" not in detail.case.data and "leaked" not in detail.case.state
-    assert detail.tasks == []
+    assert "leaked" not in detail.case.data and "leaked" not in stored_state(engine, detail.case.id)
+    assert detail.tasks == ()
 
 
 @pytest.mark.parametrize("value", NON_DATA_VALUES.values(), ids=NON_DATA_VALUES.keys())
 def test_script_task_keeping_a_non_data_value_is_an_incident_and_leaks_nothing(engine, value):
-    engine.deploy(script_task_bpmn(f"leaked = {value}"), SCRIPT_FILE)
-    detail = engine.case(engine.start_case("script_demo", {"amount": 1}).id)
+    engine.admin.deploy(script_task_bpmn(f"leaked = {value}"), SCRIPT_FILE)
+    detail = engine.reads.case_page(engine.cases.start("script_demo", {"amount": 1}).id, SYSTEM)
     assert detail.case.status == "incident"
     assert detail.case.incident
-    assert "leaked" not in detail.case.data and "leaked" not in detail.case.state
-    assert detail.tasks == []
+    assert "leaked" not in detail.case.data and "leaked" not in stored_state(engine, detail.case.id)
+    assert detail.tasks == ()
 
 
 @pytest.mark.parametrize("attack", COMPILE_ATTACKS.values(), ids=COMPILE_ATTACKS.keys())
 def test_compile_time_attack_in_script_task_is_refused_at_deploy_naming_element_and_line(engine, attack):
     with pytest.raises(DeploymentRefused) as refused:
-        engine.deploy(script_task_bpmn(f"checked = True\n{script_of(attack)}"), SCRIPT_FILE)
+        engine.admin.deploy(script_task_bpmn(f"checked = True\n{script_of(attack)}"), SCRIPT_FILE)
     assert (refused.value.file_name, refused.value.line, refused.value.element_id) == (
         SCRIPT_FILE, SCRIPT_LINE + 1, "run_script")
     assert f"{SCRIPT_FILE}:{SCRIPT_LINE + 1} [run_script]" in str(refused.value)
-    assert engine.versions() == []
+    assert engine.admin.versions() == []

@@ -89,10 +89,10 @@ def test_every_state_the_shipped_processes_write_is_spiffworkflows_own_text(walk
     engine = walks
     # normal.bpmn: the handle sub-process, a deadline paused, resumed and extended, through to the end.
     walk = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler")
-    engine.pause(walk.case_id, "客户出差, 约定下周联系", engine.actor("li.handler"))
+    engine.deadlines.pause(walk.case_id, "客户出差, 约定下周联系", engine.accounts.actor("li.handler"))
     clock.advance(hours=30)
-    engine.resume(walk.case_id, engine.actor("li.handler"))
-    engine.extend(walk.case_id, 2, "已告知客户延期原因", engine.actor("li.handler"))
+    engine.deadlines.resume(walk.case_id, engine.accounts.actor("li.handler"))
+    engine.deadlines.extend(walk.case_id, 2, "已告知客户延期原因", engine.accounts.actor("li.handler"))
     walk.investigate("li.handler").reply("li.handler").do("act", "li.handler", action_taken="已退费")
     walk.record("li.handler").do("approve_record", "wang.head", head_approved=True, head_opinion="同意")
     walk.callback().decide().close()
@@ -103,7 +103,7 @@ def test_every_state_the_shipped_processes_write_is_spiffworkflows_own_text(walk
     # a deadline that fires (N-11): the overdue general complaint becomes major and escalates.
     overdue = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler").investigate("li.handler")
     clock.set(datetime(2025, 3, 12, 18, 1, tzinfo=SHANGHAI))
-    engine.fire_due_timers()
+    engine.deadlines.fire_due_timers()
     assert overdue.ready() == ["handover"]
     # demand.bpmn and service_quality.bpmn as call activities.
     demand = Walk.start(engine, "zhang.intake", "demand.broadband")
@@ -111,10 +111,10 @@ def test_every_state_the_shipped_processes_write_is_spiffworkflows_own_text(walk
     Walk.start(engine, "pan.agent", AGENT, service_quality_agent_count=1, complained_agent="xie.agent") \
         .call_back("wu.teamleader", "refused")
     # crisis.bpmn on its own, with its report deadline passed.
-    crisis = engine.start_case("crisis", {"issue": "基站故障", "category": "complaint.network.signal",
-                                          "crisis_trigger": "manual"}, engine.actor("zhao.group"))
+    crisis = engine.cases.start("crisis", {"issue": "基站故障", "category": "complaint.network.signal",
+                                          "crisis_trigger": "manual"}, engine.accounts.actor("zhao.group"))
     clock.advance(hours=2)
-    engine.fire_due_timers()
+    engine.deadlines.fire_due_timers()
     Walk(engine, crisis.id).do("report", "zhao.group", issue_description="基站故障", impact_scope="城东",
                                complaint_count=120, nationwide=False, responsibility_clear=True)
 

@@ -27,9 +27,9 @@ def fast_hash(password: str) -> str:
 def shipped(db, clock) -> ProcessEngine:
     """Return an engine with the shipped topics, processes and demo organisation (real password hashes)."""
     engine = ProcessEngine(db, clock, default_registry(Settings()), cache_instances=False)
-    engine.load_organisation(ORGANISATION, hash_password=fast_hash)
+    engine.admin.load_organisation(ORGANISATION, hash_password=fast_hash)
     for name in DEPLOY_ORDER:
-        engine.deploy((ROOT / "processes" / f"{name}.bpmn").read_bytes(), f"{name}.bpmn")
+        engine.admin.deploy((ROOT / "processes" / f"{name}.bpmn").read_bytes(), f"{name}.bpmn")
     return engine
 
 

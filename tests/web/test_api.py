@@ -51,8 +51,8 @@ def test_start_list_claim_unclaim_complete_and_read(client, token):
     assert [t["element_id"] for t in case["open_tasks"]] == ["accept"]
     task_id = case["open_tasks"][0]["id"]
     listed = client.get("/api/tasks?process=normal&category=complaint.network", headers=handler).get_json()
-    assert [t["id"] for t in listed] == [task_id]
-    assert client.get("/api/tasks?category=complaint.billing", headers=handler).get_json() == []
+    assert [t["id"] for t in listed["tasks"]] == [task_id] and listed["next_cursor"] is None
+    assert client.get("/api/tasks?category=complaint.billing", headers=handler).get_json()["tasks"] == []
     assert client.get(f"/api/tasks/{task_id}", headers=handler).get_json()["form"]
     assert client.post(f"/api/tasks/{task_id}/claim", headers=handler).get_json()["assignee"] == "he.netbasic"
     assert client.post(f"/api/tasks/{task_id}/unclaim", headers=handler).get_json()["assignee"] is None
@@ -85,7 +85,8 @@ def test_complete_errors_400_and_409(client, token):
     ok = {"data": {"responsible_person": "tang.netbasic"}}
     assert client.post(f"/api/tasks/{task_id}/complete", json=ok, headers=tang).status_code == 200
     again = client.post(f"/api/tasks/{task_id}/complete", json=ok, headers=he)
-    assert again.status_code == 409 and again.get_json()["by"] == "tang.netbasic"
+    assert again.status_code == 409 and again.get_json()["code"] == "task_already_completed"
+    assert again.get_json()["params"]["by"] == "tang.netbasic"
 
 
 def test_start_case_errors(client, token):

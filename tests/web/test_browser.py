@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from engine.services import FixedClock
+from engine.services import SYSTEM, FixedClock
 from engine.store.db import Database
 from engine.store.migrate import upgrade
 from tests.conftest import SHANGHAI
@@ -170,7 +170,7 @@ def test_intake_claim_invalid_then_valid_and_the_happy_path_to_the_end(page, ser
         "outcome": "upheld", "our_responsibility": True, "liable_party": "staff", "late_or_shirking": False,
         "outcome_reason": "属实"}, screenshot="task-decide-outcome")
     work(page, base, "zhao.group", case_id, "analyse_cause", {"root_cause": "原因", "corrective_measures": "措施"})
-    assert engine.case(case_id).case.status == "completed"
+    assert engine.reads.case_page(case_id, SYSTEM).case.status == "completed"
 
     page.goto(f"{base}/cases/{case_id}")
     page.wait_for_selector("#diagram[data-rendered='true']")
@@ -194,7 +194,7 @@ def test_case_page_marks_the_current_task(page, server):
 
 def test_broken_bpmn_upload_shows_the_error_and_keeps_the_old_version(page, server, tmp_path):
     base, engine = server
-    before = engine.versions()
+    before = engine.admin.versions()
     broken = tmp_path / "normal.bpmn"
     broken.write_text("<bpmn:definitions xmlns:bpmn='http://www.omg.org/spec/BPMN/20100524/MODEL'>"
                       "<bpmn:process id='normal' isExecutable='true'><bpmn:userTask id='t'/>", encoding="utf-8")
@@ -204,7 +204,7 @@ def test_broken_bpmn_upload_shows_the_error_and_keeps_the_old_version(page, serv
     page.click("#upload")
     assert page.locator("#deploy-error").is_visible()
     shot(page, "upload-error")
-    assert engine.versions() == before
+    assert engine.admin.versions() == before
     assert page.locator("#versions tr[data-key='normal']").count() == 1
 
 
@@ -212,7 +212,7 @@ def test_another_groups_task_url_is_403(page, server):
     base, engine = server
     login(page, base, "zhang.intake")
     case_id = register(page, base)
-    task_id = next(t.id for t in engine.case(case_id).tasks if t.state == "ready")
+    task_id = next(t.id for t in engine.reads.case_page(case_id, SYSTEM).tasks if t.state == "ready")
     login(page, base, "he.netbasic")        # network department: not a candidate of a market complaint
     answer = page.goto(f"{base}/tasks/{task_id}")
     assert answer.status == 403
@@ -227,7 +227,7 @@ def test_case_diagram_counts_the_n2_loop_and_dashes_the_task_the_n11_deadline_ca
     started = engine.clock()
     try:
         engine.clock.set(datetime(2025, 3, 6, 18, 1, tzinfo=SHANGHAI))     # 3 working days after acceptance
-        engine.fire_due_timers()
+        engine.deadlines.fire_due_timers()
     finally:
         engine.clock.set(started)
     login(page, base, "admin", "admin")

@@ -8,7 +8,7 @@ from web import create_app
 
 
 def test_health_reports_database_and_deployed_processes(engine):
-    engine.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
+    engine.admin.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
     client = create_app({"ENGINE": engine, "TESTING": True}).test_client()
     answer = client.get("/health")
     assert answer.status_code == 200
@@ -25,6 +25,6 @@ def test_n4_health_warns_when_next_years_holidays_are_due_and_not_entered(db, to
     [warning] = client.get("/health").get_json()["warnings"]
     assert "2026-12-31" in warning and "2027" in warning and "/admin/calendar" in warning
 
-    engine.set_calendar_override(date(2027, 1, 1), False, "元旦", admin)
+    engine.deadlines.set_override(date(2027, 1, 1), False, "元旦", admin)
     answer = client.get("/health").get_json()
     assert (answer["warnings"], answer["overrides_next_year"]) == ([], 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.services import SYSTEM
 from web import create_app
 
 INTAKE = {"complainant_name": "王先生", "contact": "13800000000", "received_at": "2025-03-03", "target": "服务",
@@ -18,7 +19,7 @@ def register(client, **changes) -> int:
 
 
 def accept_task(web_engine, case_id):
-    return next(t for t in web_engine.case(case_id).tasks if t.state == "ready")
+    return next(t for t in web_engine.reads.case_page(case_id, SYSTEM).tasks if t.state == "ready")
 
 
 def test_wrong_password_is_refused(client, auth):
@@ -32,7 +33,7 @@ def test_chinese_by_default_english_per_user(client, auth, web_engine):
     assert "<h1>待办</h1>" in client.get("/").get_data(as_text=True)
     client.post("/language", data={"locale": "en", "next": "/"})
     assert "<h1>Inbox</h1>" in client.get("/").get_data(as_text=True)
-    assert web_engine.account("zhang.intake")["locale"] == "en"
+    assert web_engine.accounts.account("zhang.intake").locale == "en"
 
 
 def test_forms_need_the_csrf_token(web_engine):
@@ -68,7 +69,8 @@ def test_api_field_errors_stay_english_with_the_field_ids(client):
     data = {**INTAKE, "facts": "短", "amount": 0, "service_quality_agent_count": 0}
     answer = client.post("/api/cases", json={"process_key": "normal", "data": data},
                          headers={"Authorization": f"Bearer {token}"})
-    assert answer.status_code == 400 and answer.get_json()["errors"] == {"facts": "must be at least 5 characters"}
+    assert answer.status_code == 400 and answer.get_json()["errors"] == {
+        "facts": {"code": "min_length", "params": {"n": 5}, "message": "must be at least 5 characters"}}
 
 
 def test_intake_lands_in_the_routed_groups_inbox(client, auth, web_engine):
@@ -93,7 +95,7 @@ def test_claim_complete_with_field_errors_then_valid(client, auth, web_engine):
     assert answer.status_code == 400 and "必填" in answer.get_data(as_text=True)
     answer = client.post(f"/tasks/{task.id}/complete", data={"responsible_person": "he.netbasic"})
     assert answer.status_code == 302
-    assert web_engine.task(task.id).state == "completed"
+    assert web_engine.reads.task_page(task.id, SYSTEM).task.state == "completed"
 
 
 def test_foreign_task_and_case_are_403(client, auth, web_engine):
@@ -111,7 +113,7 @@ def test_foreign_task_and_case_are_403(client, auth, web_engine):
 def test_completing_a_completed_task_is_a_409_page(client, auth, web_engine):
     auth.login()
     task = accept_task(web_engine, register(client))
-    web_engine.complete(task.id, {"responsible_person": "tang.netbasic"}, web_engine.actor("tang.netbasic"))
+    web_engine.cases.complete(task.id, {"responsible_person": "tang.netbasic"}, web_engine.accounts.actor("tang.netbasic"))
     auth.logout()
     auth.login("he.netbasic")
     answer = client.post(f"/tasks/{task.id}/complete", data={"responsible_person": "he.netbasic"})
@@ -133,11 +135,11 @@ def test_admin_pages_are_for_admins(client, auth):
 
 def test_broken_upload_shows_the_error_and_keeps_the_versions(client, auth, web_engine):
     auth.login("admin", "admin")
-    before = web_engine.versions()
+    before = web_engine.admin.versions()
     answer = client.post("/admin/processes", data={"bpmn": (__import__("io").BytesIO(b"<definitions"), "broken.bpmn")},
                          content_type="multipart/form-data")
     assert answer.status_code == 400 and 'id="deploy-error"' in answer.get_data(as_text=True)
-    assert web_engine.versions() == before
+    assert web_engine.admin.versions() == before
 
 
 def test_case_page_lists_path_tasks_and_serves_its_diagram(client, auth):

@@ -1,0 +1,72 @@
+"""Accounts, for sign-in at every edge: check a password, read a person's groups, keep their language."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..store.models import Account, Membership
+from . import organisation
+from .core import Actor, Core
+from .errors import InvalidRequest, NotFound
+from .views import AccountView
+
+__all__ = ["LOCALES", "AccountService"]
+
+LOCALES = ("zh_CN", "en")
+
+
+def _account(session: Session, username: str) -> tuple[Account, AccountView] | None:
+    row = session.get(Account, username)
+    if row is None or not row.active:
+        return None
+    groups = frozenset(session.scalars(select(Membership.group_key).where(Membership.username == username)))
+    return row, AccountView(row.username, row.display_name, groups, row.locale or "zh_CN")
+
+
+class AccountService:
+    """Who someone is and which groups they act with; one transaction per call."""
+
+    def __init__(self, core: Core):
+        self._core = core
+
+    def sign_in(self, username: str, password: str) -> AccountView | None:
+        """Return the active account whose password this is, else None (unknown user or wrong password)."""
+        from werkzeug.security import check_password_hash
+
+        with self._core.db.transaction(write=False) as session:
+            found = _account(session, username)
+        if found is None or not found[0].password_hash:
+            return None
+        return found[1] if check_password_hash(found[0].password_hash, password) else None
+
+    def account(self, username: str) -> AccountView | None:
+        """Return an active account with its groups, or None."""
+        with self._core.db.transaction(write=False) as session:
+            found = _account(session, username)
+        return found[1] if found else None
+
+    def actor(self, username: str) -> Actor:
+        """Return the actor for an active account; NotFound otherwise."""
+        account = self.account(username)
+        if account is None:
+            raise NotFound(f"user {username!r} does not exist or is inactive", code="user_not_found",
+                           username=username)
+        return Actor(account.username, account.groups)
+
+    def set_locale(self, username: str, locale: str) -> None:
+        """Remember the language a person works in."""
+        if locale not in LOCALES:
+            raise InvalidRequest(f"unknown locale {locale!r}; one of {', '.join(LOCALES)}", code="unknown_locale",
+                                 locale=locale)
+        with self._core.db.transaction() as session:
+            row = session.get(Account, username)
+            if row is None:
+                raise NotFound(f"user {username!r} does not exist", code="user_not_found", username=username)
+            row.locale = locale
+
+    def add_user(self, username: str, display_name: str, groups: list[str], password_hash: str | None = None,
+                 locale: str = "zh_CN") -> None:
+        """Create or update a person and replace their group memberships (``complaints users load``)."""
+        with self._core.db.transaction() as session:
+            organisation.save_account(session, username, display_name, groups, password_hash, locale)

@@ -1,0 +1,155 @@
+"""Reads, one per screen, each one transaction returning one page view: the inbox, a task, a case, case lists,
+the intake form. They read rows, never workflows, and apply who may see what (``policy``)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ..bpmn import start_form
+from ..rules.intake import load_categories
+from ..store import inbox
+from ..store.models import AuditEvent, Case, DeductionEntry, ProcessVersion, Timer, UserTask
+from .convert import case_summary, case_view, deduction_view, event_view, task_view, timer_view
+from .core import Actor, Core
+from .errors import InvalidRequest, NotFound, PermissionDenied
+from .views import CasePage, CaseSummary, InboxPage, IntakePage, PathStep, TaskPage
+
+__all__ = ["MAX_PAGE", "PAGE_SIZE", "ReadService", "executed_path"]
+
+PAGE_SIZE, MAX_PAGE = 50, 500
+
+
+def _cursor(key: inbox.SortKey) -> str:
+    due, created, task_id = key
+    raw = json.dumps([due.isoformat(), created.isoformat(), task_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _after(cursor: str) -> inbox.SortKey:
+    try:
+        due, created, task_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(due), datetime.fromisoformat(created), str(task_id)
+    except (ValueError, TypeError, binascii.Error):
+        raise InvalidRequest("the cursor is not one this inbox gave", code="invalid_cursor") from None
+
+
+def executed_path(events) -> tuple[PathStep, ...]:
+    """Return the executed path of audit events: every flow taken and element completed, in order, loops repeated."""
+    path: list[PathStep] = []
+    for event in events:
+        if event.lifecycle == "joined" and event.flow_id:
+            path.append(PathStep("flow", event.flow_id))
+        if event.lifecycle not in ("completed", "timer_fired"):
+            continue
+        if event.flow_id:
+            path.append(PathStep("flow", event.flow_id))
+        path.append(PathStep("element", event.element_id))
+    return tuple(path)
+
+
+class ReadService:
+    """What each screen shows, for the person asking; one read transaction per call."""
+
+    def __init__(self, core: Core):
+        self._core = core
+
+    def inbox(self, actor: Actor, *, process_key: str | None = None, category: str | None = None,
+              due_before: datetime | None = None, overdue: bool = False, include_claimable: bool = True,
+              page_size: int = PAGE_SIZE, cursor: str | None = None) -> InboxPage:
+        """Return a page of the READY tasks assigned to ``actor`` and (unless told not to) those their groups and
+        they by name may claim, by due time, with the counts per group; ``cursor`` continues a previous page."""
+        if not 1 <= page_size <= MAX_PAGE:
+            raise InvalidRequest(f"page size must be 1 to {MAX_PAGE}", code="invalid_page_size", max=MAX_PAGE)
+        now = self._core.clock()
+        bounds = [d for d in (due_before, now if overdue else None) if d is not None]
+        with self._core.db.transaction(write=False) as session:
+            found = inbox.page(session, actor.username, actor.groups, limit=page_size + 1,
+                               after=_after(cursor) if cursor else None, include_claimable=include_claimable,
+                               process_key=process_key, category=category,
+                               due_before=min(bounds) if bounds else None)
+            assigned, claimable = inbox.counts(session, actor.username, sorted(actor.groups))
+            processes = inbox.process_keys(session)
+        more = len(found) > page_size
+        found = found[:page_size]
+        return InboxPage(tuple(task_view(row, now) for row, _ in found),
+                         _cursor(found[-1][1]) if more else None, assigned, claimable, tuple(processes))
+
+    def task_page(self, task_id: str, actor: Actor) -> TaskPage:
+        """Return a task with its case's facts, to its candidates, assignee and completer (or who may see any)."""
+        with self._core.db.transaction(write=False) as session:
+            task = session.get(UserTask, task_id)
+            if task is None:
+                raise NotFound(f"task {task_id} does not exist", code="task_not_found", task_id=task_id)
+            if not (actor.may_work_on(task) or task.completed_by == actor.username
+                    or self._core.policy.allows(actor.groups, "any_task")):
+                raise PermissionDenied(f"{actor.username} may not see task {task_id}", code="not_candidate",
+                                       task_id=task_id)
+            return TaskPage(task_view(task, self._core.clock()), case_view(session.get(Case, task.case_id)))
+
+    def case_page(self, case_id: int, actor: Actor) -> CasePage:
+        """Return a case with its tasks, timers, audit trail, executed path and deductions, to someone who started
+        it, works or worked on one of its tasks, or oversees cases."""
+        now = self._core.clock()
+        with self._core.db.transaction(write=False) as session:
+            case = session.get(Case, case_id)
+            if case is None:
+                raise NotFound(f"case {case_id} does not exist", code="case_not_found", case_id=case_id)
+            tasks = list(session.scalars(select(UserTask).where(UserTask.case_id == case_id)
+                                         .order_by(UserTask.created_at)))
+            involved = (case.started_by == actor.username or self._core.policy.allows(actor.groups, "oversee_cases")
+                        or any(actor.may_work_on(t) or t.completed_by == actor.username for t in tasks))
+            if not involved:
+                raise PermissionDenied(f"{actor.username} may not see case {case_id}", code="not_involved",
+                                       case_id=case_id)
+            timers = session.scalars(select(Timer).where(Timer.case_id == case_id).order_by(Timer.due_at))
+            events = list(session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)
+                                          .order_by(AuditEvent.id)))
+            ledger = session.scalars(select(DeductionEntry).where(DeductionEntry.case_id == case_id)
+                                     .order_by(DeductionEntry.id))
+            return CasePage(case_view(case), tuple(task_view(t, now) for t in tasks),
+                            tuple(timer_view(t) for t in timers), tuple(event_view(e) for e in events),
+                            executed_path(events), tuple(deduction_view(e) for e in ledger))
+
+    def case_list(self, actor: Actor, limit: int = 50) -> list[CaseSummary]:
+        """Return the newest cases the actor started or worked on or, for those who oversee cases, every one."""
+        query = select(Case).order_by(Case.id.desc()).limit(limit)
+        if not self._core.policy.allows(actor.groups, "oversee_cases"):
+            query = query.where(or_(Case.started_by == actor.username,
+                                    Case.id.in_(select(UserTask.case_id).where(or_(
+                                        UserTask.assignee == actor.username,
+                                        UserTask.completed_by == actor.username)))))
+        with self._core.db.transaction(write=False) as session:
+            return [case_summary(c) for c in session.scalars(query)]
+
+    def intake_page(self, key: str) -> IntakePage:
+        """Return the start form of the newest version of ``key`` and the active profile's category tree."""
+        tree = load_categories(self._core.settings.path("categories.toml"))
+        with self._core.db.transaction(write=False) as session:
+            fields = _start_form(session, key)
+        return IntakePage(key, tuple(fields), tuple({"code": c.code, "name": c.name, "depth": c.code.count(".")}
+                                                    for c in tree.values()))
+
+    def health(self) -> dict[str, Any]:
+        """Return what /health reports: deployed processes and the holiday calendar's coverage (one read)."""
+        from ..rules.calendar import holiday_coverage
+
+        with self._core.db.transaction(write=False) as session:
+            keys = list(session.execute(select(ProcessVersion.key)).scalars())
+            calendar = self._core.calendar(session)
+        coverage = holiday_coverage(calendar, self._core.clock().astimezone(calendar.tz).date())
+        return {"processes": sorted(set(keys)), "versions": len(keys), "holidays": coverage}
+
+
+def _start_form(session: Session, key: str) -> list[dict[str, Any]]:
+    row = session.scalars(select(ProcessVersion).where(ProcessVersion.key == key)
+                          .order_by(ProcessVersion.version.desc()).limit(1)).first()
+    if row is None:
+        raise NotFound(f"process {key!r} is not deployed", code="process_not_deployed", process_key=key)
+    return start_form(key, row.xml) or []

@@ -1,0 +1,49 @@
+"""The UI's words for the engine's error codes: field errors and service errors, translated with their params."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext
+
+# Field error codes (engine/bpmn/forms.py MESSAGES) to the UI's msgids; the params fill the placeholders.
+FIELD = {
+    "not_a_field": "is not a field of this form", "read_only": "is read-only", "required": "is required",
+    "text": "must be text", "whole_number": "must be a whole number", "number": "must be a number",
+    "boolean": "must be true or false", "date": "must be a date (YYYY-MM-DD)", "one_of": "must be one of %(options)s",
+    "min_length": "must be at least %(n)s characters", "max_length": "must be at most %(n)s characters",
+    "min": "must be at least %(n)s", "max": "must be at most %(n)s", "pattern": "must match %(pattern)s",
+    "unknown_group": "unknown group: %(groups)s", "taken": "is taken", "not_a_unit": "is not a unit",
+}
+
+# Service error codes (engine/services/errors.py and where they are raised) to the UI's msgids.
+SERVICE = {
+    "task_already_completed": "This task was already %(state)s by %(by)s; nothing was changed.",
+    "task_claimed": "This task is claimed by %(assignee)s.",
+    "concurrent_update": "The case changed while you worked on it; nothing was written. Open it again.",
+    "not_candidate": "This page belongs to tasks of other groups.",
+    "not_involved": "This case belongs to other groups.",
+    "forbidden": "You may not do this.",
+    "may_not_start": "You may not start a case of process %(process_key)s.",
+    "task_not_found": "There is no such task.",
+    "case_not_found": "There is no such case.",
+    "process_not_deployed": "The process %(process_key)s is not deployed.",
+    "reason_required": "A reason is required.",
+    "not_in_incident": "The case is not in incident.",
+    "invalid_date": "Not a date (YYYY-MM-DD).",
+    "invalid_cursor": "This page link is out of date; start from the first page.",
+}
+
+
+def field_error(error: Any) -> str:
+    """Return a form field's error (a FieldError) in the UI's language."""
+    msgid = FIELD.get(getattr(error, "code", None))
+    return gettext(msgid, **error.params) if msgid else str(error)
+
+
+def service_error(code: str, params: dict[str, Any], message: str) -> str:
+    """Return a service error in the UI's language; a code without words here shows the engine's English."""
+    msgid = SERVICE.get(code)
+    if msgid is None:
+        return message
+    return gettext(msgid, **{k: "—" if v is None else v for k, v in params.items()})
