@@ -177,3 +177,21 @@ def test_404_unknown_task_id_is_not_found(engine, case_id, handler, command):
         command(engine, handler)
     assert missing.value.status == 404
     assert snapshot(engine, case_id, handler) == before
+
+
+def test_the_policy_file_decides_who_retries_and_a_change_applies_without_a_restart(db, clock, topics, tmp_path):
+    """Roles are data: move repair_cases from admin to a new group in the file; the running engine follows."""
+    from pathlib import Path
+
+    from engine.services import ProcessEngine
+    from engine.settings import Settings
+
+    shipped = (Path(__file__).parents[2] / "data" / "policy.toml").read_text(encoding="utf-8")
+    (tmp_path / "policy.toml").write_text(shipped, encoding="utf-8")
+    engine = ProcessEngine(db, clock, topics, settings=Settings(data_dir=tmp_path))
+    operator = Actor("otto", frozenset({"operations"}))
+    assert not engine.allows(operator, "repair_cases")
+    (tmp_path / "policy.toml").write_text(shipped.replace('repair_cases = ["admin"]', 'repair_cases = ["operations"]'),
+                                          encoding="utf-8")
+    assert engine.allows(operator, "repair_cases")
+    assert not engine.allows(Actor("ada", frozenset({"admin"})), "repair_cases")

@@ -122,3 +122,75 @@ def test_session_auth_needs_the_csrf_header_for_writes(web_engine):
     body = {"process_key": "normal", "data": INTAKE}
     assert client.post("/api/cases", json=body).status_code == 403
     assert client.post("/api/cases", json=body, headers={"X-CSRFToken": csrf}).status_code == 201
+
+
+@pytest.fixture
+def counted(web_engine):
+    """A client of an app that tells in each response what answering it sent to the database."""
+    from web import create_app
+
+    app = create_app({"ENGINE": web_engine, "TESTING": True, "SECRET_KEY": "test", "SQL_COUNTS": True})
+    return app.test_client()
+
+
+def test_every_api_call_costs_at_most_two_transactions_the_token_none(counted):
+    answer = counted.post("/api/token", json={"username": "zhang.intake", "password": "demo"})
+    clerk = {"Authorization": f"Bearer {answer.get_json()['token']}"}
+    handler = {"Authorization": "Bearer " + counted.post(
+        "/api/token", json={"username": "he.netbasic", "password": "demo"}).get_json()["token"]}
+    started = counted.post("/api/cases", json={"process_key": "normal", "data": INTAKE}, headers=clerk)
+    task_id = started.get_json()["open_tasks"][0]["id"]
+    calls = [
+        started,
+        counted.get("/api/tasks", headers=handler),
+        counted.get(f"/api/tasks/{task_id}", headers=handler),
+        counted.post(f"/api/tasks/{task_id}/claim", headers=handler),
+        counted.post(f"/api/tasks/{task_id}/complete?detail=full",
+                     json={"data": {"responsible_person": "he.netbasic"}}, headers=handler),
+        counted.get(f"/api/cases/{started.get_json()['id']}", headers=clerk),
+    ]
+    assert [c.status_code for c in calls] == [201, 200, 200, 200, 200, 200]
+    transactions = [int(c.headers["X-SQL-Transactions"]) for c in calls]
+    assert transactions == [1, 1, 1, 1, 2, 1], "a bearer token is checked without a query"
+    assert int(calls[0].headers["X-SQL-Commits"]) == 1 and int(calls[0].headers["X-SQL-Statements"]) > 3
+
+
+def test_start_and_complete_answer_with_the_open_tasks_and_the_full_case_only_on_request(client, token):
+    clerk, handler = token("zhang.intake"), token("he.netbasic")
+    started = start(client, clerk)
+    assert set(started) == {"id", "status", "open_tasks"}
+    assert started["open_tasks"][0]["candidate_groups"] == ["net_basic"] and "due_at" in started["open_tasks"][0]
+    task_id = started["open_tasks"][0]["id"]
+    done = client.post(f"/api/tasks/{task_id}/complete?detail=full",
+                       json={"data": {"responsible_person": "he.netbasic"}}, headers=handler).get_json()
+    assert [t["element_id"] for t in done["open_tasks"]] == ["investigate"]
+    assert done["case"]["case"]["id"] == started["id"] and {"kind": "element", "id": "accept"} in done["case"]["path"]
+
+
+def test_a_token_whose_groups_were_altered_is_refused(client, token):
+    import base64
+    import json
+
+    header = token("li.handler")["Authorization"]
+    payload, rest = header[7:].split(".", 1)
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["g"].append("admin")
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    assert client.get("/api/tasks", headers={"Authorization": f"Bearer {forged}.{rest}"}).status_code == 401
+
+
+def test_the_inbox_pages_through_the_api_with_a_cursor(client, token):
+    clerk, handler = token("zhang.intake"), token("he.netbasic")
+    made = [start(client, clerk)["open_tasks"][0]["id"] for _ in range(3)]
+    first = client.get("/api/tasks?page_size=2", headers=handler).get_json()
+    second = client.get(f"/api/tasks?page_size=2&cursor={first['next_cursor']}", headers=handler).get_json()
+    assert sorted(t["id"] for t in first["tasks"] + second["tasks"]) == sorted(made)
+    assert second["next_cursor"] is None and first["claimable"]["net_basic"] == 3
+    bad = client.get("/api/tasks?cursor=nonsense", headers=handler)
+    assert bad.status_code == 400 and bad.get_json()["code"] == "invalid_cursor"
+    assert client.get("/api/tasks?due=x", headers=handler).get_json()["code"] == "invalid_date"
+
+
+def test_only_the_groups_the_policy_names_may_start_the_crisis_process(client, token):
+    refused = client.post("/api/cases", json={"process_key": "crisis", "data": {}}, headers=token("li.handler"))
+    assert refused.status_code == 403 and refused.get_json()["code"] == "may_not_start"

@@ -110,6 +110,17 @@ def test_foreign_task_and_case_are_403(client, auth, web_engine):
     assert client.get("/tasks/no-such-task").status_code == 404
 
 
+def test_an_error_page_words_the_errors_code_in_the_persons_language(client, auth):
+    auth.login()
+    case_id = register(client)
+    auth.logout()
+    auth.login("li.handler")
+    assert "该工单属于其他组。" in client.get(f"/cases/{case_id}").get_data(as_text=True)
+    client.post("/language", data={"locale": "en", "next": "/"})
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "This case belongs to other groups." in page and "may not see case" not in page
+
+
 def test_completing_a_completed_task_is_a_409_page(client, auth, web_engine):
     auth.login()
     task = accept_task(web_engine, register(client))
