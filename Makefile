@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATABASE_URL ?= sqlite:///var/complaints.db
 export DATABASE_URL
 
-.PHONY: run test bench install db deploy demo clean browser
+.PHONY: run serve test bench install db deploy demo clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,16 @@ demo: deploy
 
 run: demo
 	$(BIN)/complaints serve --host 127.0.0.1 --port 5000
+
+# Scale-out (README "Running on PostgreSQL with several workers"): WORKERS gunicorn workers and SCHEDULERS
+# scheduler processes against the PostgreSQL of DATABASE_URL; the schema is upgraded and processes/*.bpmn deployed.
+WORKERS ?= 4
+SCHEDULERS ?= 2
+HOST ?= 127.0.0.1
+PORT ?= 8000
+serve: deploy
+	@case "$(DATABASE_URL)" in postgresql*) ;; *) echo "make serve runs on PostgreSQL: set DATABASE_URL=postgresql+psycopg://USER@HOST/DB (make run is the SQLite mode)" >&2; exit 2;; esac
+	$(BIN)/complaints serve --host $(HOST) --port $(PORT) --workers $(WORKERS) --schedulers $(SCHEDULERS)
 
 # Browser tests drive Debian's chromium (never a downloaded browser); installed here when missing.
 browser:
