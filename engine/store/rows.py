@@ -76,10 +76,24 @@ def version_xml(session: Session, version_ids: Iterable[int]) -> dict[int, tuple
     return {row.id: (row.key, row.xml) for row in rows}
 
 
+# Statements built once: a command only binds values (building one costs more than SQLite spends running it).
+_TASK_AND_CASE = (select(*_TASK_COLUMNS, *_CASE_COLUMNS).join(_case, _case.c.id == _task.c.case_id)
+                  .where(_task.c.id == bindparam("task_id")))
+_CASE_HEAD = select(*_CASE_COLUMNS).where(_case.c.id == bindparam("case_id"))
+_LOAD_STATE = select(_case.c.state, _case.c.revision).where(_case.c.id == bindparam("case_id"))
+_INSERT_CASE = insert(_case).returning(_case.c.id)
+# The new values are bound by column name; the revision the command read has a name of its own.
+_UPDATE_CASE = update(_case).where(_case.c.id == bindparam("case_id"), _case.c.revision == bindparam("read_revision"))
+_CLAIM = update(_task).where(_task.c.id == bindparam("task_id"), _task.c.state == "ready",
+                             _task.c.assignee.is_(None))
+_UNCLAIM = update(_task).where(_task.c.id == bindparam("task_id")).values(assignee=None, claimed_at=None)
+_DELETE_TIMERS = delete(_timer).where(_timer.c.id.in_(bindparam("timer_ids", expanding=True)))
+_INSERT_TASK, _INSERT_TIMER, _INSERT_EVENTS = insert(_task), insert(_timer), insert(AuditEvent.__table__)
+
+
 def task_and_case(session: Session, task_id: str) -> tuple[TaskHead, CaseHead] | None:
     """Read a task and the head of its case in one statement (not the state: a cached workflow usually has it)."""
-    row = session.execute(select(*_TASK_COLUMNS, *_CASE_COLUMNS).join(_case, _case.c.id == _task.c.case_id)
-                          .where(_task.c.id == task_id)).first()
+    row = session.execute(_TASK_AND_CASE, {"task_id": task_id}).first()
     if row is None:
         return None
     return TaskHead(*row[:len(_TASK_COLUMNS)]), CaseHead(*row[len(_TASK_COLUMNS):])
@@ -87,33 +101,31 @@ def task_and_case(session: Session, task_id: str) -> tuple[TaskHead, CaseHead] |
 
 def case_head(session: Session, case_id: int, lock: bool = False) -> CaseHead | None:
     """Read the head of a case; with ``lock`` hold its row until the transaction ends (PostgreSQL)."""
-    query = select(*_CASE_COLUMNS).where(_case.c.id == case_id)
-    row = session.execute(query.with_for_update() if lock else query).first()
+    row = session.execute(_CASE_HEAD.with_for_update() if lock else _CASE_HEAD, {"case_id": case_id}).first()
     return CaseHead(*row) if row else None
 
 
 def load_state(session: Session, case_id: int) -> tuple[str, int] | None:
     """Return a case's serialized workflow and the revision it was saved at."""
-    row = session.execute(select(_case.c.state, _case.c.revision).where(_case.c.id == case_id)).first()
+    row = session.execute(_LOAD_STATE, {"case_id": case_id}).first()
     return (row.state, row.revision) if row else None
 
 
 def insert_case(session: Session, row: dict[str, Any]) -> int:
     """Insert a case row; return its id."""
-    return session.execute(insert(_case).returning(_case.c.id), row).scalar_one()
+    return session.execute(_INSERT_CASE, row).scalar_one()
 
 
 def update_case(session: Session, case_id: int, read_revision: int, values: dict[str, Any]) -> bool:
     """Write a case only if its revision is still the one the command read; return whether it was."""
-    result = session.execute(update(_case).where(_case.c.id == case_id, _case.c.revision == read_revision)
-                             .values(values))
+    result = session.execute(_UPDATE_CASE, {**values, "case_id": case_id, "read_revision": read_revision})
     return result.rowcount == 1
 
 
 def insert_tasks(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert READY user tasks; the database indexes each for the inbox (migration 0006)."""
     if rows:
-        session.execute(insert(_task), rows)
+        session.execute(_INSERT_TASK, rows)
 
 
 _END_TASK = update(_task).where(_task.c.id == bindparam("task_id")).values(
@@ -136,15 +148,13 @@ def move_task_dues(session: Session, rows: list[dict[str, Any]]) -> None:
 
 def claim_task(session: Session, task_id: str, assignee: str, now: datetime) -> bool:
     """Assign a READY unassigned task; return False when someone else took it first."""
-    result = session.execute(update(_task).where(_task.c.id == task_id, _task.c.state == "ready",
-                                                 _task.c.assignee.is_(None))
-                             .values(assignee=assignee, claimed_at=now))
+    result = session.execute(_CLAIM, {"task_id": task_id, "assignee": assignee, "claimed_at": now})
     return result.rowcount == 1
 
 
 def unclaim_task(session: Session, task_id: str) -> None:
     """Give a task back to its candidates."""
-    session.execute(update(_task).where(_task.c.id == task_id).values(assignee=None, claimed_at=None))
+    session.execute(_UNCLAIM, {"task_id": task_id})
 
 
 _MOVE_TIMER = update(_timer).where(_timer.c.id == bindparam("timer_id")).values(due_at=bindparam("new_due"))
@@ -155,14 +165,14 @@ def write_timers(session: Session, gone: Iterable[str], moved: list[dict[str, An
     """Delete the timers that fired or were cancelled, move the moved ones (``timer_id``, ``new_due``), add new ones."""
     gone = list(gone)
     if gone:
-        session.execute(delete(_timer).where(_timer.c.id.in_(gone)))
+        session.execute(_DELETE_TIMERS, {"timer_ids": gone})
     if moved:
         session.execute(_MOVE_TIMER, moved)
     if new:
-        session.execute(insert(_timer), new)
+        session.execute(_INSERT_TIMER, new)
 
 
 def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
     """Append audit events (the table refuses updates and deletes)."""
     if rows:
-        session.execute(insert(AuditEvent.__table__), rows)
+        session.execute(_INSERT_EVENTS, rows)

@@ -91,3 +91,27 @@ def test_a_ceiling_pairs_each_round_with_its_own_bare_figure():
     writes, bare = [100.0, 300.0, 50.0], [100.0, 100.0, 150.0]
     assert ceiling(writes, bare) == pytest.approx(0.5)       # rounds give 0.5, 0.75, 0.25: their median
     assert ceiling([300.0], [100.0]) == pytest.approx(0.75)  # 3.33 ms bare against 10 ms bare + writes
+
+
+def test_the_inbox_bench_reads_first_pages_of_a_10_task_and_a_10000_task_person(capsys):
+    from bench.inbox import main as inbox_main
+
+    assert inbox_main(["--databases", "sqlite", "--sizes", "10100", "--reads", "3"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("sqlite ")]
+    seen = {(r[2], r[3], r[4]) for r in rows if len(r) >= 7}
+    assert {("small.user", "10", "service"), ("small.user", "10", "api"), ("big.user", "10,000", "service"),
+            ("big.user", "10,000", "page")} <= seen
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_the_http_bench_serves_whole_cases_with_gunicorn_and_counts_sql_in_the_server(db_url, capsys):
+    from bench.http import main as http_main
+
+    assert http_main(["--cases", "8", "--warmup", "2", "--clients", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "measured nothing" not in out, out
+    counted = next(line for line in out.splitlines() if line.startswith("http cases/s"))
+    statements = float(counted.split("statements ")[1].split(",")[0])
+    assert 10 < statements < 30, counted          # one case: a start and three completes, counted by the workers
+    assert out.splitlines()[-1].startswith("http/service ")
