@@ -10,7 +10,8 @@ runtime in memory, once, to learn those rows (states, data, tasks, events);
 ``psycopg`` alone, on the same migrated schema, with the same connection
 settings (SQLite: WAL, synchronous=NORMAL, BEGIN IMMEDIATE; PostgreSQL: BEGIN,
 the statements and COMMIT of a command in one psycopg pipeline, one round trip,
-the start's new case id one more). Where the schema
+the start's new case id one more: the fastest way the driver can send them; the
+engine's plain SQLAlchemy store sends one statement per round trip). Where the schema
 keeps ``task_candidate`` by triggers on ``user_task``, the triggers write the
 candidate rows, as they do for the engine, and the floor does not. The engine's
 reads (the latest versions at start, the task and its case before a complete)
@@ -111,7 +112,7 @@ def driver_connection(db: Database) -> Any:
 @contextlib.contextmanager
 def durable_transaction(conn: Any, sqlite: bool) -> Iterator[None]:
     """One command's transaction: BEGIN IMMEDIATE ... COMMIT on SQLite; on PostgreSQL BEGIN, the statements and
-    COMMIT in one pipeline (one round trip, as the engine sends a command's writes)."""
+    COMMIT in one pipeline (one round trip: the least the driver can do)."""
     if sqlite:
         conn.execute("BEGIN IMMEDIATE")
         yield
