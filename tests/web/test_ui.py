@@ -181,3 +181,19 @@ def test_n4_calendar_page_asks_for_next_years_notice_until_one_day_of_it_is_ente
     assert client.post("/admin/calendar", data={"date": "2027-01-01", "workday": "false", "note": "元旦"}).status_code == 302
     page = client.get("/admin/calendar").get_data(as_text=True)
     assert 'class="hint" id="holiday-notice"' in page and "已录入的 2027 年调整：1 天" in page
+
+
+def test_the_inbox_pages_by_due_time_with_next_and_first_page_links(client, auth):
+    import re
+
+    auth.login()
+    made = {register(client) for _ in range(3)}
+    auth.logout()
+    auth.login("he.netbasic")
+    first = client.get("/?page_size=2").get_data(as_text=True)
+    assert first.count('data-task="') == 2 and 'id="first-page"' not in first
+    following = re.search(r'href="([^"]+)" id="next-page"', first).group(1).replace("&amp;", "&")
+    second = client.get(following).get_data(as_text=True)
+    assert second.count('data-task="') == 1 and 'id="next-page"' not in second and 'id="first-page"' in second
+    cases = {int(c) for c in re.findall(r'data-case="(\d+)"', first + second)}
+    assert cases == made
