@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..bpmn import start_form
+from ..rules.calendar import holiday_coverage
 from ..rules.intake import load_categories
 from ..store import inbox
 from ..store.models import AuditEvent, Case, DeductionEntry, ProcessVersion, Timer, UserTask
@@ -138,8 +139,6 @@ class ReadService:
 
     def health(self) -> dict[str, Any]:
         """Return what /health reports: deployed processes and the holiday calendar's coverage (one read)."""
-        from ..rules.calendar import holiday_coverage
-
         with self._core.db.transaction(write=False) as session:
             keys = list(session.execute(select(ProcessVersion.key)).scalars())
             calendar = self._core.calendar(session)
