@@ -1,4 +1,5 @@
-"""Deadlines: pause and resume a case's clock (N-4), agreed extensions, and the calendar overrides behind them.
+"""Deadlines and time, for staff and the scheduler: pause, resume and extend a case's clock (N-4), the timer
+sweep, the crisis watch (C-2) and the business calendar with its overrides.
 
 Pausing keeps, for each waiting timer, the time it had left: working time for
 timers computed from the business calendar (``due_in_working_days`` ...), clock
