@@ -14,10 +14,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..bpmn import EngineError, Instance, json_safe, validate_form
+from ..bpmn.forms import FieldError
 from ..store import rows
 from ..store.models import UserTask
 from .convert import task_view
 from .core import SYSTEM, Actor, CaseHead, Core, TaskHead, audit_row
+from . import organisation
 from .errors import (
     ConcurrentUpdate, FormInvalid, InvalidRequest, NotFound, PermissionDenied, TaskAlreadyCompleted,
     TaskClaimedByOther,
@@ -27,19 +29,36 @@ from .views import CaseRef, TaskView
 __all__ = ["CaseService", "claim", "complete", "retry_incident", "start_case", "task_and_case", "unclaim"]
 
 
+def named_people(session: Session, form: list[dict[str, Any]], clean: dict[str, Any]) -> dict[str, Any]:
+    """Check the form's person fields (I-5, S-6): each value names a person of the organisation; store the username.
+
+    Raises FormInvalid naming every field whose value is nobody (or several people) of the organisation.
+    """
+    fields = [f["id"] for f in form if f.get("kind") == "person" and clean.get(f["id"])]
+    if not fields:
+        return clean
+    org = organisation.read(session)
+    found = {fid: org.find_person(clean[fid]) for fid in fields}
+    errors = {fid: FieldError("not_a_person") for fid, person in found.items() if person is None}
+    if errors:
+        raise FormInvalid(errors)
+    return {**clean, **{fid: person.username for fid, person in found.items()}}
+
+
 def start_case(core: Core, session: Session, key: str, data: dict[str, Any], actor: Actor, now: datetime) -> CaseRef:
     """Start a case on the latest version of ``key`` and run it until it waits."""
     core.policy.require_start(actor, key)
     pinned = core.pin(session, key)
     bundle = core.bundle(session, key, pinned)
-    # I-5: whoever registers the case is its first-ask owner (首问责任人) unless the intake names one.
-    data = {"first_ask_owner": actor.username, **data}
+    # I-5: intake records the registering clerk; the first-ask owner (首问责任人) is whom the customer first
+    # approached, a field of the intake form when known, never the clerk by default (S-6).
+    data = {**data, "registered_by": actor.username}
     if bundle.start_form is not None:
         # I-6: the intake form drawn on the start event decides what a case needs; nothing is stored otherwise.
         clean, errors = validate_form(bundle.start_form, data, allow_unknown=True)
         if errors:
             raise FormInvalid(errors)
-        data = {**data, **clean}
+        data = {**data, **named_people(session, bundle.start_form, clean)}
     case_id = rows.insert_case(session, {
         "process_key": key, "version_id": pinned[key], "pinned": pinned, "status": "running", "revision": 0,
         "state": "", "data": json_safe(data), "category": data.get("category"), "incident": None,
@@ -107,6 +126,7 @@ def complete(core: Core, session: Session, task_id: str, submitted: dict[str, An
     clean, errors = validate_form(task.form, submitted)
     if errors:
         raise FormInvalid(errors)
+    clean = named_people(session, task.form, clean)
     instance = core.instance(session, case)
     try:
         step = instance.complete(core.host(session, case.id, actor, now), now, task_id, clean)
