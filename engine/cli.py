@@ -184,6 +184,17 @@ def cmd_ledger(engine, args) -> Any:
     return ledger.entries(args.month, args.case)
 
 
+def cmd_conformance(engine, args) -> Any:
+    from .services import Selection
+
+    if args.case is not None:
+        return engine.compliance.case(args.case, _actor(engine, args))
+    selection = Selection.parse({"process": args.process, "version": args.version, "category": args.category,
+                                 "department": args.department, "status": args.status, "from": args.start,
+                                 "to": args.end})
+    return engine.compliance.summary(_actor(engine, args), selection)
+
+
 def cmd_serve(engine, args) -> Any:
     app.serve(args.host, args.port, args.workers, args.schedulers, args.interval)
 
@@ -247,6 +258,14 @@ def parser() -> argparse.ArgumentParser:
         (("entry",), {"nargs": "?", "type": int, "help": "ledger entry to reverse"}),
         (("--month",), {"help": "YYYY-MM"}), (("--by",), {"choices": ["person", "department", "kpi", "entry"]}),
         (("--case",), {"type": int}), (("--user",), {}), (("--reason",), {}))
+    selection = ((("--process",), {"help": "process key"}), (("--version",), {"help": "version number"}),
+                 (("--category",), {}), (("--department",), {}),
+                 (("--status",), {"choices": ["running", "completed", "incident"]}),
+                 (("--from",), {"dest": "start", "help": "cases started on or after YYYY-MM-DD (Beijing)"}),
+                 (("--to",), {"dest": "end", "help": "... and on or before YYYY-MM-DD"}),
+                 (("--user",), {"help": "who asks (default: system)"}))
+    add("conformance", cmd_conformance, "A-2: replay cases against their process versions: one case or a selection",
+        (("--case",), {"type": int}), *selection)
     add("serve", cmd_serve, "run the web app and the schedulers (several workers: gunicorn, PostgreSQL)",
         (("--host",), {"default": "127.0.0.1"}), (("--port",), {"type": int, "default": 5000}),
         (("--workers",), {"type": int, "default": 1, "help": "web worker processes (gunicorn when > 1)"}),

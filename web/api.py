@@ -17,7 +17,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.exceptions import BadRequest, Forbidden, Unauthorized
 from wtforms import ValidationError
 
-from engine.services import Actor, InvalidRequest
+from engine.services import Actor, InvalidRequest, Selection
 from engine.services.serialize import plain
 
 from .auth import engine
@@ -138,3 +138,15 @@ def deploy():
     if upload is None or not upload.filename:
         raise InvalidRequest("send the BPMN file as multipart field 'file'", code="no_file")
     return jsonify(plain(engine().admin.deploy(upload.read(), upload.filename, g.actor))), 201
+
+
+@bp.get("/compliance/conformance")
+def conformance():
+    """A-2: the conformance of the cases of a selection (fitness per version and month, deviations)."""
+    return jsonify(plain(engine().compliance.summary(g.actor, Selection.parse(request.args))))
+
+
+@bp.get("/compliance/cases/<int:case_id>")
+def case_conformance(case_id):
+    """A-2: one case against the versions it ran on: fits, deviations with time and actor, overrides."""
+    return jsonify(plain(engine().compliance.case(case_id, g.actor)))

@@ -25,6 +25,14 @@ DETAIL = {"name": "detail", "in": "query", "required": False, "schema": {"type":
           "description": "full: add the whole case page (one more read)"}
 
 
+SELECTION = [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d}
+             for n, d in (("process", "process key"), ("version", "version number"),
+                          ("category", "category code (and everything under it)"),
+                          ("department", "responsible department"), ("status", "running, completed or incident"),
+                          ("from", "cases started on or after YYYY-MM-DD (Beijing time)"),
+                          ("to", "cases started on or before YYYY-MM-DD"))]
+
+
 def _task_action(summary: str) -> dict[str, Any]:
     return {"post": {"summary": summary, "parameters": [TASK_ID],
                      "responses": {"200": _json(_ref("Task"), "the task now"), **_errors(401, 403, 404, 409)}}}
@@ -94,6 +102,16 @@ def document() -> dict[str, Any]:
                              "properties": {"file": {"type": "string", "format": "binary"}}}}}},
                          "responses": {"201": _json({"type": "array", "items": {"type": "object"}}, "deployed"),
                                        **_errors(400, 401, 403)}}},
+            "/api/compliance/conformance": {"get": {
+                "summary": "A-2: conformance of a selection of cases (compliance group and administrators)",
+                "parameters": SELECTION,
+                "responses": {"200": _json(_ref("ConformanceSummary"), "fitness per version and month, deviations"),
+                              **_errors(400, 401, 403)}}},
+            "/api/compliance/cases/{case_id}": {"get": {
+                "summary": "A-2: one case replayed against the process versions it ran on",
+                "parameters": [CASE_ID],
+                "responses": {"200": _json(_ref("CaseConformance"), "fits, or its deviations; the overrides"),
+                              **_errors(401, 403, 404)}}},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
@@ -136,6 +154,32 @@ def document() -> dict[str, Any]:
                     "events": {"type": "array", "items": {"type": "object"}},
                     "path": {"type": "array", "items": {"type": "object"}},
                     "deductions": {"type": "array", "items": {"type": "object"}}}},
+                "Deviation": {"type": "object", "required": ["kind", "element_id"], "properties": {
+                    "kind": {"type": "string", "enum": ["skipped", "unexpected", "out_of_order", "repeated"]},
+                    "element_id": {"type": "string"}, "element_name": {"type": "string"},
+                    "at": {"type": ["string", "null"]}, "actor": {"type": ["string", "null"]}}},
+                "Override": {"type": "object", "required": ["action", "at"], "properties": {
+                    "action": {"type": "string", "description": "retry, paused, resumed, extended, ..."},
+                    "at": {"type": "string"}, "actor": {"type": ["string", "null"]},
+                    "reason": {"type": ["string", "null"]}, "data": {"type": ["object", "null"]}}},
+                "CaseConformance": {"type": "object", "required": ["case_id", "fits", "deviations"], "properties": {
+                    "case_id": {"type": "integer"}, "process_key": {"type": "string"}, "version": {"type": "integer"},
+                    "versions": {"type": "object", "additionalProperties": {"type": "integer"},
+                                 "description": "every pinned process (call activities too) -> version number"},
+                    "status": {"type": "string"}, "fits": {"type": "boolean"},
+                    "deviations": {"type": "array", "items": _ref("Deviation")},
+                    "overrides": {"type": "array", "items": _ref("Override")},
+                    "path": {"type": "array", "items": {"type": "string"}}}},
+                "ConformanceSummary": {"type": "object", "required": ["cases", "fitting"], "properties": {
+                    "cases": {"type": "integer"}, "fitting": {"type": "integer"}, "overridden": {"type": "integer"},
+                    "variants": {"type": "integer", "description": "distinct trails replayed"},
+                    "rows": {"type": "array", "items": {"type": "object", "description":
+                             "process_key, version, month, cases, fitting"}},
+                    "deviations": {"type": "array", "items": {"type": "object", "description":
+                                   "process_key, kind, element_id, element_name, cases"}},
+                    "deviating": {"type": "array", "items": {"type": "object", "description":
+                                  "case_id, process_key, version, status, category, department, started_at, "
+                                  "deviations [[kind, element_id]], overrides"}}}},
                 "Version": {"type": "object", "required": ["id", "key", "version"], "properties": {
                     "id": {"type": "integer"}, "key": {"type": "string"}, "version": {"type": "integer"},
                     "name": {"type": "string"}, "running": {"type": "integer"}}},

@@ -13,8 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 __all__ = [
-    "AccountView", "AuditEntry", "CalendarOverrideView", "CasePage", "CaseRef", "CaseSummary", "CaseView",
-    "DeductionView", "DueTimer", "InboxPage", "IntakePage", "PathStep", "TaskPage", "TaskRef", "TaskView",
+    "AccountView", "AuditEntry", "CalendarOverrideView", "CaseConformance", "CasePage", "CaseRef", "CaseSummary",
+    "CaseView", "ConformanceSummary", "DeductionView", "DeviatingCase", "DeviationCount", "DeviationView", "DueTimer",
+    "FitnessRow", "InboxPage", "IntakePage", "OverrideView", "PathStep", "TaskPage", "TaskRef", "TaskView",
     "VersionView",
 ]
 
@@ -236,3 +237,96 @@ class CalendarOverrideView:
     note: str
     changed_by: str
     changed_at: datetime
+
+
+# --- compliance (SPEC §10, A-1..A-3) ---
+
+@dataclass(frozen=True)
+class DeviationView:
+    """A difference between what a case did and its documented process (A-2)."""
+
+    kind: str                           # skipped | unexpected | out_of_order | repeated
+    element_id: str
+    element_name: str
+    at: datetime | None                 # when the trail showed it (for skipped: the step that came instead)
+    actor: str | None
+
+
+@dataclass(frozen=True)
+class OverrideView:
+    """An administrator's or handler's action on a case outside the model: retry, pause, resume, extension..."""
+
+    action: str                         # retry | paused | resumed | extended | reverse_deduction | ...
+    at: datetime
+    actor: str | None
+    reason: str | None
+    data: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class CaseConformance:
+    """One case judged against the exact process versions it ran on: fits, or its deviations."""
+
+    case_id: int
+    process_key: str
+    version: int                        # the version number of the case's process
+    versions: dict[str, int]            # every pinned process key -> version number (call activities too)
+    status: str
+    fits: bool
+    deviations: tuple[DeviationView, ...]
+    overrides: tuple[OverrideView, ...]
+    path: tuple[str, ...]               # the elements completed, in order (what the diagram highlights)
+
+
+@dataclass(frozen=True)
+class FitnessRow:
+    """Cases and fitting cases of one process version in one month (Beijing time of the start)."""
+
+    process_key: str
+    version: int
+    month: str
+    cases: int
+    fitting: int
+
+
+@dataclass(frozen=True)
+class DeviationCount:
+    """How many cases of the selection show one kind of deviation on one element."""
+
+    process_key: str
+    kind: str
+    element_id: str
+    element_name: str
+    cases: int
+
+
+@dataclass(frozen=True)
+class DeviatingCase:
+    """A case of the deviation list: where it ran and what deviated (times on its conformance page)."""
+
+    case_id: int
+    process_key: str
+    version: int
+    status: str
+    category: str | None
+    department: str | None
+    started_at: datetime
+    deviations: tuple[tuple[str, str], ...]     # (kind, element id)
+    overrides: int
+
+
+@dataclass(frozen=True)
+class ConformanceSummary:
+    """Conformance of a selection of cases: share fitting per version and month, commonest deviations, the list."""
+
+    cases: int
+    fitting: int
+    overridden: int
+    rows: tuple[FitnessRow, ...]
+    deviations: tuple[DeviationCount, ...]
+    deviating: tuple[DeviatingCase, ...]
+    variants: int                       # distinct trails replayed
+
+    @property
+    def fitness(self) -> float | None:
+        return None if self.cases == 0 else self.fitting / self.cases

@@ -100,3 +100,17 @@ def test_cli_pauses_and_resumes_a_case(cli):
     extended = cli("--now", "2025-03-05T15:00:00+08:00", "extend", cid, "--user", "li", "--days", "1",
                    "--reason", "agreed", "--element", "d_overdue")[1]
     assert {t["element_id"]: t["due_at"] for t in extended["timers"]}["d_overdue"] == "2025-03-11T10:00:00+00:00"
+
+
+def test_a2_cli_conformance_of_a_case_and_of_a_selection(cli):
+    cli("deploy", str(FIXTURES / "deadline.bpmn"))
+    case = cli("--now", "2025-03-03T09:00:00+08:00", "start", "deadline_demo")[1]
+    reply = cli("tasks", "--user", "li")[1]["tasks"][0]["id"]
+    assert cli("--now", "2025-03-03T10:00:00+08:00", "complete", reply, "--user", "li")[0] == 0
+    code, judged = cli("conformance", "--case", str(case["id"]), "--user", "ada")
+    assert code == 0 and (judged["fits"], judged["status"], judged["path"]) == (
+        True, "completed", ["d_start", "d_reply", "d_end"])
+    code, summary = cli("conformance", "--process", "deadline_demo", "--from", "2025-03-01", "--to", "2025-03-31")
+    assert code == 0 and (summary["cases"], summary["fitting"], summary["rows"][0]["month"]) == (1, 1, "2025-03")
+    assert cli("conformance", "--case", str(case["id"]), "--user", "li")[0] == 3
+    assert cli("conformance", "--from", "yesterday")[0] == 2
