@@ -185,14 +185,38 @@ def cmd_ledger(engine, args) -> Any:
 
 
 def cmd_conformance(engine, args) -> Any:
-    from .services import Selection
-
     if args.case is not None:
         return engine.compliance.case(args.case, _actor(engine, args))
-    selection = Selection.parse({"process": args.process, "version": args.version, "category": args.category,
-                                 "department": args.department, "status": args.status, "from": args.start,
-                                 "to": args.end})
-    return engine.compliance.summary(_actor(engine, args), selection)
+    return engine.compliance.summary(_actor(engine, args), _selection(args))
+
+
+def _selection(args):
+    from .services import Selection
+
+    return Selection.parse({"process": args.process, "version": args.version, "category": args.category,
+                            "department": args.department, "status": args.status, "from": args.start,
+                            "to": args.end})
+
+
+def cmd_adherence(engine, args) -> Any:
+    return engine.compliance.adherence(_actor(engine, args), _selection(args))
+
+
+def cmd_export_xes(engine, args) -> Any:
+    content = engine.compliance.export(_actor(engine, args), _selection(args), args.format)
+    if args.output:
+        Path(args.output).write_bytes(content)
+        return {"written": args.output, "bytes": len(content)}
+    sys.stdout.buffer.write(content)
+    return None
+
+
+def cmd_import_log(engine, args) -> Any:
+    mapping = {"case": args.case_column, "activity": args.activity_column, "timestamp": args.time_column,
+               "resource": args.resource_column, "transition": args.transition_column}
+    fmt = args.format or ("xes" if args.file.lower().endswith(".xes") else "csv")
+    return engine.compliance.check_log(_actor(engine, args), Path(args.file).read_bytes(), fmt, args.key,
+                                       args.version, mapping, args.match, args.closed)
 
 
 def cmd_serve(engine, args) -> Any:
@@ -266,6 +290,19 @@ def parser() -> argparse.ArgumentParser:
                  (("--user",), {"help": "who asks (default: system)"}))
     add("conformance", cmd_conformance, "A-2: replay cases against their process versions: one case or a selection",
         (("--case",), {"type": int}), *selection)
+    add("adherence", cmd_adherence, "A-2: deadline adherence (及时率) per rule, version, department and month",
+        *selection)
+    add("export-xes", cmd_export_xes, "A-3: the event log of a selection as XES (IEEE 1849) or CSV", *selection,
+        (("--format",), {"choices": ["xes", "csv"], "default": "xes"}), (("--output", "-o"), {"help": "file"}))
+    add("import-log", cmd_import_log, "A-2: check another system's event log (CSV or XES) against a version",
+        (("file",), {}), (("--key",), {"required": True, "help": "process key"}),
+        (("--version",), {"type": int, "required": True}), (("--format",), {"choices": ["csv", "xes"]}),
+        (("--case-column",), {"default": "case_id"}), (("--activity-column",), {"default": "activity"}),
+        (("--time-column",), {"default": "timestamp"}), (("--resource-column",), {"default": "resource"}),
+        (("--transition-column",), {"help": "XES lifecycle column: rows other than complete are left out"}),
+        (("--match",), {"choices": ["id", "name", "either"], "default": "either"}),
+        (("--closed",), {"action": "store_true", "help": "the log's cases are finished"}),
+        (("--user",), {"help": "who asks (default: system)"}))
     add("serve", cmd_serve, "run the web app and the schedulers (several workers: gunicorn, PostgreSQL)",
         (("--host",), {"default": "127.0.0.1"}), (("--port",), {"type": int, "default": 5000}),
         (("--workers",), {"type": int, "default": 1, "help": "web worker processes (gunicorn when > 1)"}),

@@ -107,6 +107,31 @@ def document() -> dict[str, Any]:
                 "parameters": SELECTION,
                 "responses": {"200": _json(_ref("ConformanceSummary"), "fitness per version and month, deviations"),
                               **_errors(400, 401, 403)}}},
+            "/api/compliance/adherence": {"get": {
+                "summary": "A-2: deadline adherence (及时率) per rule, version, department and month",
+                "parameters": SELECTION,
+                "responses": {"200": _json(_ref("AdherenceReport"), "rows and the missed deadlines"),
+                              **_errors(400, 401, 403)}}},
+            "/api/compliance/export.{fmt}": {"get": {
+                "summary": "A-3: the event log of a selection as XES (IEEE 1849) or CSV",
+                "parameters": [{"name": "fmt", "in": "path", "required": True,
+                                "schema": {"type": "string", "enum": ["xes", "csv"]}}] + SELECTION,
+                "responses": {"200": {"description": "the log as a download", "content": {
+                    "application/xml": {"schema": {"type": "string"}}, "text/csv": {"schema": {"type": "string"}}}},
+                    **_errors(400, 401, 403)}}},
+            "/api/compliance/logs": {"post": {
+                "summary": "A-2: check another system's event log against a process version (nothing is stored)",
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["file", "process_key", "version"], "properties": {
+                        "file": {"type": "string", "format": "binary"}, "process_key": {"type": "string"},
+                        "version": {"type": "integer"}, "format": {"type": "string", "enum": ["csv", "xes"]},
+                        "case_column": {"type": "string"}, "activity_column": {"type": "string"},
+                        "timestamp_column": {"type": "string"}, "resource_column": {"type": "string"},
+                        "transition_column": {"type": "string"},
+                        "match": {"type": "string", "enum": ["id", "name", "either"]},
+                        "closed": {"type": "boolean", "description": "the log's cases are finished"}}}}}},
+                "responses": {"200": _json(_ref("LogCheck"), "each case: fits, or its deviations"),
+                              **_errors(400, 401, 403, 404)}}},
             "/api/compliance/cases/{case_id}": {"get": {
                 "summary": "A-2: one case replayed against the process versions it ran on",
                 "parameters": [CASE_ID],
@@ -180,6 +205,18 @@ def document() -> dict[str, Any]:
                     "deviating": {"type": "array", "items": {"type": "object", "description":
                                   "case_id, process_key, version, status, category, department, started_at, "
                                   "deviations [[kind, element_id]], overrides"}}}},
+                "AdherenceReport": {"type": "object", "required": ["rows", "missed"], "properties": {
+                    "rows": {"type": "array", "items": {"type": "object", "description":
+                             "rule_id, process_key, version, department, month, kind (working|clock), deadlines, "
+                             "met, missed, open, late_minutes, late_minutes_max, late_counted"}},
+                    "missed": {"type": "array", "items": {"type": "object", "description":
+                               "case_id, rule_id, element_id, due_at, done_at, late_minutes, kind"}}}},
+                "LogCheck": {"type": "object", "required": ["traces", "fitting", "cases"], "properties": {
+                    "process_key": {"type": "string"}, "version": {"type": "integer"},
+                    "traces": {"type": "integer"}, "fitting": {"type": "integer"},
+                    "cases": {"type": "array", "items": {"type": "object", "properties": {
+                        "case": {"type": "string"}, "events": {"type": "integer"}, "fits": {"type": "boolean"},
+                        "deviations": {"type": "array", "items": _ref("Deviation")}}}}}},
                 "Version": {"type": "object", "required": ["id", "key", "version"], "properties": {
                     "id": {"type": "integer"}, "key": {"type": "string"}, "version": {"type": "integer"},
                     "name": {"type": "string"}, "running": {"type": "integer"}}},

@@ -22,10 +22,12 @@ from sqlalchemy.orm import Session
 
 from ..bpmn.replay import REPLAYED, Deviation, TrailStep, replay
 from ..store.models import AuditEvent, Case, ProcessVersion
+from . import eventlogs
+from .adherence import adherence
 from .core import Actor, Core
 from .errors import InvalidRequest, NotFound
 from .views import (
-    CaseConformance, ConformanceSummary, DeviatingCase, DeviationCount, DeviationView, FitnessRow, OverrideView,
+    AdherenceReport, CaseConformance, LogCheck, VersionHeatmap, ConformanceSummary, DeviatingCase, DeviationCount, DeviationView, FitnessRow, OverrideView,
 )
 
 __all__ = ["ComplianceService", "ELEMENT_LIFECYCLES", "Selection", "is_override"]
@@ -206,8 +208,10 @@ class ComplianceService:
         """Return the conformance of every case of the selection: fitness per version and month, the commonest
         deviations and the deviating cases (the first ``limit``, newest first)."""
         self._require(actor, "see the conformance of cases")
+        return self._summary(selection.where(self._core.base_calendar.tz), limit)
+
+    def _summary(self, conditions: list, limit: int) -> ConformanceSummary:
         tz = self._core.base_calendar.tz
-        conditions = selection.where(tz)
         is_postgres = self._core.db.write_engine.dialect.name == "postgresql"
         with self._core.db.transaction(write=False) as session:
             heads = session.execute(
@@ -246,6 +250,54 @@ class ComplianceService:
             tuple(DeviationCount(key, kind, element, names.get(element, ""), n)
                   for (key, kind, element), n in counts.most_common()),
             tuple(deviating), len(variants))
+
+    def adherence(self, actor: Actor, selection: Selection = Selection()) -> AdherenceReport:
+        """Return deadline adherence (及时率) per rule, process version, department and month, and what was missed."""
+        self._require(actor, "see deadline adherence")
+        with self._core.db.transaction(write=False) as session:
+            rows, missed = adherence(session, self._core.calendar(session), selection.where(self._core.base_calendar.tz),
+                                     self._core.clock())
+        return AdherenceReport(rows, missed)
+
+    def heatmap(self, actor: Actor, version_id: int) -> VersionHeatmap:
+        """Return how often each element and flow of a version ran, over every case that ran on it (called
+        processes too), and on which elements the cases deviated."""
+        self._require(actor, "see the conformance of cases")
+        with self._core.db.transaction(write=False) as session:
+            version = session.get(ProcessVersion, version_id)
+            if version is None:
+                raise NotFound(f"process version {version_id} does not exist", code="version_not_found",
+                               version_id=version_id)
+            key, number, name = version.key, version.version, version.name
+            on_it = Case.pinned[key].as_integer() == version_id
+            cases = select(Case.id).where(on_it)
+            counted = and_(AuditEvent.case_id.in_(cases), AuditEvent.lifecycle.in_(("completed", "timer_fired")))
+            elements = dict(session.execute(select(AuditEvent.element_id, func.count()).where(
+                counted, AuditEvent.element_id.is_not(None)).group_by(AuditEvent.element_id)).all())
+            flows = dict(session.execute(select(AuditEvent.flow_id, func.count()).where(
+                counted, AuditEvent.flow_id.is_not(None)).group_by(AuditEvent.flow_id)).all())
+        summary = self._summary([on_it], DEVIATING_LIST)
+        deviations: Counter = Counter()
+        for count in summary.deviations:
+            deviations[count.element_id] += count.cases
+        return VersionHeatmap(version_id, key, number, name, summary.cases, summary.fitting, elements, flows,
+                              dict(deviations), summary.deviations, summary.deviating)
+
+    def export(self, actor: Actor, selection: Selection = Selection(), fmt: str = "xes") -> bytes:
+        """A-3: return the event log of the selected cases as XES (IEEE 1849) or CSV, with lifecycle and resource."""
+        self._require(actor, "export event logs")
+        with self._core.db.transaction(write=False) as session:
+            return eventlogs.export(session, selection.where(self._core.base_calendar.tz), fmt)
+
+    def check_log(self, actor: Actor, content: bytes, fmt: str, process_key: str, version: int,
+                  mapping: dict[str, str] | None = None, match_by: str = "either", closed: bool = False
+                  ) -> LogCheck:
+        """Check another system's event log (CSV with ``mapping`` of case, activity, timestamp, resource; or XES)
+        against a process version (``closed``: its cases are finished); nothing is stored."""
+        self._require(actor, "check imported event logs")
+        events = eventlogs.parse_log(content, fmt, mapping or {}, self._core.base_calendar.tz)
+        with self._core.db.transaction(write=False) as session:
+            return eventlogs.check_log(self._core, session, events, process_key, version, match_by, closed)
 
     def _element_names(self, session: Session, pinned_sets: dict[str, dict[str, int]]) -> dict[str, str]:
         """Return the names of the elements of one pinned version set per process key."""

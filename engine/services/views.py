@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 __all__ = [
-    "AccountView", "AuditEntry", "CalendarOverrideView", "CaseConformance", "CasePage", "CaseRef", "CaseSummary",
+    "AccountView", "AdherenceReport", "AdherenceRow", "ImportedTrace", "LogCheck", "MissedDeadline", "VersionHeatmap", "AuditEntry", "CalendarOverrideView", "CaseConformance", "CasePage", "CaseRef", "CaseSummary",
     "CaseView", "ConformanceSummary", "DeductionView", "DeviatingCase", "DeviationCount", "DeviationView", "DueTimer",
     "FitnessRow", "InboxPage", "IntakePage", "OverrideView", "PathStep", "TaskPage", "TaskRef", "TaskView",
     "VersionView",
@@ -330,3 +330,90 @@ class ConformanceSummary:
     @property
     def fitness(self) -> float | None:
         return None if self.cases == 0 else self.fitting / self.cases
+
+
+@dataclass(frozen=True)
+class AdherenceRow:
+    """Deadlines of one rule, process version, department and month of their due time: met, missed, open."""
+
+    rule_id: str
+    process_key: str
+    version: int
+    department: str | None
+    month: str
+    kind: str                           # working | clock: the time lateness is counted in
+    deadlines: int
+    met: int
+    missed: int
+    open: int
+    late_minutes: int                   # summed over the missed reminders whose activity was done later
+    late_minutes_max: int
+    late_counted: int                   # how many missed deadlines have a lateness
+
+    @property
+    def rate(self) -> float | None:
+        """Return the share met of the deadlines decided (met or missed), None when none is."""
+        decided = self.met + self.missed
+        return None if decided == 0 else self.met / decided
+
+
+@dataclass(frozen=True)
+class MissedDeadline:
+    """A deadline a case missed: when it was due, when its activity was done, by how much."""
+
+    case_id: int
+    rule_id: str | None
+    element_id: str
+    process_key: str
+    version: int
+    department: str | None
+    due_at: datetime
+    done_at: datetime | None
+    late_minutes: int | None            # None: an interrupting deadline (the case escalated) or not done yet
+    kind: str
+
+
+@dataclass(frozen=True)
+class AdherenceReport:
+    """Deadline adherence (及时率) of a selection: rows per rule, version, department and month; the missed ones."""
+
+    rows: tuple[AdherenceRow, ...]
+    missed: tuple[MissedDeadline, ...]
+
+
+@dataclass(frozen=True)
+class ImportedTrace:
+    """One case of an imported log, judged against the chosen process version."""
+
+    case: str
+    events: int
+    fits: bool
+    deviations: tuple[DeviationView, ...]
+
+
+@dataclass(frozen=True)
+class LogCheck:
+    """An imported event log (CSV or XES) checked against one process version; nothing of it is stored."""
+
+    process_key: str
+    version: int
+    traces: int
+    fitting: int
+    cases: tuple[ImportedTrace, ...]
+
+
+@dataclass(frozen=True)
+class VersionHeatmap:
+    """A process version's diagram data: how often each element and flow ran, where cases deviated."""
+
+    version_id: int
+    process_key: str
+    version: int
+    name: str
+    cases: int
+    fitting: int
+    elements: dict[str, int]            # element id -> times completed (loops counted)
+    flows: dict[str, int]               # sequence flow id -> times taken
+    deviations: dict[str, int]          # element id -> cases deviating there
+    deviation_counts: tuple[DeviationCount, ...]
+    deviating: tuple[DeviatingCase, ...]

@@ -212,3 +212,21 @@ def test_a2_conformance_api_is_for_the_compliance_group_and_administrators(clien
     bad = client.get("/api/compliance/conformance?from=March", headers=officer)
     assert bad.status_code == 400 and bad.get_json()["code"] == "invalid_date"
     assert client.get("/api/compliance/cases/999", headers=officer).status_code == 404
+
+
+def test_a2_a3_adherence_export_and_log_check_through_the_api(client, token):
+    clerk, officer = token("zhang.intake"), token("qian.audit")
+    start(client, clerk)
+    adherence = client.get("/api/compliance/adherence?process=normal", headers=officer).get_json()
+    assert adherence == {"rows": [], "missed": []}          # waiting at acceptance: no deadline runs yet
+    xes = client.get("/api/compliance/export.xes?process=normal", headers=officer)
+    assert xes.status_code == 200 and xes.headers["Content-Disposition"] == "attachment; filename=complaints.xes"
+    assert b"<trace>" in xes.data and b'key="org:resource" value="zhang.intake"' in xes.data
+    assert client.get("/api/compliance/export.pdf", headers=officer).status_code == 400
+    assert client.get("/api/compliance/export.csv", headers=clerk).status_code == 403
+    checked = client.post("/api/compliance/logs", headers=officer, data={
+        "file": (io.BytesIO(xes.data), "cases.xes"), "process_key": "normal", "version": "1", "match": "name"})
+    assert checked.status_code == 200 and (checked.get_json()["traces"], checked.get_json()["fitting"]) == (1, 1)
+    bad = client.post("/api/compliance/logs", headers=officer, data={
+        "file": (io.BytesIO(b"case_id,activity\n1,x\n"), "log.csv"), "process_key": "normal", "version": "1"})
+    assert bad.status_code == 400 and bad.get_json()["params"]["row"] == 1
