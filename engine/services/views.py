@@ -13,10 +13,11 @@ from decimal import Decimal
 from typing import Any
 
 __all__ = [
-    "AccountView", "AdherenceReport", "AdherenceRow", "ImportedTrace", "LogCheck", "MissedDeadline", "VersionHeatmap", "AuditEntry", "CalendarOverrideView", "CaseConformance", "CasePage", "CaseRef", "CaseSummary",
-    "CaseView", "ConformanceSummary", "DeductionView", "DeviatingCase", "DeviationCount", "DeviationView", "DueTimer",
-    "FitnessRow", "InboxPage", "IntakePage", "OverrideView", "PathStep", "TaskPage", "TaskRef", "TaskView",
-    "VersionView",
+    "AccountView", "AdherenceReport", "AdherenceRow", "AuditEntry", "CalendarOverrideView", "CaseConformance",
+    "CasePage", "CaseRef", "CaseSummary", "CaseView", "ConformanceSummary", "DeductionView", "DeviatingCase",
+    "DeviationCount", "DeviationView", "DueTimer", "FitnessRow", "ImportedTrace", "InboxPage", "IntakePage",
+    "LogCheck", "MissedDeadline", "OverrideView", "PathStep", "Report", "ReportTable", "TaskPage", "TaskRef",
+    "TaskView", "VersionHeatmap", "VersionView",
 ]
 
 
@@ -417,3 +418,29 @@ class VersionHeatmap:
     deviations: dict[str, int]          # element id -> cases deviating there
     deviation_counts: tuple[DeviationCount, ...]
     deviating: tuple[DeviatingCase, ...]
+@dataclass(frozen=True)
+class ReportTable:
+    """One table of a report: column keys, rows, and per row the drill-down filter of its cases (or None)."""
+
+    key: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    drill: tuple[dict[str, Any] | None, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report of one period (P-1 week, P-2 and P-4 month, P-3 quarter), for all or one department."""
+
+    key: str
+    period: str
+    start: datetime
+    end: datetime
+    department: str | None
+    generated_at: datetime
+    tables: tuple[ReportTable, ...]
+    due: tuple[date, ...] = ()          # the days it is due (schedules of data/reports.toml)
+
+    def table(self, key: str) -> ReportTable:
+        """Return the table ``key``."""
+        return next(t for t in self.tables if t.key == key)

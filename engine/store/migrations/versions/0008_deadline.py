@@ -1,7 +1,7 @@
 """deadline: every boundary timer a case ran under, set, moved, met or missed (adherence per rule, SPEC A-2)
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-03
 
 Cases that ran before this revision have no rows: their deadlines were never recorded as such.
@@ -11,8 +11,8 @@ from alembic import op
 
 from engine.store.models import UTCDateTime
 
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
