@@ -5,8 +5,9 @@ extension or a resume (a pause keeps the due time it had), *met* when the
 activity it watches completes before it fires, *missed* when it fires. For a
 reminder (non-interrupting) the activity goes on: when it completes, the
 lateness is the time from the due time to then, counted in working time where
-the rule counts working days (``due_in_working_days``, ``working_hours``) and in
-clock time otherwise. An interrupting deadline that fires ends its activity
+the rule counts working days (its documentation says "working days" or 工作日, or
+its expression calls ``due_in_working_days``, ``working_hours``) and in clock time
+otherwise. An interrupting deadline that fires ends its activity
 (the case escalates): missed, without a lateness.
 """
 
@@ -25,9 +26,12 @@ from ..rules import calendar as cal
 from ..store.models import NO_DUE, Case, Deadline, ProcessVersion
 from .views import AdherenceRow, MissedDeadline
 
-__all__ = ["adherence", "record_deadlines", "rule_of"]
+__all__ = ["adherence", "kind_of", "record_deadlines", "rule_of"]
 
 RULE_ID = re.compile(r"\b([A-Z]-\d+[a-z]?)\b")
+# A rule counts working time when the timer's documentation says so ("3 working days", 工作日) or its expression
+# calls the working-time functions; otherwise lateness is clock time (24 h, 2 hours, next day 17:00).
+WORKING_WORDS = re.compile(r"working (day|hour)|工作日|工作时")
 WORKING = ("due_in_working_days", "working_hours")
 _deadline = Deadline.__table__
 
@@ -38,6 +42,13 @@ def rule_of(info: dict[str, Any]) -> str | None:
     return found.group(1) if found else None
 
 
+def kind_of(info: dict[str, Any]) -> str:
+    """Return how a deadline's lateness is counted: ``working`` time or ``clock`` time."""
+    if WORKING_WORDS.search(info.get("documentation", "")) or any(f in info.get("timer", "") for f in WORKING):
+        return "working"
+    return "clock"
+
+
 def record_deadlines(session: Session, case_id: int, bundle: Bundle, step: Step, now: datetime) -> None:
     """Write what the step did to the case's deadlines: new ones, moved ones, met, missed or cancelled ones."""
     elements = bundle.elements
@@ -46,7 +57,7 @@ def record_deadlines(session: Session, case_id: int, bundle: Bundle, step: Step,
         session.execute(insert(Deadline), [{
             "id": t.task_id, "case_id": case_id, "element_id": t.element_id,
             "attached_to": elements[t.element_id]["attached_to"], "rule_id": rule_of(elements[t.element_id]),
-            "kind": "working" if any(f in elements[t.element_id].get("timer", "") for f in WORKING) else "clock",
+            "kind": kind_of(elements[t.element_id]),
             "interrupting": elements[t.element_id]["interrupting"],
             "department": step.data.get("responsible_department"), "outcome": "open", "set_at": now,
             "due_at": t.due_at, "fired_at": None, "ended_at": None} for t in new])
