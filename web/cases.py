@@ -57,7 +57,13 @@ def case(case_id):
 @bp.get("/versions/<int:version_id>.bpmn")
 @login_required
 def version_xml(version_id):
-    return Response(engine().admin.version_xml(version_id), mimetype="application/xml")
+    """The BPMN file of a version: drawn by the diagrams, downloaded (``?download=1``) for the modeller."""
+    answer = Response(engine().admin.version_xml(version_id), mimetype="application/xml")
+    if request.args.get("download"):
+        found = [v for v in engine().admin.versions() if v.id == version_id]
+        name = found[0].file_name if found else f"version-{version_id}.bpmn"
+        answer.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return answer
 
 
 @bp.get("/vendor/bpmn-js/<path:name>")

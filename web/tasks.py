@@ -12,6 +12,7 @@ from engine.services import FormInvalid, InvalidRequest
 
 from . import formdata, present
 from .auth import engine, login_required
+from .labels import labels
 from .present import BEIJING
 
 bp = Blueprint("tasks", __name__)
@@ -60,7 +61,7 @@ def task(task_id):
 def render_page(page, values: dict, errors: dict, status: int = 200):
     """Render a task beside its case's facts, with the values and per-field errors of the last try."""
     return render_template("task.html", task=present.task(page.task), values=values, errors=errors,
-                           case=present.case_summary(page.case), facts=page.case.data), status
+                           case=present.case_summary(page.case), facts=labels().facts(page.case.data, page.fields)), status
 
 
 @bp.post("/tasks/<task_id>/claim")
@@ -89,5 +90,5 @@ def complete(task_id):
     except FormInvalid as exc:
         flash(_("Please correct the fields marked below."), "error")
         return render_page(page, values, exc.errors, 400)
-    flash(_("Task completed; case %(id)s is %(status)s.", id=ref.id, status=ref.status), "ok")
+    flash(_("Task completed; case %(id)s is %(status)s.", id=ref.id, status=labels().status(ref.status)), "ok")
     return redirect(url_for("tasks.inbox"))

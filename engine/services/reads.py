@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 
 from ..bpmn import start_form
 from ..rules.calendar import holiday_coverage
-from ..rules.intake import load_categories
 from ..store import inbox
 from ..store.models import AuditEvent, Case, DeductionEntry, ProcessVersion, Timer, UserTask
 from .convert import case_summary, case_view, deduction_view, event_view, task_view, timer_view
 from .core import Actor, Core
 from .errors import InvalidRequest, NotFound, PermissionDenied
-from .views import CasePage, CaseSummary, InboxPage, IntakePage, PathStep, TaskPage
+from . import organisation
+from .views import CasePage, CaseSummary, Directory, InboxPage, IntakePage, PathStep, TaskPage
 
 __all__ = ["MAX_PAGE", "PAGE_SIZE", "ReadService", "executed_path"]
 
@@ -92,7 +92,9 @@ class ReadService:
                     or self._core.policy.allows(actor.groups, "any_task")):
                 raise PermissionDenied(f"{actor.username} may not see task {task_id}", code="not_candidate",
                                        task_id=task_id)
-            return TaskPage(task_view(task, self._core.clock()), case_view(session.get(Case, task.case_id)))
+            case = session.get(Case, task.case_id)
+            tasks = session.scalars(select(UserTask).where(UserTask.case_id == case.id).order_by(UserTask.created_at))
+            return TaskPage(task_view(task, self._core.clock()), case_view(case), self._fields(session, case, tasks)[0])
 
     def case_page(self, case_id: int, actor: Actor) -> CasePage:
         """Return a case with its tasks, timers, audit trail, executed path and deductions, to someone who started
@@ -114,9 +116,37 @@ class ReadService:
                                           .order_by(AuditEvent.id)))
             ledger = session.scalars(select(DeductionEntry).where(DeductionEntry.case_id == case_id)
                                      .order_by(DeductionEntry.id))
+            fields, elements = self._fields(session, case, tasks)
             return CasePage(case_view(case), tuple(task_view(t, now) for t in tasks),
                             tuple(timer_view(t) for t in timers), tuple(event_view(e) for e in events),
-                            executed_path(events), tuple(deduction_view(e) for e in ledger))
+                            executed_path(events), tuple(deduction_view(e) for e in ledger), fields, elements)
+
+    def _fields(self, session: Session, case: Case, tasks) -> tuple[tuple[dict[str, Any], ...], dict[str, dict]]:
+        """Return the case's form fields in the order they are filled (start form, then each task's) and the
+        names and types of the elements of its pinned versions (parsed once per version set)."""
+        bundle = self._core.bundle(session, case.process_key, dict(case.pinned))
+        fields = {f["id"]: f for f in bundle.start_form or []}
+        for task in tasks:
+            for f in task.form or []:
+                fields.setdefault(f["id"], f)
+        elements = {eid: {"name": e["name"], "type": e["type"]} for eid, e in bundle.elements.items()}
+        return tuple(fields.values()), elements
+
+    def directory(self) -> Directory:
+        """Return the names people read for codes: people, units, groups, categories, processes, data labels."""
+        with self._core.db.transaction(write=False) as session:
+            raw = organisation.stored_raw(session)
+            names = dict(session.execute(select(ProcessVersion.key, ProcessVersion.name)
+                                         .order_by(ProcessVersion.key, ProcessVersion.version)).all())
+        people = {p["username"]: {"name": p["name"], "unit": p["unit"], "groups": tuple(p["groups"])}
+                  for p in raw["person"]}
+        units = {u["key"]: {k: u[k] for k in ("name", "kind", "parent", "head", "group")} for u in raw["unit"]}
+        groups = dict(self._core.group_names)
+        for unit in raw["unit"]:
+            if unit["group"] and unit["group"] not in groups:
+                groups[unit["group"]] = (unit["name"], unit["name"])
+        categories = {c.code: (c.name, c.name_en) for c in self._core.categories.values()}
+        return Directory(people, units, groups, categories, names, dict(self._core.field_labels))
 
     def case_list(self, actor: Actor, limit: int = 50) -> list[CaseSummary]:
         """Return the newest cases the actor started or worked on or, for those who oversee cases, every one."""
@@ -131,10 +161,11 @@ class ReadService:
 
     def intake_page(self, key: str) -> IntakePage:
         """Return the start form of the newest version of ``key`` and the active profile's category tree."""
-        tree = load_categories(self._core.settings.path("categories.toml"))
+        tree = self._core.categories
         with self._core.db.transaction(write=False) as session:
             fields = _start_form(session, key)
-        return IntakePage(key, tuple(fields), tuple({"code": c.code, "name": c.name, "depth": c.code.count(".")}
+        return IntakePage(key, tuple(fields), tuple({"code": c.code, "name": c.name, "name_en": c.name_en,
+                                                     "depth": c.code.count(".")}
                                                     for c in tree.values()))
 
     def health(self) -> dict[str, Any]:

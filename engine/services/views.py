@@ -14,7 +14,7 @@ from typing import Any
 
 __all__ = [
     "AccountView", "AuditEntry", "CalendarOverrideView", "CasePage", "CaseRef", "CaseSummary", "CaseView",
-    "DeductionView", "DueTimer", "InboxPage", "IntakePage", "PathStep", "TaskPage", "TaskRef", "TaskView",
+    "DeductionView", "Directory", "DueTimer", "InboxPage", "IntakePage", "PathStep", "TaskPage", "TaskRef", "TaskView",
     "VersionView",
 ]
 
@@ -168,6 +168,10 @@ class CasePage:
     events: tuple[AuditEntry, ...]
     path: tuple[PathStep, ...]
     deductions: tuple[DeductionView, ...]
+    # The form fields of the case in the order people filled them (the start form, then each task's form) and
+    # the name and type of every element of its pinned versions: what the UI labels facts and steps with.
+    fields: tuple[dict[str, Any], ...] = ()
+    elements: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def open_tasks(self) -> tuple[TaskView, ...]:
@@ -180,6 +184,7 @@ class TaskPage:
 
     task: TaskView
     case: CaseView
+    fields: tuple[dict[str, Any], ...] = ()          # as CasePage.fields
 
 
 @dataclass(frozen=True)
@@ -191,6 +196,19 @@ class InboxPage:
     assigned: int                       # READY tasks assigned to the person, all pages
     claimable: dict[str, int]           # unclaimed READY tasks each of the person's groups may claim
     processes: tuple[str, ...] = field(default=())   # deployed process keys, for the process filter
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Names for codes, for labels and pickers: people, units, groups, categories (zh, en), process names and
+    the kinds and labels of case data (``data/fields.toml``)."""
+
+    people: dict[str, dict[str, Any]]            # username -> {"name", "unit", "groups"}
+    units: dict[str, dict[str, Any]]             # key -> {"name", "kind", "parent", "head", "group"}
+    groups: dict[str, tuple[str, str]]           # key -> (Chinese, English)
+    categories: dict[str, tuple[str, str]]       # code -> (Chinese, English), in tree order
+    processes: dict[str, str]                    # key -> name of its newest version
+    fields: dict[str, Any]                       # data key -> engine.rules.labels.FieldLabel
 
 
 @dataclass(frozen=True)

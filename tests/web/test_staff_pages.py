@@ -1,0 +1,209 @@
+"""The staff pages speak the person's language (issue 18), in a real browser (Debian's chromium, Playwright).
+
+The case page, inbox, case list and task page are scanned, in Chinese and in English, for any word that is a
+BPMN id (elements, flows, lanes, form fields, enum values), a case data key, a category code, a group key or
+an English status: a person reads labels, never the database's words. Pages work at 390 px (a phone) with no
+horizontal scroll, every input has its label, dates are date pickers, times carry their time zone.
+Screenshots of every page at 1366 and 390 px go to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import tomllib
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from werkzeug.serving import make_server
+
+from engine.demo import create_demo_cases
+from engine.services import SYSTEM, FixedClock
+from engine.store.db import Database
+from engine.store.migrate import upgrade
+from tests.conftest import SHANGHAI
+from tests.web.conftest import shipped
+from tests.web.test_browser import ARTIFACTS, browser  # noqa: F401  (the chromium fixture)
+from web import create_app
+
+ROOT = Path(__file__).parents[2]
+WIDTHS = (1366, 390)
+STATUSES = {"running", "completed", "incident", "cancelled", "ready"}
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z_]")
+
+
+def bpmn_ids() -> set[str]:
+    """Every id of the shipped processes: processes, lanes, elements, flows, form fields, enum values."""
+    ids: set[str] = set()
+    for path in (ROOT / "processes").glob("*.bpmn"):
+        tree = etree.parse(str(path))
+        ids.update(tree.xpath("//@id"))
+    return ids
+
+
+def data_words(engine) -> set[str]:
+    words = set()
+    for summary in engine.reads.case_list(SYSTEM, limit=1000):
+        words.update(engine.reads.case_page(summary.id, SYSTEM).case.data)
+    for profile in (ROOT / "data" / "profiles").iterdir():
+        words.update(c["code"] for c in tomllib.loads((profile / "categories.toml").read_text("utf-8"))["category"]
+                     if "." in c["code"])
+    words.update(g["key"] for g in tomllib.loads((ROOT / "data" / "groups.toml").read_text("utf-8"))["group"])
+    return words
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """Yield (base URL, engine, demo case ids) of the app with the demo cases of `make run`."""
+    db = Database(f"sqlite:///{tmp_path_factory.mktemp('staff') / 'staff.db'}")
+    upgrade(db.write_engine)
+    engine = shipped(db, FixedClock(datetime(2025, 3, 10, 9, 0, tzinfo=SHANGHAI)))
+    cases = create_demo_cases(engine)
+    app = create_app({"ENGINE": engine, "SECRET_KEY": "staff-pages"})
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_port}", engine, cases
+    httpd.shutdown()
+    db.dispose()
+
+
+def open_page(browser, base, user, locale, width):  # noqa: F811
+    context = browser.new_context(locale="zh-CN" if locale == "zh" else "en-GB",
+                                  viewport={"width": width, "height": 900}, is_mobile=width < 500,
+                                  has_touch=width < 500)
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.fill("#username", user)
+    page.fill("#password", "demo")
+    page.click("#sign-in")
+    page.wait_for_selector("#current-user")
+    # The language is kept on the account: switch to the one asked for if another test left the other.
+    toggle = "#lang-en" if locale == "en" else "#lang-zh"
+    if page.locator(toggle).count():
+        page.click(toggle)
+        page.wait_for_selector("#current-user")
+    return page
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def machine_word(word: str) -> bool:
+    return "_" in word or "." in word.strip(".") or bool(re.search(r"[a-z][A-Z]", word))
+
+
+def raw_words(page, forbidden: set[str], names: list[str], locale: str) -> list[str]:
+    """Return the words of the page's rendered text that are ids, data keys or English statuses.
+
+    People's names (the organisation's display names, "李处理 Li (handler)") and the rule text the BPMN
+    documents (English, cited as written) are what they are and left out. In the English UI ordinary words
+    ("Case facts", "contact") are English, so there only machine words (snake_case, dotted codes, camelCase)
+    count; in the Chinese UI every Latin word that is an id, key or status does.
+    """
+    text = page.evaluate("""() => { const c = document.body.cloneNode(true);
+        c.querySelectorAll('#task-doc, .person').forEach(e => e.remove()); return c.innerText; }""")
+    for name in names:
+        text = text.replace(name, " ")
+    words = {w for w in WORD.findall(text) if w in forbidden}
+    return sorted(w for w in words if locale == "zh" or machine_word(w))
+
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_no_raw_key_id_or_status_on_the_staff_pages(browser, demo, locale):  # noqa: F811
+    base, engine, cases = demo
+    forbidden = bpmn_ids() | data_words(engine) | STATUSES
+    names = sorted((p["name"] for p in engine.admin.organisation()["people"]), key=len, reverse=True)
+    assert {"merge_accept", "first_ask_owner", "complaint.billing.disputed_fees", "running"} <= forbidden
+    pages = {"inbox": ("li.handler", "/"), "group-inbox": ("zhao.group", "/"), "cases": ("zhao.group", "/cases")}
+    pages.update({f"case-{mark}": ("zhao.group", f"/cases/{cid}") for mark, cid in cases.items()})
+    task = engine.reads.case_page(cases["investigating"], SYSTEM).open_tasks[0]
+    pages["task"] = ("he.netbasic", f"/tasks/{task.id}")
+    found = {}
+    for width in WIDTHS:
+        sessions = {}
+        for name, (user, path) in pages.items():
+            if user not in sessions:
+                sessions[user] = open_page(browser, base, user, locale, width)
+            page = sessions[user]
+            page.goto(base + path)
+            if page.locator("#diagram").count():
+                page.wait_for_selector("#diagram[data-rendered]")
+            if width == WIDTHS[0]:
+                words = raw_words(page, forbidden, names, locale)
+                if words:
+                    found[name] = words
+            shot(page, f"staff-{name}-{locale}-{width}")
+        for page in sessions.values():
+            page.context.close()
+    assert found == {}, f"raw ids, keys or statuses on the {locale} pages: {found}"
+    if locale == "en":
+        page = open_page(browser, base, "zhao.group", "en", 1366)
+        page.goto(f"{base}/cases")
+        assert set(page.locator("#cases td[data-status]").all_inner_texts()) <= {"In progress", "Closed", "Incident"}
+        page.context.close()
+
+
+def test_the_case_page_shows_labels_and_values_by_type(browser, demo):  # noqa: F811
+    base, engine, cases = demo
+    page = open_page(browser, base, "zhao.group", "zh", 1366)
+    page.goto(f"{base}/cases/{cases['closed']}")
+    facts = page.inner_text("#case-facts")
+    # Labels from the BPMN form (camunda:formField label), enum names (camunda:value name), yes/no, ¥ money,
+    # a date in Chinese, category names from the category data, people and departments by name.
+    for shown in ("投诉人", "孙女士", "受理渠道", "热线电话", "涉及金额(元)", "¥0.00", "2025年3月3日",
+                  "价格收费 › 流量费用争议", "已被媒体曝光", "否", "首问责任人", "张受理 Zhang (intake clerk)",
+                  "责任部门", "市场部"):
+        assert shown in facts, shown
+    # The start form's order: the complainant before the contact before the facts.
+    assert facts.index("投诉人") < facts.index("联系方式") < facts.index("事实经过") < facts.index("受理渠道")
+    assert page.inner_text("#case-status") == "已办结"
+    assert "普通投诉处理流程" in page.inner_text("#case-head")
+    # Gateways and automatic steps are the system's, not the intake clerk's who set the case going.
+    rows = page.locator("#timeline tbody tr")
+    by_step = {rows.nth(i).locator("td").nth(2).inner_text(): rows.nth(i).locator("td").nth(3).inner_text()
+               for i in range(rows.count())}
+    assert by_step["分类定级 (I-2, I-3)"] == "系统"
+    assert by_step["收到客户意见"] == "张受理 Zhang (intake clerk)"
+    assert "北京时间" in page.inner_text("#timeline")
+    page.click("#lang-en")
+    assert page.inner_text("#case-status") == "Closed"
+    facts = page.inner_text("#case-facts")
+    assert "Prices and charges › Disputed data charges" in facts and "No" in facts and "Mar 3, 2025" in facts
+    assert "Beijing time" in page.inner_text("#timeline")
+    page.context.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/cases", "/intake"])
+def test_a_phone_shows_the_page_without_horizontal_scroll(browser, demo, path):  # noqa: F811
+    base, _, _ = demo
+    page = open_page(browser, base, "li.handler", "zh", 390)
+    page.goto(base + path)
+    assert page.locator("meta[name=viewport]").get_attribute("content").startswith("width=device-width")
+    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{path} scrolls sideways at 390 px: {width}"
+    page.context.close()
+
+
+def test_inputs_have_labels_dates_are_pickers_and_focus_is_visible(browser, demo):  # noqa: F811
+    base, engine, cases = demo
+    page = open_page(browser, base, "li.handler", "zh", 1366)
+    for path in ("/", "/intake", "/cases"):
+        page.goto(base + path)
+        unlabelled = page.evaluate("""() => [...document.querySelectorAll('main input, main select, main textarea')]
+            .filter(e => e.type !== 'hidden' && !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+            .map(e => e.name || e.id)""")
+        assert unlabelled == [], f"inputs without a label on {path}: {unlabelled}"
+    page.goto(f"{base}/")
+    assert page.get_attribute("#flt-due", "type") == "date"
+    assert "北京时间" in page.inner_text("#my-tasks thead")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", ""), outline
+    page.goto(f"{base}/intake")
+    assert page.get_attribute("#f-received_at", "type") == "date"
+    page.context.close()
