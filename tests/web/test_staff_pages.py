@@ -207,3 +207,37 @@ def test_inputs_have_labels_dates_are_pickers_and_focus_is_visible(browser, demo
     page.goto(f"{base}/intake")
     assert page.get_attribute("#f-received_at", "type") == "date"
     page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_diagram_opens_on_the_current_task_with_zoom_controls_and_audit_on_click(browser, demo, width):  # noqa: F811
+    base, engine, cases = demo
+    page = open_page(browser, base, "zhao.group", "zh", width)
+    page.goto(f"{base}/cases/{cases['investigating']}")
+    page.wait_for_selector("#diagram[data-rendered='true']")
+    current = page.locator("#diagram g.djs-element.current[data-element-id='investigate']")
+    assert current.count() == 1
+    frame, task = page.locator("#diagram").bounding_box(), current.bounding_box()
+    assert frame["x"] <= task["x"] and task["x"] + task["width"] <= frame["x"] + frame["width"]
+    assert frame["y"] <= task["y"] and task["y"] + task["height"] <= frame["y"] + frame["height"]
+    # Legible: at the opening scale the task label is drawn at least at 10 px (not a strip of the whole process).
+    zoom = float(page.get_attribute("#diagram", "data-zoom"))
+    assert zoom * 12 >= 10 if width > 500 else zoom * 12 >= 6, zoom
+    page.click("#zoom-in")
+    assert float(page.get_attribute("#diagram", "data-zoom")) > zoom
+    page.click("#zoom-fit")
+    fitted = float(page.get_attribute("#diagram", "data-zoom"))
+    assert fitted < zoom
+    page.click("#zoom-current")
+    assert float(page.get_attribute("#diagram", "data-zoom")) == pytest.approx(zoom)
+    current.click()
+    panel = page.locator("#element-events")
+    assert panel.is_visible() and panel.get_attribute("data-element") == "investigate"
+    assert "调查核实" in panel.locator("h2").inner_text() and "任务生成" in panel.locator("ul").inner_text()
+    if width > 500:
+        page.click("#zoom-fit")
+        page.locator("#diagram g.djs-element[data-element-id='accept']").click()
+        assert panel.get_attribute("data-element") == "accept"
+        assert "何组长 He" in panel.locator("ul").inner_text()      # who completed it
+    shot(page, f"staff-diagram-{width}")
+    page.context.close()
