@@ -14,6 +14,7 @@ FIELD = {
     "min_length": "must be at least %(n)s characters", "max_length": "must be at most %(n)s characters",
     "min": "must be at least %(n)s", "max": "must be at most %(n)s", "pattern": "must match %(pattern)s",
     "unknown_group": "unknown group: %(groups)s", "taken": "is taken", "not_a_unit": "is not a unit",
+    "unknown_person": "is nobody of the organisation: %(value)s",
 }
 
 # Service error codes (engine/services/errors.py and where they are raised) to the UI's msgids.

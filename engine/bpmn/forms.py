@@ -29,6 +29,7 @@ MESSAGES = {
     "min_length": "must be at least {n} characters", "max_length": "must be at most {n} characters",
     "min": "must be at least {n}", "max": "must be at most {n}", "pattern": "must match {pattern}",
     "unknown_group": "unknown group: {groups}", "taken": "is taken", "not_a_unit": "is not a unit",
+    "unknown_person": "is nobody of the organisation: {value}",
 }
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..bpmn import EngineError, Instance, json_safe, validate_form
+from ..bpmn.forms import FieldError
 from ..store import rows
-from ..store.models import UserTask
+from ..store.models import Account, UserTask
 from .convert import task_view
 from .core import SYSTEM, Actor, CaseHead, Core, TaskHead, audit_row
 from .errors import (
@@ -25,6 +27,21 @@ from .errors import (
 from .views import CaseRef, TaskView
 
 __all__ = ["CaseService", "claim", "complete", "retry_incident", "start_case", "task_and_case", "unclaim"]
+
+
+def people_errors(core: Core, session: Session, values: dict[str, Any], actor: Actor) -> dict[str, FieldError]:
+    """Refuse person fields (``data/fields.toml`` kind ``person``) naming nobody of the organisation: the
+    deductions later look these people up (S-6), so a typo must not pass. The actor may name themself (the
+    first-ask owner of a case the system starts is the system)."""
+    labels = core.field_labels
+    named = {key: value for key, value in values.items() if value not in (None, "", actor.username)
+             and key in labels and labels[key].kind == "person"}
+    if not named:
+        return {}
+    known = set(session.scalars(select(Account.username).where(Account.username.in_(
+        sorted({str(v) for v in named.values()})))))
+    return {key: FieldError("unknown_person", {"value": str(value)}) for key, value in named.items()
+            if str(value) not in known}
 
 
 def start_case(core: Core, session: Session, key: str, data: dict[str, Any], actor: Actor, now: datetime) -> CaseRef:
@@ -40,6 +57,8 @@ def start_case(core: Core, session: Session, key: str, data: dict[str, Any], act
         if errors:
             raise FormInvalid(errors)
         data = {**data, **clean}
+    if errors := people_errors(core, session, data, actor):
+        raise FormInvalid(errors)
     case_id = rows.insert_case(session, {
         "process_key": key, "version_id": pinned[key], "pinned": pinned, "status": "running", "revision": 0,
         "state": "", "data": json_safe(data), "category": data.get("category"), "incident": None,
@@ -105,7 +124,7 @@ def complete(core: Core, session: Session, task_id: str, submitted: dict[str, An
     if task.assignee is not None and task.assignee != actor.username:
         raise TaskClaimedByOther(task_id, task.assignee)
     clean, errors = validate_form(task.form, submitted)
-    if errors:
+    if errors or (errors := people_errors(core, session, clean, actor)):
         raise FormInvalid(errors)
     instance = core.instance(session, case)
     try:
