@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,9 +17,11 @@ bp = Blueprint("cases", __name__)
 INTAKE_PROCESS = "normal"
 
 
-def render_intake(page, values, errors, status=200):
+def render_intake(page, values, errors, status=200, token=None):
+    # A fresh form token per form shown; a refused form keeps its token, so its corrected submit is still one case.
     return render_template("intake.html", fields=[f for f in page.fields if f["id"] != "category"], values=values,
-                           errors=errors, categories=page.categories), status
+                           errors=errors, categories=page.categories,
+                           token=token or secrets.token_urlsafe(24)), status
 
 
 @bp.get("/intake")
@@ -32,12 +36,16 @@ def intake():
 def register():
     page = engine().reads.intake_page(INTAKE_PROCESS)
     values = formdata.read(page.fields, request.form)
+    token = request.form.get("form_token") or None
     try:
-        ref = engine().cases.start(INTAKE_PROCESS, values, current_user.actor)
+        ref = engine().cases.start(INTAKE_PROCESS, values, current_user.actor, token=token)
     except FormInvalid as exc:
         flash(_("The complaint was not registered: please correct the fields marked below."), "error")
-        return render_intake(page, values, exc.errors, 400)
-    flash(_("Case %(id)s registered.", id=ref.id), "ok")
+        return render_intake(page, values, exc.errors, 400, token)
+    if ref.replayed:
+        flash(_("This form was already registered as case %(id)s; no second case was made.", id=ref.id), "ok")
+    else:
+        flash(_("Case %(id)s registered.", id=ref.id), "ok")
     return redirect(url_for("cases.case", case_id=ref.id))
 
 

@@ -11,20 +11,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..bpmn import EngineError, Instance, json_safe, validate_form
 from ..bpmn.forms import FieldError
 from ..store import rows
-from ..store.models import Account, UserTask
+from ..store.models import Account, IntakeToken, UserTask
 from .convert import task_view
 from .core import SYSTEM, Actor, CaseHead, Core, TaskHead, audit_row
 from .errors import (
     ConcurrentUpdate, FormInvalid, InvalidRequest, NotFound, PermissionDenied, TaskAlreadyCompleted,
     TaskClaimedByOther,
 )
-from .views import CaseRef, TaskView
+from .views import CaseRef, TaskRef, TaskView
 
 __all__ = ["CaseService", "claim", "complete", "retry_incident", "start_case", "task_and_case", "unclaim"]
 
@@ -67,6 +68,18 @@ def start_case(core: Core, session: Session, key: str, data: dict[str, Any], act
     instance = Instance.start(bundle, data)
     step = instance.advance(core.host(session, case.id, actor, now), now)
     return core.persist(session, case, instance, step, actor, now)
+
+
+def replayed_intake(session: Session, token: str) -> CaseRef | None:
+    """Return the case an intake form token already started (with its open tasks), or None."""
+    found = session.get(IntakeToken, token)
+    if found is None:
+        return None
+    case = rows.case_head(session, found.case_id)
+    ready = session.scalars(select(UserTask).where(UserTask.case_id == found.case_id, UserTask.state == "ready")
+                            .order_by(UserTask.created_at))
+    return CaseRef(case.id, case.status, tuple(TaskRef(t.id, t.element_id, t.name, tuple(t.candidate_groups),
+                                                       t.assignee, t.due_at) for t in ready), replayed=True)
 
 
 def task_and_case(session: Session, task_id: str) -> tuple[TaskHead, CaseHead]:
@@ -155,10 +168,33 @@ class CaseService:
     def __init__(self, core: Core):
         self._core = core
 
-    def start(self, key: str, data: dict[str, Any], actor: Actor = SYSTEM) -> CaseRef:
-        """Start a case of ``key`` (by default as the system); return it with the user tasks it now waits on."""
-        with self._core.db.transaction() as session:
-            return start_case(self._core, session, key, data, actor, self._core.clock())
+    def start(self, key: str, data: dict[str, Any], actor: Actor = SYSTEM, token: str | None = None) -> CaseRef:
+        """Start a case of ``key`` (by default as the system); return it with the user tasks it now waits on.
+
+        ``token`` is the intake form's token: the same form submitted again (a double click, a second tab,
+        a retry after a lost answer) returns the case it started, ``replayed``, and starts nothing.
+        """
+        if token is not None and not 8 <= len(token) <= 64:
+            raise InvalidRequest("the form token must be 8 to 64 characters", code="invalid_token")
+        try:
+            with self._core.db.transaction() as session:
+                if token is not None and (found := replayed_intake(session, token)) is not None:
+                    return found
+                now = self._core.clock()
+                ref = start_case(self._core, session, key, data, actor, now)
+                if token is not None:
+                    session.execute(insert(IntakeToken), [{"token": token, "case_id": ref.id,
+                                                           "username": actor.username, "created_at": now}])
+                return ref
+        except IntegrityError:
+            # Another worker started the case of this token first (PostgreSQL: both passed the check above).
+            if token is None:
+                raise
+            with self._core.db.transaction(write=False) as session:
+                found = replayed_intake(session, token)
+            if found is None:
+                raise
+            return found
 
     def claim(self, task_id: str, actor: Actor) -> TaskView:
         """Claim a task; return it as it now is."""

@@ -38,6 +38,7 @@ class CaseRef:
     id: int
     status: str
     open_tasks: tuple[TaskRef, ...]
+    replayed: bool = False              # an intake whose form token had already started this case (issue 18)
 
 
 @dataclass(frozen=True)

@@ -313,3 +313,28 @@ class TeamComplaint(Base):
     agent: Mapped[str] = mapped_column(ForeignKey("account.username"))
     month: Mapped[str] = mapped_column(String(7))
     registered_at: Mapped[datetime]
+
+
+class IntakeToken(Base):
+    """The form token of an intake that started a case: the same form submitted again finds its case (issue 18)."""
+
+    __tablename__ = "intake_token"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_instance.id"))
+    username: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+class SavedFilter(Base):
+    """A person's saved inbox or case-search filter (Tasklist's "filters"): a name and its query string."""
+
+    __tablename__ = "saved_filter"
+    __table_args__ = (Index("ux_saved_filter_owner_name", "username", "screen", "name", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))
+    screen: Mapped[str] = mapped_column(String(20))        # inbox | cases
+    name: Mapped[str] = mapped_column(String(100))
+    query: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]

@@ -46,3 +46,16 @@ def test_the_task_form_offers_the_people_and_words_the_refusal(client, auth, web
     refused = client.post(f"/tasks/{task.id}/complete", data={"responsible_person": "nobody.xyz"})
     assert refused.status_code == 400
     assert "不是本单位的人员:nobody.xyz" in refused.get_data(as_text=True)
+
+
+def test_the_api_start_with_the_same_token_answers_the_first_case(client, token, web_engine):  # noqa: F811
+    clerk = token("zhang.intake")
+    body = {"process_key": "normal", "data": INTAKE, "token": "retry-after-timeout-0001"}
+    first = client.post("/api/cases", json=body, headers=clerk)
+    again = client.post("/api/cases", json=body, headers=clerk)
+    header = client.post("/api/cases", json={"process_key": "normal", "data": INTAKE},
+                         headers={**clerk, "Idempotency-Key": "retry-after-timeout-0001"})
+    assert (first.status_code, again.status_code, header.status_code) == (201, 200, 200)
+    assert first.get_json()["id"] == again.get_json()["id"] == header.get_json()["id"]
+    assert again.get_json()["replayed"] is True and again.get_json()["open_tasks"] == first.get_json()["open_tasks"]
+    assert client.post("/api/cases", json={**body, "token": "short"}, headers=clerk).status_code == 400

@@ -241,3 +241,27 @@ def test_the_diagram_opens_on_the_current_task_with_zoom_controls_and_audit_on_c
         assert "何组长 He" in panel.locator("ul").inner_text()      # who completed it
     shot(page, f"staff-diagram-{width}")
     page.context.close()
+
+
+def test_an_intake_submitted_twice_makes_one_case(browser, demo):  # noqa: F811
+    """The same intake form sent twice (two concurrent posts from the page, then the button) is one case."""
+    base, engine, _ = demo
+    page = open_page(browser, base, "zhang.intake", "zh", 1366)
+    page.goto(f"{base}/intake")
+    page.select_option("#f-category", "complaint.billing.disputed_fees")
+    for field, value in {"complainant_name": "双击先生", "contact": "13900000000", "received_at": "2025-03-10",
+                         "target": "营业厅", "facts": "同一张登记表提交了两次"}.items():
+        page.fill(f"#f-{field}", value)
+    posts = []
+    page.on("request", lambda r: posts.append(r) if r.method == "POST" and r.url.endswith("/intake") else None)
+    statuses = page.evaluate("""async () => { const form = document.getElementById('intake-form');
+        const send = () => fetch(form.action || location.href, {method: 'POST', body: new FormData(form)});
+        const answers = await Promise.all([send(), send()]); return answers.map(a => a.status); }""")
+    assert statuses == [200, 200]                 # both followed to the case page
+    page.click("#register")
+    page.wait_for_selector("#case-status")
+    assert len(posts) == 3
+    assert "未重复建单" in page.inner_text(".flash.ok")
+    made = [c for c in engine.reads.case_list(SYSTEM, limit=1000) if c.complainant == "双击先生"]
+    assert len(made) == 1 and page.url.endswith(f"/cases/{made[0].id}")
+    page.context.close()
