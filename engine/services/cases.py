@@ -25,7 +25,7 @@ from .errors import (
     ConcurrentUpdate, FormInvalid, InvalidRequest, NotFound, PermissionDenied, TaskAlreadyCompleted,
     TaskClaimedByOther,
 )
-from .views import CaseRef, TaskRef, TaskView
+from .views import CaseRef, ReplayedCaseRef, TaskRef, TaskView
 
 __all__ = ["CaseService", "claim", "complete", "retry_incident", "start_case", "task_and_case", "unclaim"]
 
@@ -78,8 +78,8 @@ def replayed_intake(session: Session, token: str) -> CaseRef | None:
     case = rows.case_head(session, found.case_id)
     ready = session.scalars(select(UserTask).where(UserTask.case_id == found.case_id, UserTask.state == "ready")
                             .order_by(UserTask.created_at))
-    return CaseRef(case.id, case.status, tuple(TaskRef(t.id, t.element_id, t.name, tuple(t.candidate_groups),
-                                                       t.assignee, t.due_at) for t in ready), replayed=True)
+    return ReplayedCaseRef(case.id, case.status, tuple(TaskRef(t.id, t.element_id, t.name, tuple(t.candidate_groups),
+                                                               t.assignee, t.due_at) for t in ready))
 
 
 def task_and_case(session: Session, task_id: str) -> tuple[TaskHead, CaseHead]:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 __all__ = [
-    "AccountView", "AuditEntry", "CalendarOverrideView", "CasePage", "CaseRef", "CaseSummary", "CaseView",
+    "AccountView", "AuditEntry", "CalendarOverrideView", "CasePage", "CaseRef", "CaseSummary", "ReplayedCaseRef", "CaseView",
     "DeductionView", "Directory", "DueTimer", "InboxPage", "IntakePage", "PathStep", "TaskPage", "TaskRef", "TaskView",
     "VersionView",
 ]
@@ -38,7 +38,17 @@ class CaseRef:
     id: int
     status: str
     open_tasks: tuple[TaskRef, ...]
-    replayed: bool = False              # an intake whose form token had already started this case (issue 18)
+
+    @property
+    def replayed(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class ReplayedCaseRef(CaseRef):
+    """The case an intake's form token had already started (issue 18): nothing new was started."""
+
+    replayed: bool = True               # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
