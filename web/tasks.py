@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from engine.services import FormInvalid, InvalidRequest
 
-from . import formdata, present
+from . import formdata, messages, present
 from .auth import engine, login_required
 from .labels import labels
 from .present import BEIJING
@@ -77,6 +77,25 @@ def claim(task_id):
 def unclaim(task_id):
     engine().cases.unclaim(task_id, current_user.actor)
     flash(_("Task given back to its groups."), "ok")
+    return redirect(url_for("tasks.inbox"))
+
+
+@bp.post("/tasks/<task_id>/reassign")
+@login_required
+def reassign(task_id):
+    """Give a claimed task to another candidate or, delegating, to anyone with a reason (audited)."""
+    to = (request.form.get("assignee") or "").strip()
+    reason = request.form.get("reason") or ""
+    try:
+        if request.form.get("mode") == "delegate":
+            engine().cases.delegate(task_id, to, current_user.actor, reason)
+        else:
+            engine().cases.reassign(task_id, to, current_user.actor, reason)
+    except FormInvalid as exc:
+        flash(_("The task was not handed over: %(name)s %(error)s", name=to,
+                error=messages.field_error(exc.errors["assignee"])), "error")
+        return redirect(url_for("tasks.task", task_id=task_id))
+    flash(_("Task handed over to %(name)s.", name=labels().person(to)), "ok")
     return redirect(url_for("tasks.inbox"))
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ..bpmn import EngineError, Instance, json_safe, validate_form
 from ..bpmn.forms import FieldError
 from ..store import rows
-from ..store.models import Account, IntakeToken, UserTask
+from ..store.models import Account, IntakeToken, Membership, UserTask
 from .convert import task_view
 from .core import SYSTEM, Actor, CaseHead, Core, TaskHead, audit_row
 from .errors import (
@@ -27,7 +27,8 @@ from .errors import (
 )
 from .views import CaseRef, ReplayedCaseRef, TaskRef, TaskView
 
-__all__ = ["CaseService", "claim", "complete", "retry_incident", "start_case", "task_and_case", "unclaim"]
+__all__ = ["CaseService", "claim", "complete", "hand_over", "retry_incident", "start_case", "task_and_case",
+           "unclaim"]
 
 
 def people_errors(core: Core, session: Session, values: dict[str, Any], actor: Actor) -> dict[str, FieldError]:
@@ -129,6 +130,37 @@ def unclaim(core: Core, session: Session, task_id: str, actor: Actor, now: datet
     rows.insert_events(session, [_task_event(task, case, "unclaimed", actor, now)])
 
 
+def hand_over(core: Core, session: Session, task_id: str, to: str, actor: Actor, now: datetime, *,
+              delegate: bool = False, reason: str = "") -> None:
+    """Give a claimed task to another person (Tasklist's "set assignee"), audited: its assignee does, or whoever
+    may work on any task. Reassigning gives it to another candidate of the task; delegating to anyone of the
+    organisation (an expert outside its groups), with a reason."""
+    task, case = task_and_case(session, task_id)
+    if task.state != "ready":
+        raise TaskAlreadyCompleted(task.id, task.completed_by, task.state)
+    if task.assignee is None:
+        raise InvalidRequest(f"task {task_id} is not claimed: claim it, or let its groups claim it",
+                             code="not_claimed", task_id=task_id)
+    if task.assignee != actor.username:
+        core.policy.require(actor, "any_task", f"reassign task {task_id}, claimed by {task.assignee}")
+    if not session.get(Account, to):
+        raise FormInvalid({"assignee": FieldError("unknown_person", {"value": to})})
+    if delegate and not reason.strip():
+        raise InvalidRequest("a delegation needs a reason", code="reason_required")
+    if not delegate:
+        groups = frozenset(session.scalars(select(Membership.group_key).where(Membership.username == to)))
+        if not (to in task.candidate_users or groups.intersection(task.candidate_groups)):
+            raise FormInvalid({"assignee": FieldError("not_a_candidate", {"value": to})})
+    if to == task.assignee:
+        return
+    if not rows.hand_over_task(session, task_id, task.assignee, to, now):
+        raise TaskClaimedByOther(task_id, None)
+    rows.insert_events(session, [audit_row(
+        case, "delegated" if delegate else "reassigned", actor, now, task_id=task.id, element_id=task.element_id,
+        element_name=task.name, element_type="userTask",
+        data={"from": task.assignee, "to": to, "reason": reason.strip() or None})])
+
+
 def complete(core: Core, session: Session, task_id: str, submitted: dict[str, Any], actor: Actor,
              now: datetime) -> CaseRef:
     """Validate form data against the task's form, complete the task and run the case until it waits."""
@@ -206,6 +238,18 @@ class CaseService:
         """Give a claimed task back; return it as it now is."""
         with self._core.db.transaction() as session:
             unclaim(self._core, session, task_id, actor, self._core.clock())
+            return task_view(session.get(UserTask, task_id), self._core.clock())
+
+    def reassign(self, task_id: str, to: str, actor: Actor, reason: str = "") -> TaskView:
+        """Give a claimed task to another of its candidates; return it as it now is."""
+        with self._core.db.transaction() as session:
+            hand_over(self._core, session, task_id, to, actor, self._core.clock(), reason=reason)
+            return task_view(session.get(UserTask, task_id), self._core.clock())
+
+    def delegate(self, task_id: str, to: str, actor: Actor, reason: str) -> TaskView:
+        """Give a claimed task to anyone of the organisation, with a reason; return it as it now is."""
+        with self._core.db.transaction() as session:
+            hand_over(self._core, session, task_id, to, actor, self._core.clock(), delegate=True, reason=reason)
             return task_view(session.get(UserTask, task_id), self._core.clock())
 
     def complete(self, task_id: str, data: dict[str, Any], actor: Actor) -> CaseRef:

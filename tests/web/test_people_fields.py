@@ -59,3 +59,20 @@ def test_the_api_start_with_the_same_token_answers_the_first_case(client, token,
     assert first.get_json()["id"] == again.get_json()["id"] == header.get_json()["id"]
     assert again.get_json()["replayed"] is True and again.get_json()["open_tasks"] == first.get_json()["open_tasks"]
     assert client.post("/api/cases", json={**body, "token": "short"}, headers=clerk).status_code == 400
+
+
+def test_only_the_assignee_or_an_administrator_hands_a_task_over(web_engine):
+    import pytest
+
+    from engine.services import InvalidRequest, PermissionDenied
+
+    ref = web_engine.cases.start("normal", INTAKE, web_engine.accounts.actor("zhang.intake"))
+    task = ref.open_tasks[0]
+    he, tang = web_engine.accounts.actor("he.netbasic"), web_engine.accounts.actor("tang.netbasic")
+    with pytest.raises(InvalidRequest):                         # nobody claimed it yet
+        web_engine.cases.reassign(task.id, "tang.netbasic", he)
+    web_engine.cases.claim(task.id, he)
+    with pytest.raises(PermissionDenied):                       # a fellow candidate may not take it away
+        web_engine.cases.reassign(task.id, "tang.netbasic", tang)
+    moved = web_engine.cases.reassign(task.id, "tang.netbasic", web_engine.accounts.actor("admin"), "休假")
+    assert moved.assignee == "tang.netbasic"

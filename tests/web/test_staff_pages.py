@@ -265,3 +265,54 @@ def test_an_intake_submitted_twice_makes_one_case(browser, demo):  # noqa: F811
     made = [c for c in engine.reads.case_list(SYSTEM, limit=1000) if c.complainant == "双击先生"]
     assert len(made) == 1 and page.url.endswith(f"/cases/{made[0].id}")
     page.context.close()
+
+
+def test_a_claimed_task_is_reassigned_and_delegated_audited(browser, demo):  # noqa: F811
+    base, engine, cases = demo
+    case_id = engine.cases.start("normal", {
+        "complainant_name": "改派女士", "contact": "13700000000", "received_at": "2025-03-10", "target": "基站",
+        "facts": "信号差需要改派处理", "channel": "hotline", "category": "complaint.network.signal", "amount": 0,
+        "service_quality_agent_count": 0},
+        engine.accounts.actor("zhang.intake")).id
+    task = engine.reads.case_page(case_id, SYSTEM).open_tasks[0]
+    page = open_page(browser, base, "he.netbasic", "zh", 1366)
+    page.goto(f"{base}/tasks/{task.id}")
+    page.click("#claim")
+    page.click("#hand-over summary")
+    page.fill("#reassign-to", "xu.netall")            # all-business group: no candidate of this task
+    page.click("#reassign")
+    assert "不能处理此任务" in page.inner_text(".flash.error")
+    assert engine.reads.task_page(task.id, SYSTEM).task.assignee == "he.netbasic"
+    page.click("#hand-over summary")
+    page.fill("#reassign-to", "tang.netbasic")
+    page.click("#reassign")
+    assert "唐工 Tang" in page.inner_text(".flash.ok")
+    assert engine.reads.task_page(task.id, SYSTEM).task.assignee == "tang.netbasic"
+    page.context.close()
+
+    page = open_page(browser, base, "tang.netbasic", "zh", 390)
+    assert page.locator(f"#my-tasks tr[data-task='{task.id}']").count() == 1
+    page.goto(f"{base}/tasks/{task.id}")
+    page.click("#hand-over summary")
+    page.fill("#reassign-to", "xu.netall")
+    page.click("#delegate")                             # a delegation needs a reason
+    assert "原因" in page.inner_text("main")
+    page.goto(f"{base}/tasks/{task.id}")
+    page.click("#hand-over summary")
+    page.fill("#reassign-to", "xu.netall")
+    page.fill("#reassign-reason", "需要全业务组协助判断")
+    page.click("#delegate")
+    assert engine.reads.task_page(task.id, SYSTEM).task.assignee == "xu.netall"
+    shot(page, "staff-reassigned-390")
+    page.context.close()
+    events = [e for e in engine.reads.case_page(case_id, SYSTEM).events if e.lifecycle in ("reassigned", "delegated")]
+    assert [(e.lifecycle, e.actor, e.data["from"], e.data["to"]) for e in events] == [
+        ("reassigned", "he.netbasic", "he.netbasic", "tang.netbasic"),
+        ("delegated", "tang.netbasic", "tang.netbasic", "xu.netall")]
+    assert events[1].data["reason"] == "需要全业务组协助判断"
+    page = open_page(browser, base, "zhao.group", "zh", 1366)
+    page.goto(f"{base}/cases/{case_id}")
+    timeline = page.inner_text("#timeline")
+    assert "改派 给 唐工 Tang" in timeline.replace("\t", " ") or "改派" in timeline
+    assert "委派" in timeline and "需要全业务组协助判断" in timeline
+    page.context.close()
