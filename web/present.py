@@ -34,7 +34,9 @@ def case_summary(c) -> dict[str, Any]:
     found.update(started=lb.when(c.started_at), ended=lb.when(c.ended_at) if c.ended_at else None,
                  complainant=(data or {}).get("complainant_name") if data is not None else c.complainant,
                  status_text=lb.status(c.status), category_text=lb.category(c.category),
-                 process_name=lb.process(c.process_key), started_by_name=lb.person(c.started_by))
+                 process_name=lb.process(c.process_key), started_by_name=lb.person(c.started_by),
+                 contact=getattr(c, "contact", None) or (data or {}).get("contact"),
+                 department_name=lb.unit(getattr(c, "department", None) or (data or {}).get("responsible_department")))
     return found
 
 

@@ -45,6 +45,8 @@ def inbox():
     filters = {k: v for k, v in request.args.items() if k != "cursor"}
     return render_template("inbox.html", mine=[t for t in tasks if t["assignee"] == current_user.id],
                            claimable=[t for t in tasks if t["assignee"] is None], args=request.args,
+                           saved=engine().accounts.saved_filters(current_user.id, "inbox"),
+                           query={k: v for k, v in filters.items() if v},
                            assigned=page.assigned, counts=page.claimable, processes=page.processes,
                            next_page=url_for("tasks.inbox", **filters, cursor=page.next_cursor)
                            if page.next_cursor else None,

@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from ..bpmn import start_form
@@ -20,7 +20,7 @@ from .convert import case_summary, case_view, deduction_view, event_view, task_v
 from .core import Actor, Core
 from .errors import InvalidRequest, NotFound, PermissionDenied
 from . import organisation
-from .views import CasePage, CaseSummary, Directory, InboxPage, IntakePage, PathStep, TaskPage
+from .views import CasePage, CaseSearchPage, CaseSummary, Directory, InboxPage, IntakePage, PathStep, TaskPage
 
 __all__ = ["MAX_PAGE", "PAGE_SIZE", "ReadService", "executed_path"]
 
@@ -39,6 +39,25 @@ def _after(cursor: str) -> inbox.SortKey:
         return datetime.fromisoformat(due), datetime.fromisoformat(created), str(task_id)
     except (ValueError, TypeError, binascii.Error):
         raise InvalidRequest("the cursor is not one this inbox gave", code="invalid_cursor") from None
+
+
+# Case search orders: the column and whether it runs newest first; ties are broken by the case number.
+SORTS = {"newest": ("id", True), "oldest": ("id", False), "updated": ("updated_at", True)}
+
+
+def _search_cursor(value: Any, case_id: int, sort: str) -> str:
+    raw = json.dumps([sort, value.isoformat() if isinstance(value, datetime) else value, case_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _search_after(cursor: str, sort: str) -> tuple[Any, int]:
+    try:
+        made_for, value, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if made_for != sort:
+            raise ValueError(made_for)
+        return (datetime.fromisoformat(value) if SORTS[sort][0] != "id" else int(value)), int(case_id)
+    except (ValueError, TypeError, KeyError, binascii.Error):
+        raise InvalidRequest("the cursor is not one this search gave", code="invalid_cursor") from None
 
 
 def executed_path(events) -> tuple[PathStep, ...]:
@@ -158,6 +177,60 @@ class ReadService:
                                         UserTask.completed_by == actor.username)))))
         with self._core.db.transaction(write=False) as session:
             return [case_summary(c) for c in session.scalars(query)]
+
+    def search_cases(self, actor: Actor, *, number: int | None = None, customer: str | None = None,
+                     contact: str | None = None, text: str | None = None, category: str | None = None,
+                     status: str | None = None, department: str | None = None, since: datetime | None = None,
+                     until: datetime | None = None, process_key: str | None = None, sort: str = "newest",
+                     page_size: int = PAGE_SIZE, cursor: str | None = None) -> CaseSearchPage:
+        """Return a page of the cases the actor may see that match every filter given, in ``sort`` order
+        (newest, oldest, updated: last changed first), paged by keyset (``cursor`` = the last page's
+        ``next_cursor``): the cost of a page does not grow with how far one pages.
+
+        ``customer``, ``contact`` and ``text`` match parts of the complainant's name, the contact and the facts;
+        ``category`` takes the code and everything under it; ``department`` is the responsible department;
+        ``since``/``until`` bound the start of the case (until exclusive)."""
+        if not 1 <= page_size <= MAX_PAGE:
+            raise InvalidRequest(f"page size must be 1 to {MAX_PAGE}", code="invalid_page_size", max=MAX_PAGE)
+        if sort not in SORTS:
+            raise InvalidRequest(f"sort must be one of {', '.join(SORTS)}", code="invalid_sort", sorts=list(SORTS))
+        column, descending = SORTS[sort]
+        key = getattr(Case, column)
+        query = select(Case)
+        if not self._core.policy.allows(actor.groups, "oversee_cases"):
+            query = query.where(or_(Case.started_by == actor.username,
+                                    Case.id.in_(select(UserTask.case_id).where(or_(
+                                        UserTask.assignee == actor.username,
+                                        UserTask.completed_by == actor.username)))))
+        if number is not None:
+            query = query.where(Case.id == number)
+        for field, wanted in (("complainant_name", customer), ("contact", contact), ("facts", text)):
+            if wanted:
+                query = query.where(Case.data[field].as_string().contains(wanted.strip(), autoescape=True))
+        if category:
+            query = query.where(or_(Case.category == category, Case.category.startswith(category + ".")))
+        if status:
+            query = query.where(Case.status == status)
+        if department:
+            query = query.where(Case.data["responsible_department"].as_string() == department)
+        if process_key:
+            query = query.where(Case.process_key == process_key)
+        if since:
+            query = query.where(Case.started_at >= since)
+        if until:
+            query = query.where(Case.started_at < until)
+        if cursor:
+            value, last_id = _search_after(cursor, sort)
+            after = tuple_(key, Case.id) < tuple_(literal(value, key.type), literal(last_id)) if descending else \
+                tuple_(key, Case.id) > tuple_(literal(value, key.type), literal(last_id))
+            query = query.where(after)
+        order = (key.desc(), Case.id.desc()) if descending else (key.asc(), Case.id.asc())
+        with self._core.db.transaction(write=False) as session:
+            found = list(session.scalars(query.order_by(*order).limit(page_size + 1)))
+        more = len(found) > page_size
+        found = found[:page_size]
+        next_cursor = _search_cursor(getattr(found[-1], column), found[-1].id, sort) if more else None
+        return CaseSearchPage(tuple(case_summary(c) for c in found), next_cursor, sort)
 
     def intake_page(self, key: str) -> IntakePage:
         """Return the start form of the newest version of ``key`` and the active profile's category tree."""

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 __all__ = [
-    "AccountView", "AuditEntry", "CalendarOverrideView", "CasePage", "CaseRef", "CaseSummary", "CaseView",
+    "AccountView", "AuditEntry", "CalendarOverrideView", "CasePage", "CaseRef", "CaseSearchPage", "CaseSummary", "CaseView",
     "DeductionView", "Directory", "DueTimer", "InboxPage", "IntakePage", "PathStep", "ReplayedCaseRef", "Report",
     "ReportTable", "TaskPage", "TaskRef", "TaskView", "VersionView",
 ]
@@ -108,6 +108,8 @@ class CaseSummary:
     incident: str | None
     complainant: str | None
     demo: str | None = None             # the mark of a demo case (``complaints demo cases``)
+    contact: str | None = None
+    department: str | None = None       # the responsible department (I-4)
 
 
 @dataclass(frozen=True)
@@ -207,6 +209,15 @@ class InboxPage:
     assigned: int                       # READY tasks assigned to the person, all pages
     claimable: dict[str, int]           # unclaimed READY tasks each of the person's groups may claim
     processes: tuple[str, ...] = field(default=())   # deployed process keys, for the process filter
+
+
+@dataclass(frozen=True)
+class CaseSearchPage:
+    """One page of a case search in its sort order; ``next_cursor`` opens the next page (None on the last)."""
+
+    cases: tuple[CaseSummary, ...]
+    next_cursor: str | None
+    sort: str
 
 
 @dataclass(frozen=True)

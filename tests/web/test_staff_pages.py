@@ -316,3 +316,57 @@ def test_a_claimed_task_is_reassigned_and_delegated_audited(browser, demo):  # n
     assert "改派 给 唐工 Tang" in timeline.replace("\t", " ") or "改派" in timeline
     assert "委派" in timeline and "需要全业务组协助判断" in timeline
     page.context.close()
+
+
+def test_the_case_search_by_phone_by_text_and_by_pages(browser, demo):  # noqa: F811
+    base, engine, cases = demo
+    clerk = engine.accounts.actor("zhang.intake")
+    made = [engine.cases.start("normal", {
+        "complainant_name": f"翻页{i}号", "contact": f"1361234{i:04d}", "received_at": "2025-03-10", "target": "营业厅",
+        "facts": f"第{i}次反映宽带掉线" if i % 2 else f"第{i}次反映话费多扣", "channel": "hotline",
+        "category": "complaint.broadband.fault", "amount": 0, "service_quality_agent_count": 0}, clerk).id
+        for i in range(7)]
+    page = open_page(browser, base, "zhao.group", "zh", 1366)
+    page.goto(f"{base}/cases")
+    page.fill("#s-contact", "13612340003")
+    page.click("#search")
+    assert page.locator("#cases tbody tr[data-case]").evaluate_all("rs => rs.map(r => +r.dataset.case)") == [made[3]]
+    page.goto(f"{base}/cases")
+    page.fill("#s-text", "宽带掉线")
+    page.select_option("#s-size", "20")
+    page.click("#search")
+    found = page.locator("#cases tbody tr[data-case]").evaluate_all("rs => rs.map(r => +r.dataset.case)")
+    assert found == [made[i] for i in (5, 3, 1)]                         # newest first
+    # Paging: 3 a page, oldest first, through the 7 of the broadband category; the pages join without gaps.
+    page.goto(f"{base}/cases?category=complaint.broadband&sort=oldest&page_size=3")
+    seen = []
+    while True:
+        seen += page.locator("#cases tbody tr[data-case]").evaluate_all("rs => rs.map(r => +r.dataset.case)")
+        if not page.locator("#next-page").count():
+            break
+        page.click("#next-page")
+    assert seen == made
+    assert page.locator("#first-page").count() == 1
+    shot(page, "staff-search-paged-1366")
+    page.context.close()
+
+
+def test_saved_filters_are_each_persons_own(browser, demo):  # noqa: F811
+    base, engine, _ = demo
+    page = open_page(browser, base, "li.handler", "zh", 1366)
+    page.goto(f"{base}/?overdue=1&page_size=20")
+    page.fill("#filter-name", "我的超时")
+    page.click("#save-filter-button")
+    assert "我的超时" in page.inner_text(".flash.ok")
+    page.goto(f"{base}/")
+    page.click("#saved-filters .saved[data-filter='我的超时'] a")
+    assert page.is_checked("#flt-overdue") and "overdue=1" in page.url
+    assert [f["name"] for f in engine.accounts.saved_filters("li.handler", "inbox")] == ["我的超时"]
+    assert engine.accounts.saved_filters("zhao.group", "inbox") == []
+    page.goto(f"{base}/cases?status=running")
+    page.fill("#filter-name", "在办")
+    page.click("#save-filter-button")
+    assert engine.accounts.saved_filters("li.handler", "cases")[0]["query"] == {"status": "running"}
+    page.locator("#saved-filters .saved[data-filter='在办'] button").click()
+    assert engine.accounts.saved_filters("li.handler", "cases") == []
+    page.context.close()
