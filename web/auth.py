@@ -88,7 +88,7 @@ def login():
                 engine().accounts.set_locale(account.username, chosen)     # the language chosen at sign-in is kept
             login_user(User(account))
             target = request.args.get("next", "")
-            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("tasks.inbox"))
+            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("roles.home"))
     return render_template("login.html")
 
 

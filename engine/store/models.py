@@ -357,3 +357,13 @@ class TypicalCase(Base):
     note: Mapped[str] = mapped_column(Text)
     picked_by: Mapped[str] = mapped_column(String(100))
     picked_at: Mapped[datetime]
+
+
+class SchedulerBeat(Base):
+    """The last sweep of each scheduler process (host:pid): the operations page tells a stopped scheduler."""
+
+    __tablename__ = "scheduler_beat"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    beat_at: Mapped[datetime]
+    result: Mapped[dict[str, Any]]

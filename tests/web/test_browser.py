@@ -97,6 +97,7 @@ def fill(page, values: dict) -> None:
 def work(page, base: str, user: str, case_id: int, element: str, values: dict, screenshot: str | None = None):
     """Sign in as ``user``, open the task from the inbox, claim it if needed, fill and submit its form."""
     login(page, base, user)
+    page.goto(f"{base}/")                  # the inbox (the complaint group and heads sign in to their own page)
     page.click(f"tr[data-case='{case_id}'][data-element='{element}'] td a")
     if page.locator("#claim").count():
         page.click("#claim")

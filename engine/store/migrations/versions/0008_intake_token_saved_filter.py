@@ -1,4 +1,4 @@
-"""intake form tokens (a double submit makes one case) and saved filters per person (issue 18)
+"""intake form tokens (a double submit makes one case), saved filters per person, scheduler heartbeats (issue 18)
 
 Revision ID: 0008
 Revises: 0007
@@ -33,9 +33,16 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
     )
     op.create_index("ux_saved_filter_owner_name", "saved_filter", ["username", "screen", "name"], unique=True)
+    op.create_table(
+        "scheduler_beat",
+        sa.Column("name", sa.String(200), primary_key=True),
+        sa.Column("beat_at", UTCDateTime(), nullable=False),
+        sa.Column("result", sa.JSON(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("scheduler_beat")
     op.drop_index("ux_saved_filter_owner_name", table_name="saved_filter")
     op.drop_table("saved_filter")
     op.drop_table("intake_token")
