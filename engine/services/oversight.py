@@ -11,7 +11,6 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from ..store.models import Case, OrgUnit, ProcessVersion, SchedulerBeat, TaskCandidate, Timer, UserTask
 from .convert import case_summary, task_view, version_view
