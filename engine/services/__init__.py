@@ -11,6 +11,7 @@ policy and caches) and hands out one service per audience:
 - ``engine.reads``      one read per screen: inbox, task page, case page, case list, intake form, health
 - ``engine.accounts``   sign-in: password check, account and groups, language, saved filters
 - ``engine.oversight``  the overseeing roles' start pages: overview, department, operations (issue 18)
+- ``engine.compliance`` compliance officers: conformance by replay, deadline adherence, exports (SPEC §10)
 
 Each call is one transaction at the clock's instant and returns frozen views
 (``views``), never ORM rows; ``serialize.plain`` makes JSON of them. Errors are
@@ -31,6 +32,7 @@ from ..store.db import Database
 from .accounts import AccountService
 from .admin import AdminService, DeployedVersion
 from .cases import CaseService
+from .compliance import ComplianceService, Selection
 from .clocks import Clock, FixedClock, OffsetClock, system_clock
 from .core import SCHEDULER, SYSTEM, Actor, Core
 from .deadlines import DeadlineService
@@ -49,7 +51,7 @@ from .views import CasePage, CaseRef, InboxPage, TaskPage, TaskRef, TaskView
 __all__ = [
     "Actor", "CasePage", "CaseRef", "Clock", "Conflict", "ConcurrentUpdate", "DeployedVersion", "DeploymentRefused",
     "FieldError", "FixedClock", "FormInvalid", "InboxPage", "InvalidRequest", "NotFound", "OffsetClock",
-    "PermissionDenied", "Policy", "ProcessEngine", "SCHEDULER", "SYSTEM", "ServiceError", "TaskAlreadyCompleted",
+    "PermissionDenied", "Policy", "ProcessEngine", "SCHEDULER", "SYSTEM", "Selection", "ServiceError", "TaskAlreadyCompleted",
     "TaskClaimedByOther", "TaskPage", "TaskRef", "TaskView", "TopicContext", "TopicRegistry", "system_clock",
 ]
 
@@ -72,6 +74,7 @@ class ProcessEngine:
         self.reports = ReportService(core)
         self.accounts = AccountService(core)
         self.oversight = OversightService(core)
+        self.compliance = ComplianceService(core)
 
     def with_clock(self, clock: Clock) -> ProcessEngine:
         """Return an engine on the same database, topics and caches whose clock is ``clock``."""

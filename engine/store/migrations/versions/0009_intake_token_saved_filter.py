@@ -1,7 +1,7 @@
 """intake form tokens (a double submit makes one case), saved filters per person, scheduler heartbeats (issue 18)
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-03
 """
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 from engine.store.models import UTCDateTime
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
