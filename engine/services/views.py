@@ -14,7 +14,7 @@ from typing import Any
 
 __all__ = [
     "AccountView", "AuditEntry", "CalendarOverrideView", "CasePage", "CaseRef", "CaseSummary", "CaseView",
-    "DeductionView", "DueTimer", "InboxPage", "IntakePage", "PathStep", "Report", "ReportTable", "TaskPage",
+    "DeductionView", "DueTimer", "InboxPage", "IntakePage", "MailView", "PathStep", "Report", "ReportTable", "TaskPage",
     "TaskRef", "TaskView", "VersionView",
 ]
 
@@ -264,3 +264,21 @@ class Report:
     def table(self, key: str) -> ReportTable:
         """Return the table ``key``."""
         return next(t for t in self.tables if t.key == key)
+
+
+@dataclass(frozen=True)
+class MailView:
+    """A message of the mail outbox as administrators see it (dead letters with their last error)."""
+
+    id: int
+    source: str
+    notification_id: int | None
+    recipients: tuple[str, ...]
+    subject: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    attachment_name: str | None
