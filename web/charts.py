@@ -54,7 +54,7 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence, links: Sequen
 def line_chart(title: str, labels: Sequence[str], values: Sequence[int], width: int = 640,
                height: int = 220) -> Markup:
     """Return a line chart of a series (the hourly counts), one labelled point per value."""
-    left, right, top, bottom = 40, 10, 28, 40
+    left, right, top, bottom = 40, 30, 28, 40
     n = max(len(values), 1)
     peak = max(list(values) + [1])
     step = (width - left - right) / max(n - 1, 1)

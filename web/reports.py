@@ -9,6 +9,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from engine.services import InvalidRequest
 from engine.services.report_export import MEDIA_TYPES, file_name
 from engine.services.serialize import amount_text, plain
 
@@ -80,11 +81,33 @@ def index():
     reports = engine().reports
     period = request.args.get("period") or reports.default_period(key)
     department = request.args.get("department") or None
-    report = reports.report(key, period, current_user.actor, department)
+    try:
+        report = reports.report(key, period, current_user.actor, department)
+    except InvalidRequest as exc:
+        if exc.code != "invalid_period":
+            raise
+        # Another report was chosen with the period of the last one: open the new one on its default period.
+        flash(_("%(period)s is not a period of report %(report)s.", period=period, report=key), "error")
+        report = reports.report(key, reports.default_period(key), current_user.actor, department)
     tables = [{"key": t.key, "columns": t.columns, "rows": [[_cell(v) for v in r] for r in t.rows],
                "links": _links(report, t)} for t in report.tables]
     return render_template("reports.html", report=plain(report), tables=tables, chart=_chart(report), keys=KEYS,
                            key=key, period=report.period, department=department or "")
+
+
+@bp.post("/reports/typical")
+@permission_required("pick_typical_cases")
+def pick_typical():
+    form = request.form
+    period = form.get("period", "")
+    try:
+        case_id = int(form.get("case_id", ""))
+    except ValueError:
+        flash(_("Give the number of a case."), "error")
+        return redirect(url_for("reports.index", key="P-1", period=period))
+    if engine().reports.pick_typical(period, case_id, form.get("note", ""), current_user.actor):
+        flash(_("Case %(id)s is a typical case of %(period)s.", id=case_id, period=period), "ok")
+    return redirect(url_for("reports.index", key="P-1", period=period))
 
 
 @bp.get("/reports/<key>/cases")
@@ -161,6 +184,10 @@ def report_words():
             "top_category": _("Most frequent category"), "month_1": _("Month 1"), "month_2": _("Month 2"),
             "month_3": _("Month 3"), "total": _("Total"), "cases": _("Cases with deductions"),
             "points": _("Points"), "rectification_case": _("Rectification case"), "month_start": _("Month")},
+        "deadline_words": {"report": _("Report within 1 hour (C-3)"),
+                           "solution": _("Solution within 2 hours (C-4)"),
+                           "explanation": _("Unified explanation within 2 hours (C-4)"),
+                           "summary": _("Special report within 3 working days of closing (C-7)")},
         "state_names": {"pending": _("pending"), "open": _("open"), "overdue": _("overdue"), "done": _("done"),
                         "late": _("done late"), "sent": _("sent"), "dead": _("dead")},
     }

@@ -86,7 +86,7 @@ class ReportService:
             return q.p3_tables(session, cfg, start, end, department, months, names)
         rows = q.p4_rows(session, cfg, period.name, department)
         return [ReportTable("rectification", ("department", "name", "cases", "points", "rectification_case"),
-                            tuple(rows), tuple({"department": r[0], "deducted": True} for r in rows))]
+                            tuple(rows), tuple(None for _ in rows))]
 
     def _due(self, session: Session, key: str, period: Period) -> tuple:
         cal, cfg = self._core.calendar(session), self.config

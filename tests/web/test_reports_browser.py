@@ -59,7 +59,10 @@ def test_p2_page_shows_the_chart_drills_down_and_downloads_the_xlsx(page, report
     base, month, _, outage = reports_server
     login(page, base, "zhao.group")
     page.click("nav a[href='/reports']")
+    assert page.get_attribute("#report-period", "type") == "week"           # P-1 opens on a week picker
     page.select_option("#report-key", "P-2")
+    page.click("#report-show")
+    assert page.get_attribute("#report-period", "type") == "month"
     page.fill("#report-period", "2025-04")
     page.click("#report-show")
     page.wait_for_selector("#report-chart svg.bar-chart")
@@ -83,6 +86,18 @@ def test_p2_page_shows_the_chart_drills_down_and_downloads_the_xlsx(page, report
     assert target.name == "P-2_2025-04.xlsx"
     rows = [list(r) for r in load_workbook(target)["by_department"].iter_rows(values_only=True)]
     assert ["market", "市场部", 2, 0, 0, 1, 1] in rows
+
+
+def test_complaint_group_picks_a_typical_case_on_the_p1_page_000_1_6(page, reports_server):  # noqa: F811
+    base, month, _, _ = reports_server
+    login(page, base, "zhao.group")
+    page.goto(f"{base}/reports?key=P-1&period=2025-W16")
+    page.fill("#typical-case", str(month.c3.case_id))
+    page.fill("#typical-note", "超时未答复, 升级处理")
+    page.click("#typical-pick")
+    page.wait_for_selector(".flash.ok")
+    cells = page.locator("#table-typical_cases tbody td").all_inner_texts()
+    assert cells[0] == f"#{month.c3.case_id}" and "超时未答复, 升级处理" in cells
 
 
 def test_department_head_sees_his_department_on_the_reports_page(page, reports_server):  # noqa: F811
