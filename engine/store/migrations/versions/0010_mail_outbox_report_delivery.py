@@ -1,7 +1,7 @@
 """mail outbox (SMTP with retries and dead letters), the report delivery claims, case data as JSONB
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-03
 
 ``report_delivery`` holds one row per scheduled report, period and schedule (or
@@ -17,8 +17,8 @@ from sqlalchemy.dialects import postgresql
 
 import engine.store.models
 
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
