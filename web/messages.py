@@ -32,6 +32,12 @@ SERVICE = {
     "not_in_incident": "The case is not in incident.",
     "invalid_date": "Not a date (YYYY-MM-DD).",
     "invalid_cursor": "This page link is out of date; start from the first page.",
+    "report_not_found": "There is no report %(report)s.",
+    "invalid_period": "%(period)s is not a period of report %(report)s.",
+    "no_department": "You head no department: the reports show a department to its head.",
+    "other_department": "You see the reports of your own department only.",
+    "invalid_drill": "These figures have no list of cases (%(keys)s).",
+    "invalid_format": "Export as CSV or XLSX.",
 }
 
 
