@@ -14,6 +14,8 @@ FIELD = {
     "min_length": "must be at least %(n)s characters", "max_length": "must be at most %(n)s characters",
     "min": "must be at least %(n)s", "max": "must be at most %(n)s", "pattern": "must match %(pattern)s",
     "unknown_group": "unknown group: %(groups)s", "taken": "is taken", "not_a_unit": "is not a unit",
+    "unknown_person": "is nobody of the organisation: %(value)s",
+    "not_a_candidate": "may not work on this task (not in its groups): %(value)s",
 }
 
 # Service error codes (engine/services/errors.py and where they are raised) to the UI's msgids.
@@ -29,6 +31,12 @@ SERVICE = {
     "case_not_found": "There is no such case.",
     "process_not_deployed": "The process %(process_key)s is not deployed.",
     "reason_required": "A reason is required.",
+    "not_claimed": "The task is not claimed: claim it first.",
+    "invalid_number": "Not a case number.",
+    "invalid_sort": "Sort by newest, oldest or last changed.",
+    "filter_name": "A filter needs a name (at most 100 characters).",
+    "filter_not_found": "There is no such saved filter.",
+    "invalid_token": "This form is out of date; open the intake form again.",
     "not_in_incident": "The case is not in incident.",
     "invalid_date": "Not a date (YYYY-MM-DD).",
     "invalid_cursor": "This page link is out of date; start from the first page.",

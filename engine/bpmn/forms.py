@@ -29,6 +29,8 @@ MESSAGES = {
     "min_length": "must be at least {n} characters", "max_length": "must be at most {n} characters",
     "min": "must be at least {n}", "max": "must be at most {n}", "pattern": "must match {pattern}",
     "unknown_group": "unknown group: {groups}", "taken": "is taken", "not_a_unit": "is not a unit",
+    "unknown_person": "is nobody of the organisation: {value}",
+    "not_a_candidate": "may not work on this task (not in its groups): {value}",
 }
 
 

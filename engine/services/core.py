@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from ..bpmn import Bundle, Host, Instance, Step, make_bundle
 from ..rules import calendar as cal
+from ..rules.intake import load_categories
+from ..rules.labels import load_fields, load_groups
 from ..settings import RuleFile, Settings
 from ..store import rows
 from ..store.db import Database, after_commit
@@ -117,6 +119,10 @@ class Core:
         self.settings = settings or Settings()
         self.base_calendar = calendar or cal.BusinessCalendar()
         self._policy = RuleFile(self.settings.path("policy.toml"), load_policy)
+        # What people read for codes (group names, data labels and kinds, the category tree): re-read on change.
+        self._groups = RuleFile(self.settings.path("groups.toml"), load_groups)
+        self._fields = RuleFile(self.settings.path("fields.toml"), load_fields)
+        self._categories = RuleFile(self.settings.path("categories.toml"), load_categories)
         self._calendar: tuple[float, cal.BusinessCalendar] | None = None
         # Keeps the workflow of a case after its commit; a revision mismatch (another worker wrote) reloads.
         self.instances = _InstanceCache(256 if cache_instances else 0)
@@ -133,6 +139,18 @@ class Core:
     def policy(self) -> Policy:
         """Return the policy in force (``policy.toml``, read again when it changes)."""
         return self._policy.get()
+
+    @property
+    def group_names(self):
+        return self._groups.get()
+
+    @property
+    def field_labels(self):
+        return self._fields.get()
+
+    @property
+    def categories(self):
+        return self._categories.get()
 
     # --- versions and bundles ---
 
