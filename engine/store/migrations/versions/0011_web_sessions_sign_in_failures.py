@@ -1,7 +1,7 @@
 """browser sessions kept in the database; refused sign-ins counted per account and address
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-03
 
 ``web_session``: each sign-in gets a random token (in the signed cookie) whose
@@ -15,8 +15,8 @@ from alembic import op
 
 from engine.store.models import UTCDateTime
 
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
