@@ -117,6 +117,15 @@ def complete(task_id):
     return jsonify(answer(engine().cases.complete(task_id, data, g.actor)))
 
 
+@bp.get("/cases")
+def search_cases():
+    """One page of the case search, the filters of the /cases page (web/cases.search_filters)."""
+    from .cases import search_filters
+
+    page = engine().reads.search_cases(g.actor, **search_filters(request.args), cursor=request.args.get("cursor") or None)
+    return jsonify(plain(page))
+
+
 @bp.post("/cases")
 def start_case():
     data = body()
