@@ -228,3 +228,16 @@ def pick_typical():
 @bp.delete("/reports/typical/<period>/<int:case_id>")
 def unpick_typical(period, case_id):
     return jsonify(unpicked=engine().reports.unpick_typical(period, case_id, g.actor))
+
+
+@bp.get("/mail")
+def mail_outbox():
+    state = request.args.get("state")
+    if state not in (None, "pending", "sent", "dead"):
+        raise InvalidRequest("state is pending, sent or dead", code="bad_state")
+    return jsonify(plain(engine().reports.outbox(g.actor, state)))
+
+
+@bp.post("/mail/<int:mail_id>/resend")
+def mail_resend(mail_id):
+    return jsonify(plain(engine().reports.resend(mail_id, g.actor)))

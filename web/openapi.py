@@ -183,6 +183,16 @@ def document() -> dict[str, Any]:
                 "parameters": [{"name": "period", "in": "path", "required": True, "schema": {"type": "string"}},
                                CASE_ID],
                 "responses": {"200": _json({"type": "object"}, "unpicked or not"), **_errors(400, 401, 403)}}},
+            "/api/mail": {"get": {
+                "summary": "The mail outbox, newest first (administrators): reports and notifications",
+                "parameters": [{"name": "state", "in": "query", "required": False,
+                                "schema": {"type": "string", "enum": ["pending", "sent", "dead"]}}],
+                "responses": {"200": _json({"type": "array", "items": _ref("Mail")}, "messages"),
+                              **_errors(400, 401, 403)}}},
+            "/api/mail/{mail_id}/resend": {"post": {
+                "summary": "Queue a dead message again (administrators)",
+                "parameters": [{"name": "mail_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": _json(_ref("Mail"), "queued again"), **_errors(401, 403, 404, 409)}}},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
@@ -272,6 +282,14 @@ def document() -> dict[str, Any]:
                         "key": {"type": "string"}, "columns": {"type": "array", "items": {"type": "string"}},
                         "rows": {"type": "array", "items": {"type": "array"}},
                         "drill": {"type": "array", "items": {"type": ["object", "null"]}}}}}}},
+                "Mail": {"type": "object", "required": ["id", "state", "attempts"], "properties": {
+                    "id": {"type": "integer"}, "source": {"type": "string"},
+                    "notification_id": {"type": ["integer", "null"]},
+                    "recipients": {"type": "array", "items": {"type": "string"}}, "subject": {"type": "string"},
+                    "state": {"type": "string", "enum": ["pending", "sent", "dead"]},
+                    "attempts": {"type": "integer"}, "next_attempt_at": {"type": "string"},
+                    "last_error": {"type": ["string", "null"]}, "created_at": {"type": "string"},
+                    "sent_at": {"type": ["string", "null"]}, "attachment_name": {"type": ["string", "null"]}}},
                 "Version": {"type": "object", "required": ["id", "key", "version"], "properties": {
                     "id": {"type": "integer"}, "key": {"type": "string"}, "version": {"type": "integer"},
                     "name": {"type": "string"}, "running": {"type": "integer"}}},
