@@ -211,6 +211,7 @@ class InboxPage:
     assigned: int                       # READY tasks assigned to the person, all pages
     claimable: dict[str, int]           # unclaimed READY tasks each of the person's groups may claim
     processes: tuple[str, ...] = field(default=())   # deployed process keys, for the process filter
+    cases: dict[int, CaseSummary] = field(default_factory=dict)   # the cases of the page's tasks (their context)
 
 
 @dataclass(frozen=True)
