@@ -109,12 +109,17 @@ def task_and_case(session: Session, task_id: str) -> tuple[TaskHead, CaseHead]:
     return found
 
 
+def _not_candidate(actor: Actor, task: TaskHead) -> PermissionDenied:
+    return PermissionDenied(f"{actor.username} is not a candidate for task {task.id}", code="not_candidate",
+                            task_id=task.id)
+
+
 def _open_task_for(actor: Actor, task: TaskHead) -> None:
+    # Someone outside the task hears 403 whatever its state: a 409 would tell them who completed it.
+    if not actor.may_work_on(task):
+        raise _not_candidate(actor, task)
     if task.state != "ready":
         raise TaskAlreadyCompleted(task.id, task.completed_by, task.state)
-    if not actor.may_work_on(task):
-        raise PermissionDenied(f"{actor.username} is not a candidate for task {task.id}", code="not_candidate",
-                               task_id=task.id)
 
 
 def _task_event(task: TaskHead, case: CaseHead, lifecycle: str, actor: Actor, now: datetime) -> dict[str, Any]:
@@ -138,6 +143,8 @@ def claim(core: Core, session: Session, task_id: str, actor: Actor, now: datetim
 def unclaim(core: Core, session: Session, task_id: str, actor: Actor, now: datetime) -> None:
     """Give a claimed task back to its candidates (its assignee, or whoever may work on any task)."""
     task, case = task_and_case(session, task_id)
+    if not (actor.may_work_on(task) or core.policy.allows(actor.groups, "any_task")):
+        raise _not_candidate(actor, task)
     if task.state != "ready":
         raise TaskAlreadyCompleted(task.id, task.completed_by, task.state)
     if task.assignee is None:

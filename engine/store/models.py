@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON, BigInteger, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -70,7 +71,8 @@ class Case(Base):
     category: Mapped[str | None] = mapped_column(String(200), index=True)   # leaf category code, for counts (C-2, C-6)
     revision: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(Text)
-    data: Mapped[dict[str, Any]]
+    # JSONB on PostgreSQL: the reports read fields of it per row (P-1..P-3), which json would parse every time.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
     incident: Mapped[str | None] = mapped_column(Text)
     started_by: Mapped[str] = mapped_column(String(100))
     started_at: Mapped[datetime]
@@ -320,6 +322,34 @@ class TeamComplaint(Base):
     registered_at: Mapped[datetime]
 
 
+class WebSession(Base):
+    """A signed-in browser session: the cookie carries a random token, the table its SHA-256 and its end.
+
+    Signing out ends the row, so a copy of the cookie taken before no longer signs anyone in, in any web worker.
+    """
+
+    __tablename__ = "web_session"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("account.username"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+
+
+class SignInFailure(Base):
+    """A refused sign-in (wrong password or unknown user): counted per account and per address to throttle guessing."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (Index("ix_sign_in_failure_username_at", "username", "at"),
+                      Index("ix_sign_in_failure_address_at", "address", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))      # as typed: unknown names are counted too
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
 class IntakeToken(Base):
     """The form token of an intake that started a case: the same form submitted again finds its case (issue 18)."""
 
@@ -382,6 +412,47 @@ class TypicalCase(Base):
     note: Mapped[str] = mapped_column(Text)
     picked_by: Mapped[str] = mapped_column(String(100))
     picked_at: Mapped[datetime]
+
+
+class ReportDelivery(Base):
+    """The claim that a scheduled report (or a P-4 rectification) of a period was produced: one row, ever.
+
+    Inserted in the transaction that queues the mail or starts the case, so two
+    schedulers produce it once (``uq_report_delivery``).
+    """
+
+    __tablename__ = "report_delivery"
+    __table_args__ = (UniqueConstraint("report", "period", "variant", name="uq_report_delivery"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report: Mapped[str] = mapped_column(String(10))
+    period: Mapped[str] = mapped_column(String(10))
+    variant: Mapped[str] = mapped_column(String(150))   # the schedule's due rule, or department:<key> for P-4
+    due_at: Mapped[datetime]
+    delivered_at: Mapped[datetime]
+    result: Mapped[dict[str, Any]]
+
+
+class MailOutbox(Base):
+    """A message to send by SMTP (a report or a notification): pending, sent or dead, with its attempts."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_state_next", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))             # report | notification
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notification.id"), unique=True)
+    recipients: Mapped[list[Any]]
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
+    attachment_name: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(10))              # pending | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
 
 
 class SchedulerBeat(Base):

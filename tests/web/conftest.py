@@ -16,7 +16,7 @@ from web import create_app
 ROOT = Path(__file__).parents[2]
 ORGANISATION = tomllib.loads((ROOT / "data" / "organisation.toml").read_text(encoding="utf-8"))
 # Called processes first: a deployment refuses a call activity whose process is not deployed yet.
-DEPLOY_ORDER = ("crisis", "demand", "escalation", "service_quality", "normal")
+DEPLOY_ORDER = ("crisis", "demand", "escalation", "service_quality", "normal", "rectification")
 
 
 def fast_hash(password: str) -> str:
@@ -64,3 +64,13 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+@pytest.fixture
+def token(client):
+    """Return a function that signs a demo person in and gives their Authorization header."""
+    def sign_in(username, password="demo"):
+        answer = client.post("/api/token", json={"username": username, "password": password})
+        assert answer.status_code == 200, answer.get_json()
+        return {"Authorization": f"Bearer {answer.get_json()['token']}"}
+    return sign_in
