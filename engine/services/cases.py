@@ -21,6 +21,7 @@ from ..store import rows
 from ..store.models import Account, IntakeToken, Membership, UserTask
 from .convert import task_view
 from .core import SYSTEM, Actor, CaseHead, Core, TaskHead, audit_row
+from . import organisation
 from .errors import (
     ConcurrentUpdate, FormInvalid, InvalidRequest, NotFound, PermissionDenied, TaskAlreadyCompleted,
     TaskClaimedByOther,
@@ -46,19 +47,36 @@ def people_errors(core: Core, session: Session, values: dict[str, Any], actor: A
             if str(value) not in known}
 
 
+def named_people(session: Session, form: list[dict[str, Any]], clean: dict[str, Any]) -> dict[str, Any]:
+    """Check the form's person fields (I-5, S-6): each value names a person of the organisation; store the username.
+
+    Raises FormInvalid naming every field whose value is nobody (or several people) of the organisation.
+    """
+    fields = [f["id"] for f in form if f.get("kind") == "person" and clean.get(f["id"])]
+    if not fields:
+        return clean
+    org = organisation.read(session)
+    found = {fid: org.find_person(clean[fid]) for fid in fields}
+    errors = {fid: FieldError("not_a_person") for fid, person in found.items() if person is None}
+    if errors:
+        raise FormInvalid(errors)
+    return {**clean, **{fid: person.username for fid, person in found.items()}}
+
+
 def start_case(core: Core, session: Session, key: str, data: dict[str, Any], actor: Actor, now: datetime) -> CaseRef:
     """Start a case on the latest version of ``key`` and run it until it waits."""
     core.policy.require_start(actor, key)
     pinned = core.pin(session, key)
     bundle = core.bundle(session, key, pinned)
-    # I-5: whoever registers the case is its first-ask owner (首问责任人) unless the intake names one.
-    data = {"first_ask_owner": actor.username, **data}
+    # I-5: intake records the registering clerk; the first-ask owner (首问责任人) is whom the customer first
+    # approached, a field of the intake form when known, never the clerk by default (S-6).
+    data = {**data, "registered_by": actor.username}
     if bundle.start_form is not None:
         # I-6: the intake form drawn on the start event decides what a case needs; nothing is stored otherwise.
         clean, errors = validate_form(bundle.start_form, data, allow_unknown=True)
         if errors:
             raise FormInvalid(errors)
-        data = {**data, **clean}
+        data = {**data, **named_people(session, bundle.start_form, clean)}
     if errors := people_errors(core, session, data, actor):
         raise FormInvalid(errors)
     case_id = rows.insert_case(session, {
@@ -176,7 +194,11 @@ def complete(core: Core, session: Session, task_id: str, submitted: dict[str, An
     if task.assignee is not None and task.assignee != actor.username:
         raise TaskClaimedByOther(task_id, task.assignee)
     clean, errors = validate_form(task.form, submitted)
-    if errors or (errors := people_errors(core, session, clean, actor)):
+    if errors:
+        raise FormInvalid(errors)
+    # I-5, S-6: a person field drawn in the form (kind person) may give a name; it is stored as the username.
+    clean = named_people(session, task.form, clean)
+    if errors := people_errors(core, session, clean, actor):
         raise FormInvalid(errors)
     instance = core.instance(session, case)
     try:

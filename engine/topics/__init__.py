@@ -15,6 +15,8 @@ def default_registry(settings: Settings) -> TopicRegistry:
     intake = IntakeTopics(settings)
     registry.add("classify", lambda ctx: intake.classify(ctx))
     registry.add("route", lambda ctx: intake.route(ctx))
+    registry.add("escalation_level", lambda ctx: intake.escalation_level(ctx))
+    registry.add("route_support", lambda ctx: intake.route_support(ctx))
     registry.add("notify", notify.notify)
     registry.add("record_overdue", records.record_overdue)
     registry.add("add_to_knowledge_base", records.add_to_knowledge_base)
@@ -22,4 +24,5 @@ def default_registry(settings: Settings) -> TopicRegistry:
     deductions = DeductionTopics(settings)
     registry.add("book_deductions", lambda ctx, rule_id: deductions.book(ctx, rule_id))
     registry.add("count_team_complaints", lambda ctx: deductions.count_team_complaints(ctx))
+    registry.add("find_responsible", lambda ctx: deductions.find_responsible(ctx))
     return registry

@@ -118,7 +118,7 @@ def register(page, base: str, category: str = MARKET) -> int:
     page.select_option("#f-category", category)
     fill(page, {"complainant_name": "王先生", "contact": "13800000000", "received_at": "2025-03-03",
                 "target": "营业厅", "facts": "客户反映流量费用与套餐不符", "channel": "hotline", "amount": "50",
-                "media_exposed": False})
+                "media_exposed": False, "first_ask_owner": "zhang.intake"})
     shot(page, "intake")
     page.click("#register")
     page.wait_for_selector("#case-status")
@@ -174,7 +174,7 @@ def test_intake_claim_invalid_then_valid_and_the_happy_path_to_the_end(page, ser
     work(page, base, "chen.callback", case_id, "callback", {"callback_note": "客户满意", "satisfied": True})
     work(page, base, "zhao.group", case_id, "decide_outcome", {
         "outcome": "upheld", "our_responsibility": True, "liable_party": "staff", "late_or_shirking": False,
-        "outcome_reason": "属实"}, screenshot="task-decide-outcome")
+        "notified_later": True, "outcome_reason": "属实"}, screenshot="task-decide-outcome")
     work(page, base, "zhao.group", case_id, "analyse_cause", {"root_cause": "原因", "corrective_measures": "措施"})
     assert engine.reads.case_page(case_id, SYSTEM).case.status == "completed"
 
