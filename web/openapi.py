@@ -71,12 +71,17 @@ FORM_DATA = {"type": "object", "description": "the form's values by field id (th
 PERIOD = {"type": "string", "pattern": "^\\d{4}-(W(0[1-9]|[1-4]\\d|5[0-3])|0[1-9]|1[0-2]|Q[1-4])$"}
 REPORT_KEYS = ("P-1", "P-2", "P-3", "P-4")
 REPORT_KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string", "enum": list(REPORT_KEYS)}}
-SELECTION = [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d}
-             for n, d in (("process", "process key"), ("version", "version number"),
-                          ("category", "category code (and everything under it)"),
-                          ("department", "responsible department"), ("status", "running, completed or incident"),
-                          ("from", "cases started on or after YYYY-MM-DD (Beijing time)"),
-                          ("to", "cases started on or before YYYY-MM-DD"))]
+DATE = {"type": "string", "format": "date", "pattern": "^\\d{4}-\\d{2}-\\d{2}$"}
+SELECTION = [{"name": n, "in": "query", "required": False, "schema": schema, "description": d, **more}
+             for n, schema, d, more in (
+                 ("process", _text(100), "process key", {}), ("version", {"type": "integer", "minimum": 1, "maximum": INT32}, "version number",
+                  {"x-error-code": "invalid_version"}),
+                 ("category", _text(200), "category code (and everything under it)", {}),
+                 ("department", _text(100), "responsible department", {}),
+                 ("status", {"type": "string", "enum": ["running", "completed", "incident"]},
+                  "running, completed or incident", {"x-error-code": "invalid_status"}),
+                 ("from", DATE, "cases started on or after YYYY-MM-DD (Beijing time)", {"x-error-code": "invalid_date"}),
+                 ("to", DATE, "cases started on or before YYYY-MM-DD", {"x-error-code": "invalid_date"}))]
 REPORT_QUERY = [
     {"name": "period", "in": "query", "required": True, "schema": PERIOD, "x-error-code": "invalid_period",
      "description": "YYYY-Www (P-1), YYYY-MM (P-2, P-4), YYYY-Qn (P-3); another report's form is a 400 "
@@ -237,16 +242,18 @@ def _document() -> dict[str, Any]:
                                        **_errors(400, 401, 403, 413)}}},
             "/api/compliance/conformance": {"get": {
                 "summary": "A-2: conformance of a selection of cases (compliance group and administrators)",
+                "operationId": "conformance",
                 "parameters": SELECTION,
                 "responses": {"200": _json(_ref("ConformanceSummary"), "fitness per version and month, deviations"),
                               **_errors(400, 401, 403)}}},
             "/api/compliance/adherence": {"get": {
                 "summary": "A-2: deadline adherence (及时率) per rule, version, department and month",
+                "operationId": "adherence",
                 "parameters": SELECTION,
                 "responses": {"200": _json(_ref("AdherenceReport"), "rows and the missed deadlines"),
                               **_errors(400, 401, 403)}}},
             "/api/compliance/export.{fmt}": {"get": {
-                "summary": "A-3: the event log of a selection as XES (IEEE 1849) or CSV",
+                "summary": "A-3: the event log of a selection as XES (IEEE 1849) or CSV", "operationId": "exportLog",
                 "parameters": [{"name": "fmt", "in": "path", "required": True,
                                 "schema": {"type": "string", "enum": ["xes", "csv"]}}] + SELECTION,
                 "responses": {"200": {"description": "the log as a download", "content": {
@@ -254,6 +261,7 @@ def _document() -> dict[str, Any]:
                     **_errors(400, 401, 403)}}},
             "/api/compliance/logs": {"post": {
                 "summary": "A-2: check another system's event log against a process version (nothing is stored)",
+                "operationId": "checkLog",
                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                     "type": "object", "required": ["file", "process_key", "version"], "properties": {
                         "file": {"type": "string", "format": "binary"}, "process_key": {"type": "string"},
