@@ -23,6 +23,6 @@ def default_registry(settings: Settings) -> TopicRegistry:
     registry.add("count_issue_complaints", records.count_issue_complaints)
     deductions = DeductionTopics(settings)
     registry.add("book_deductions", lambda ctx, rule_id: deductions.book(ctx, rule_id))
-    registry.add("count_team_complaints", lambda ctx: deductions.count_team_complaints(ctx))
+    registry.add("count_team_complaints", lambda ctx, optional="false": deductions.count_team_complaints(ctx, optional))
     registry.add("find_responsible", lambda ctx: deductions.find_responsible(ctx))
     return registry
