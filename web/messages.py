@@ -14,6 +14,7 @@ FIELD = {
     "min_length": "must be at least %(n)s characters", "max_length": "must be at most %(n)s characters",
     "min": "must be at least %(n)s", "max": "must be at most %(n)s", "pattern": "must match %(pattern)s",
     "unknown_group": "unknown group: %(groups)s", "taken": "is taken", "not_a_unit": "is not a unit",
+    "reserved": "is a name the process's expressions use (%(name)s) and cannot be case data",
 }
 
 # Service error codes (engine/services/errors.py and where they are raised) to the UI's msgids.
@@ -32,6 +33,8 @@ SERVICE = {
     "not_in_incident": "The case is not in incident.",
     "invalid_date": "Not a date (YYYY-MM-DD).",
     "invalid_cursor": "This page link is out of date; start from the first page.",
+    "step_over_budget": "This step did not finish within its budget (%(kind)s): nothing was saved and the case is "
+                        "now in incident for an administrator.",
 }
 
 

@@ -13,13 +13,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ..bpmn import EngineError, Instance, json_safe, validate_form
+from ..bpmn import EngineError, Instance, describe_name, json_safe, reserved_names, validate_form
+from ..bpmn.forms import FieldError
 from ..store import rows
 from ..store.models import UserTask
 from .convert import task_view
-from .core import SYSTEM, Actor, CaseHead, Core, TaskHead, audit_row
+from .core import SYSTEM, Actor, CaseHead, Core, TaskHead, audit_row, calendar_functions
 from .errors import (
-    ConcurrentUpdate, FormInvalid, InvalidRequest, NotFound, PermissionDenied, TaskAlreadyCompleted,
+    ConcurrentUpdate, FormInvalid, InvalidRequest, NotFound, PermissionDenied, StepOverBudget, TaskAlreadyCompleted,
     TaskClaimedByOther,
 )
 from .views import CaseRef, TaskView
@@ -27,26 +28,53 @@ from .views import CaseRef, TaskView
 __all__ = ["CaseService", "claim", "complete", "retry_incident", "start_case", "task_and_case", "unclaim"]
 
 
-def start_case(core: Core, session: Session, key: str, data: dict[str, Any], actor: Actor, now: datetime) -> CaseRef:
-    """Start a case on the latest version of ``key`` and run it until it waits."""
+# Start data the engine itself keeps besides the start form's fields: I-5's first-ask owner, the demo mark.
+ENGINE_KEYS = {"first_ask_owner", "demo"}
+
+
+def start_case(core: Core, session: Session, key: str, data: dict[str, Any], actor: Actor, now: datetime,
+               over_budget: StepOverBudget | None = None) -> CaseRef:
+    """Start a case on the latest version of ``key`` and run it until it waits.
+
+    ``over_budget``: a first start went over its budget and was rolled back; the
+    case is stored again, unstarted and in incident with that reason, so that the
+    complaint is kept and an administrator can retry it once the process is fixed.
+    """
     core.policy.require_start(actor, key)
     pinned = core.pin(session, key)
     bundle = core.bundle(session, key, pinned)
     # I-5: whoever registers the case is its first-ask owner (首问责任人) unless the intake names one.
     data = {"first_ask_owner": actor.username, **data}
+    # Case data may not shadow what expressions call (``due_in_working_days``, ``len``...): issue 16 item 3.
+    functions = calendar_functions(core.calendar(session), now)
+    reserved = reserved_names(functions)
+    errors = {k: FieldError("reserved", {"name": describe_name(k, functions)}) for k in data if k in reserved}
     if bundle.start_form is not None:
         # I-6: the intake form drawn on the start event decides what a case needs; nothing is stored otherwise.
-        clean, errors = validate_form(bundle.start_form, data, allow_unknown=True)
+        # People start with the form's fields only; the system (crisis watch) may pass more.
+        known = {f["id"] for f in bundle.start_form} | ENGINE_KEYS
+        if actor != SYSTEM:
+            errors.update({k: FieldError("not_a_field") for k in data if k not in known and k not in errors})
+        clean, form_errors = validate_form(bundle.start_form, data, allow_unknown=True)
+        errors.update(form_errors)
         if errors:
             raise FormInvalid(errors)
         data = {**data, **clean}
+    elif errors:
+        raise FormInvalid(errors)
     case_id = rows.insert_case(session, {
         "process_key": key, "version_id": pinned[key], "pinned": pinned, "status": "running", "revision": 0,
         "state": "", "data": json_safe(data), "category": data.get("category"), "incident": None,
         "started_by": actor.username, "started_at": now, "updated_at": now, "ended_at": None})
     case = CaseHead(case_id, key, pinned[key], pinned, "running", 0)
     instance = Instance.start(bundle, data)
-    step = instance.advance(core.host(session, case.id, actor, now), now)
+    if over_budget is not None:
+        rows.update_case(session, case_id, 0, {"state": instance.dump(), "revision": 1, "status": "incident",
+                                               "incident": over_budget.incident})
+        rows.insert_events(session, [audit_row(case, "incident", actor, now, data={
+            "error": over_budget.incident, "budget": over_budget.kind})])
+        return CaseRef(case_id, "incident", ())
+    step = core.step(None, lambda: instance.advance(core.host(session, case.id, actor, now), now))
     return core.persist(session, case, instance, step, actor, now)
 
 
@@ -109,7 +137,7 @@ def complete(core: Core, session: Session, task_id: str, submitted: dict[str, An
         raise FormInvalid(errors)
     instance = core.instance(session, case)
     try:
-        step = instance.complete(core.host(session, case.id, actor, now), now, task_id, clean)
+        step = core.step(case, lambda: instance.complete(core.host(session, case.id, actor, now), now, task_id, clean))
     except EngineError as exc:
         raise ConcurrentUpdate(f"task {task_id} is not ready in case {case.id}: {exc}") from exc
     return core.persist(session, case, instance, step, actor, now)
@@ -125,7 +153,7 @@ def retry_incident(core: Core, session: Session, case_id: int, actor: Actor, now
         raise InvalidRequest(f"case {case_id} is not in incident (status {case.status})", code="not_in_incident",
                              case_id=case_id, status=case.status)
     instance = core.instance(session, case)
-    step = instance.retry(core.host(session, case.id, actor, now), now)
+    step = core.step(case, lambda: instance.retry(core.host(session, case.id, actor, now), now))
     admin = audit_row(case, "admin_action", actor, now, data={"action": "retry", "incident": case.incident})
     return core.persist(session, case, instance, step, actor, now, extra_events=[admin])
 
@@ -138,8 +166,12 @@ class CaseService:
 
     def start(self, key: str, data: dict[str, Any], actor: Actor = SYSTEM) -> CaseRef:
         """Start a case of ``key`` (by default as the system); return it with the user tasks it now waits on."""
-        with self._core.db.transaction() as session:
-            return start_case(self._core, session, key, data, actor, self._core.clock())
+        try:
+            with self._core.command(actor) as session:
+                return start_case(self._core, session, key, data, actor, self._core.clock())
+        except StepOverBudget as exc:
+            with self._core.db.transaction() as session:
+                return start_case(self._core, session, key, data, actor, self._core.clock(), over_budget=exc)
 
     def claim(self, task_id: str, actor: Actor) -> TaskView:
         """Claim a task; return it as it now is."""
@@ -156,7 +188,7 @@ class CaseService:
     def complete(self, task_id: str, data: dict[str, Any], actor: Actor) -> CaseRef:
         """Complete a task; return its case with the user tasks it now waits on."""
         try:
-            with self._core.db.transaction() as session:
+            with self._core.command(actor) as session:
                 return complete(self._core, session, task_id, data, actor, self._core.clock())
         except ConcurrentUpdate:
             # Lost against another command: tell who completed the task if that is what happened.
@@ -168,5 +200,5 @@ class CaseService:
 
     def retry(self, case_id: int, actor: Actor) -> CaseRef:
         """Retry a case in incident (an administrator's action); return where it stands now."""
-        with self._core.db.transaction() as session:
+        with self._core.command(actor) as session:
             return retry_incident(self._core, session, case_id, actor, self._core.clock())

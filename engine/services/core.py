@@ -3,6 +3,7 @@ versions and loaded workflows, and ``persist``, which writes one step of a case 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import threading
@@ -10,12 +11,13 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable, Iterator, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..bpmn import Bundle, Host, Instance, Step, make_bundle
+from ..bpmn.budget import DEFAULT_LIMITS
+from ..bpmn import BudgetExceeded, Bundle, Host, Instance, Limits, Step, load_limits, make_bundle
 from ..rules import calendar as cal
 from ..settings import RuleFile, Settings
 from ..store import rows
@@ -23,7 +25,7 @@ from ..store.db import Database, after_commit
 from ..store.models import CalendarOverride
 from ..store.rows import CaseHead, TaskHead, VersionHead
 from .clocks import Clock, system_clock
-from .errors import ConcurrentUpdate, NotFound
+from .errors import ConcurrentUpdate, NotFound, StepOverBudget
 from .policy import Policy, load_policy
 from .topics import TopicContext, TopicRegistry
 from .views import CaseRef, TaskRef
@@ -50,6 +52,7 @@ class Actor:
 SYSTEM = Actor("system", frozenset({"admin"}))
 SCHEDULER = Actor("scheduler", frozenset())
 CALENDAR_TTL_SECONDS = 60.0
+T = TypeVar("T")
 
 
 def audit_row(case: CaseHead, lifecycle: str, actor: Actor, now: datetime, *, data: Any = None,
@@ -116,6 +119,7 @@ class Core:
         self.settings = settings or Settings()
         self.base_calendar = calendar or cal.BusinessCalendar()
         self._policy = RuleFile(self.settings.path("policy.toml"), load_policy)
+        self._budget = RuleFile(self.settings.path("budget.toml"), load_limits)
         self._calendar: tuple[float, cal.BusinessCalendar] | None = None
         # Keeps the workflow of a case after its commit; a revision mismatch (another worker wrote) reloads.
         self.instances = _InstanceCache(256 if cache_instances else 0)
@@ -132,6 +136,11 @@ class Core:
     def policy(self) -> Policy:
         """Return the policy in force (``policy.toml``, read again when it changes)."""
         return self._policy.get()
+
+    @property
+    def limits(self) -> Limits:
+        """Return the budget of one command (``budget.toml``, read again when it changes)."""
+        return self._budget.get() if self._budget.path.exists() else DEFAULT_LIMITS
 
     # --- versions and bundles ---
 
@@ -185,7 +194,43 @@ class Core:
             # A savepoint from the handler's first use of ctx.session: a failing handler leaves nothing behind.
             return ctx.run(handler, params)
 
-        return Host(calendar_functions(self.calendar(session), now), call_topic)
+        return Host(calendar_functions(self.calendar(session), now), call_topic, self.limits)
+
+    def step(self, case: CaseHead | None, run: Callable[[], T]) -> T:
+        """Run one engine command of ``case``; over budget, raise ``StepOverBudget`` (see ``command``)."""
+        try:
+            return run()
+        except BudgetExceeded as exc:      # the half-run workflow is dropped: only a commit caches one
+            raise StepOverBudget(case.id if case else None, case.revision if case else None, exc.kind,
+                                 exc.reason) from None
+
+    @contextlib.contextmanager
+    def command(self, actor: Actor) -> Iterator[Session]:
+        """Yield the session of one command's transaction.
+
+        A step over budget rolls the whole transaction back (nothing it wrote
+        stays); then, in a transaction of its own, the case goes to incident with
+        the reason, and ``StepOverBudget`` goes on to the caller.
+        """
+        try:
+            with self.db.transaction() as session:
+                yield session
+        except StepOverBudget as exc:
+            if exc.case_id is not None:
+                self.record_over_budget(exc, actor)
+            raise
+
+    def record_over_budget(self, exc: StepOverBudget, actor: Actor) -> None:
+        """Put the case of ``exc`` in incident at the revision the failed command read (its state unchanged)."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            case = rows.case_head(session, exc.case_id)
+            if case is None or case.revision != exc.revision:
+                return          # another command wrote the case meanwhile: it is not stuck at that revision
+            rows.update_case(session, case.id, case.revision, {
+                "status": "incident", "incident": exc.incident, "revision": case.revision + 1, "updated_at": now})
+            rows.insert_events(session, [audit_row(case, "incident", actor, now, data={
+                "error": exc.incident, "budget": exc.kind})])
 
     def calendar(self, session: Session) -> cal.BusinessCalendar:
         """Return the business calendar with the administrators' overrides (re-read at most once a minute)."""
