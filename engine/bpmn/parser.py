@@ -13,12 +13,13 @@ from typing import Any, Callable, Iterable
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.parser.task_parsers import GatewayParser
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, UserTaskParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import forms, sandbox, validate, xmlsafe
-from .specs import FormUserTask, TopicServiceTask
+from .specs import FormUserTask, LoopSafeParallelGateway, TopicServiceTask
 
 BPMN = forms.BPMN
 CAMUNDA = forms.CAMUNDA
@@ -78,6 +79,7 @@ class DialectParser(CamundaParser):
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (_UserTaskParser, FormUserTask),
         full_tag("serviceTask"): (_ServiceTaskParser, TopicServiceTask),
+        full_tag("parallelGateway"): (GatewayParser, LoopSafeParallelGateway),
     }
 
 
