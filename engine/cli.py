@@ -184,6 +184,40 @@ def cmd_ledger(engine, args) -> Any:
     return ledger.entries(args.month, args.case)
 
 
+def _drill(pairs: list[str] | None) -> dict[str, Any]:
+    drill: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--filter takes KEY=VALUE, not {pair!r}")
+        drill[key] = {"true": True, "false": False}.get(value, value)
+    return drill
+
+
+def cmd_report(engine, args) -> Any:
+    reports, actor = engine.reports, _actor(engine, args)
+    if args.action in ("pick", "unpick"):
+        if args.case is None or not args.period or not args.user:
+            raise ValueError(f"report {args.action} needs --period YYYY-Www, --case N and --user")
+        if args.action == "pick":
+            return {"picked": reports.pick_typical(args.period, args.case, args.note or "", actor)}
+        return {"unpicked": reports.unpick_typical(args.period, args.case, actor)}
+    if not args.key or not args.period:
+        raise ValueError(f"report {args.action} needs a report (P-1..P-4) and --period")
+    if args.action == "cases":
+        return reports.cases(args.key, args.period, actor, _drill(args.filter), args.department)
+    if args.format == "json":
+        return reports.report(args.key, args.period, actor, args.department)
+    data = reports.export(args.key, args.period, actor, args.format, args.department)
+    if args.output:
+        Path(args.output).write_bytes(data)
+        return {"written": args.output, "bytes": len(data)}
+    if args.format == "xlsx":
+        raise ValueError("an XLSX export needs --output FILE")
+    sys.stdout.write(data.decode("utf-8-sig"))
+    return None
+
+
 def cmd_serve(engine, args) -> Any:
     app.serve(args.host, args.port, args.workers, args.schedulers, args.interval)
 
@@ -247,6 +281,16 @@ def parser() -> argparse.ArgumentParser:
         (("entry",), {"nargs": "?", "type": int, "help": "ledger entry to reverse"}),
         (("--month",), {"help": "YYYY-MM"}), (("--by",), {"choices": ["person", "department", "kpi", "entry"]}),
         (("--case",), {"type": int}), (("--user",), {}), (("--reason",), {}))
+    add("report", cmd_report, "periodic reports (P-1 week, P-2 month, P-3 quarter, P-4 rectification): show as "
+        "JSON, CSV or XLSX, list the cases behind a figure, pick a week's typical cases",
+        (("action",), {"choices": ["show", "cases", "pick", "unpick"]}),
+        (("key",), {"nargs": "?", "choices": ["P-1", "P-2", "P-3", "P-4"]}),
+        (("--period",), {"help": "YYYY-Www (P-1), YYYY-MM (P-2, P-4), YYYY-Qn (P-3)"}),
+        (("--department",), {"help": "one department's report"}),
+        (("--format",), {"choices": ["json", "csv", "xlsx"], "default": "json"}),
+        (("--output",), {"help": "write the export to this file"}),
+        (("--filter",), {"action": "append", "help": "cases: KEY=VALUE, e.g. overdue=true, department=network"}),
+        (("--case",), {"type": int}), (("--note",), {}), (("--user",), {"help": "who asks (default: system)"}))
     add("serve", cmd_serve, "run the web app and the schedulers (several workers: gunicorn, PostgreSQL)",
         (("--host",), {"default": "127.0.0.1"}), (("--port",), {"type": int, "default": 5000}),
         (("--workers",), {"type": int, "default": 1, "help": "web worker processes (gunicorn when > 1)"}),

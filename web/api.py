@@ -10,7 +10,7 @@ whole case page (one more read).
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -18,6 +18,8 @@ from werkzeug.exceptions import BadRequest, Forbidden, Unauthorized
 from wtforms import ValidationError
 
 from engine.services import Actor, InvalidRequest
+from engine.services.report_export import MEDIA_TYPES, file_name
+from engine.services.report_queries import DRILL_KEYS
 from engine.services.serialize import plain
 
 from .auth import engine
@@ -138,3 +140,44 @@ def deploy():
     if upload is None or not upload.filename:
         raise InvalidRequest("send the BPMN file as multipart field 'file'", code="no_file")
     return jsonify(plain(engine().admin.deploy(upload.read(), upload.filename, g.actor))), 201
+
+
+def drill_args(args) -> dict:
+    """Return the drill-down filter of a query string: the known keys, 'true'/'false' as booleans."""
+    return {k: {"true": True, "false": False}.get(v, v) for k, v in args.items() if k in DRILL_KEYS}
+
+
+@bp.get("/reports/<key>")
+def report(key):
+    args = request.args
+    return jsonify(plain(engine().reports.report(key, args.get("period", ""), g.actor, args.get("department"))))
+
+
+@bp.get("/reports/<key>/cases")
+def report_cases(key):
+    args = request.args
+    found = engine().reports.cases(key, args.get("period", ""), g.actor, drill_args(args), args.get("department"))
+    return jsonify(plain(found))
+
+
+@bp.get("/reports/<key>/export/<fmt>")
+def report_export(key, fmt):
+    args = request.args
+    data = engine().reports.export(key, args.get("period", ""), g.actor, fmt, args.get("department"))
+    name = file_name(key, args.get("period", ""), args.get("department"), fmt)
+    return Response(data, mimetype=MEDIA_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.post("/reports/typical")
+def pick_typical():
+    data = body()
+    if not isinstance(data.get("case_id"), int) or not isinstance(data.get("period"), str):
+        raise InvalidRequest("give period (YYYY-Www) and case_id (a number)", code="bad_body")
+    picked = engine().reports.pick_typical(data["period"], data["case_id"], str(data.get("note", "")), g.actor)
+    return jsonify(picked=picked), 201 if picked else 200
+
+
+@bp.delete("/reports/typical/<period>/<int:case_id>")
+def unpick_typical(period, case_id):
+    return jsonify(unpicked=engine().reports.unpick_typical(period, case_id, g.actor))

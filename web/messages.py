@@ -35,6 +35,12 @@ SERVICE = {
     "invalid_cursor": "This page link is out of date; start from the first page.",
     "step_over_budget": "This step did not finish within its budget (%(kind)s): nothing was saved and the case is "
                         "now in incident for an administrator.",
+    "report_not_found": "There is no report %(report)s.",
+    "invalid_period": "%(period)s is not a period of report %(report)s.",
+    "no_department": "You head no department: the reports show a department to its head.",
+    "other_department": "You see the reports of your own department only.",
+    "invalid_drill": "These figures have no list of cases (%(keys)s).",
+    "invalid_format": "Export as CSV or XLSX.",
 }
 
 

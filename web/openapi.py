@@ -25,6 +25,20 @@ DETAIL = {"name": "detail", "in": "query", "required": False, "schema": {"type":
           "description": "full: add the whole case page (one more read)"}
 
 
+REPORT_KEY = {"name": "key", "in": "path", "required": True,
+              "schema": {"type": "string", "enum": ["P-1", "P-2", "P-3", "P-4"]}}
+REPORT_QUERY = [
+    {"name": "period", "in": "query", "required": True, "schema": {"type": "string"},
+     "description": "YYYY-Www (P-1), YYYY-MM (P-2, P-4), YYYY-Qn (P-3)"},
+    {"name": "department", "in": "query", "required": False, "schema": {"type": "string"},
+     "description": "one department (a department head always gets their own)"}]
+DRILL = [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d} for n, d in (
+    ("kind", "complaint, consultation, demand, suggestion, demand_or_suggestion"), ("channel", "intake channel"),
+    ("category", "category code"), ("grid", "grid group"),
+    ("transferred", "true/false: dispatched (投诉转派, P-1)"), ("overdue", "true/false: reply deadline missed"),
+    ("upheld", "true/false"), ("escalated", "true/false"), ("month_start", "ISO instant of a quarter's month"))]
+
+
 def _task_action(summary: str) -> dict[str, Any]:
     return {"post": {"summary": summary, "parameters": [TASK_ID],
                      "responses": {"200": _json(_ref("Task"), "the task now"), **_errors(401, 403, 404, 409)}}}
@@ -94,6 +108,36 @@ def document() -> dict[str, Any]:
                              "properties": {"file": {"type": "string", "format": "binary"}}}}}},
                          "responses": {"201": _json({"type": "array", "items": {"type": "object"}}, "deployed"),
                                        **_errors(400, 401, 403)}}},
+            "/api/reports/{key}": {"get": {
+                "summary": "A report of a period (P-1 weekly, P-2 monthly, P-3 quarterly, P-4 rectification)",
+                "parameters": [REPORT_KEY, *REPORT_QUERY],
+                "responses": {"200": _json(_ref("Report"), "the report"), **_errors(400, 401, 403, 404)}}},
+            "/api/reports/{key}/cases": {"get": {
+                "summary": "The cases behind a figure of a report (drill-down, at most 500)",
+                "parameters": [REPORT_KEY, *REPORT_QUERY, *DRILL],
+                "responses": {"200": _json({"type": "array", "items": {"type": "object"}}, "case summaries"),
+                              **_errors(400, 401, 403, 404)}}},
+            "/api/reports/{key}/export/{fmt}": {"get": {
+                "summary": "A report as CSV or XLSX",
+                "parameters": [REPORT_KEY, {"name": "fmt", "in": "path", "required": True,
+                                            "schema": {"type": "string", "enum": ["csv", "xlsx"]}}, *REPORT_QUERY],
+                "responses": {"200": {"description": "the file", "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                        "schema": {"type": "string", "format": "binary"}}}}, **_errors(400, 401, 403, 404)}}},
+            "/api/reports/typical": {"post": {
+                "summary": "Pick a typical case of a week (P-1, 000 一.1.6; the complaint group)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["period", "case_id"],
+                    "properties": {"period": {"type": "string"}, "case_id": {"type": "integer"},
+                                   "note": {"type": "string"}}}}}},
+                "responses": {"201": _json({"type": "object"}, "picked"),
+                              "200": _json({"type": "object"}, "picked already"), **_errors(400, 401, 403, 404)}}},
+            "/api/reports/typical/{period}/{case_id}": {"delete": {
+                "summary": "Withdraw a typical case of a week",
+                "parameters": [{"name": "period", "in": "path", "required": True, "schema": {"type": "string"}},
+                               CASE_ID],
+                "responses": {"200": _json({"type": "object"}, "unpicked or not"), **_errors(400, 401, 403)}}},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
@@ -136,6 +180,15 @@ def document() -> dict[str, Any]:
                     "events": {"type": "array", "items": {"type": "object"}},
                     "path": {"type": "array", "items": {"type": "object"}},
                     "deductions": {"type": "array", "items": {"type": "object"}}}},
+                "Report": {"type": "object", "required": ["key", "period", "tables"], "properties": {
+                    "key": {"type": "string"}, "period": {"type": "string"},
+                    "start": {"type": "string"}, "end": {"type": "string"},
+                    "department": {"type": ["string", "null"]}, "generated_at": {"type": "string"},
+                    "due": {"type": "array", "items": {"type": "string"}},
+                    "tables": {"type": "array", "items": {"type": "object", "properties": {
+                        "key": {"type": "string"}, "columns": {"type": "array", "items": {"type": "string"}},
+                        "rows": {"type": "array", "items": {"type": "array"}},
+                        "drill": {"type": "array", "items": {"type": ["object", "null"]}}}}}}},
                 "Version": {"type": "object", "required": ["id", "key", "version"], "properties": {
                     "id": {"type": "integer"}, "key": {"type": "string"}, "version": {"type": "integer"},
                     "name": {"type": "string"}, "running": {"type": "integer"}}},

@@ -7,6 +7,7 @@ policy and caches) and hands out one service per audience:
 - ``engine.deadlines``  time: pause, resume, extend (N-4), the timer sweep, the crisis watch, the calendar
 - ``engine.admin``      process owners and administrators: deploy, versions, organisation, schema
 - ``engine.ledger``     the deduction ledger: entries, totals, CSV, reversals
+- ``engine.reports``    periodic reports (P-1..P-4): figures, drill-down to cases, CSV/XLSX, typical cases
 - ``engine.reads``      one read per screen: inbox, task page, case page, case list, intake form, health
 - ``engine.accounts``   sign-in: password check, account and groups, language
 
@@ -39,6 +40,7 @@ from .errors import (
 from .ledger import LedgerService
 from .policy import Policy
 from .reads import ReadService
+from .reports import ReportService
 from .topics import TopicContext, TopicRegistry
 from .views import CasePage, CaseRef, InboxPage, TaskPage, TaskRef, TaskView
 
@@ -65,6 +67,7 @@ class ProcessEngine:
         self.admin = AdminService(core)
         self.ledger = LedgerService(core)
         self.reads = ReadService(core)
+        self.reports = ReportService(core)
         self.accounts = AccountService(core)
 
     def with_clock(self, clock: Clock) -> ProcessEngine:

@@ -15,7 +15,8 @@ __all__ = ["ANYONE", "PERMISSIONS", "Policy", "load_policy"]
 ANYONE = "*"
 # The permissions the code asks for; the file must give each of them (an empty list is allowed).
 PERMISSIONS = ("deploy", "administer_people", "edit_calendar", "repair_cases", "any_task", "any_deadline",
-               "oversee_cases", "reverse_deductions", "see_compliance", "see_reports")
+               "oversee_cases", "reverse_deductions", "see_compliance", "see_reports", "see_all_reports",
+               "pick_typical_cases")
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from typing import Any
 
 __all__ = [
     "AccountView", "AuditEntry", "CalendarOverrideView", "CasePage", "CaseRef", "CaseSummary", "CaseView",
-    "DeductionView", "DueTimer", "InboxPage", "IntakePage", "PathStep", "TaskPage", "TaskRef", "TaskView",
-    "VersionView",
+    "DeductionView", "DueTimer", "InboxPage", "IntakePage", "PathStep", "Report", "ReportTable", "TaskPage",
+    "TaskRef", "TaskView", "VersionView",
 ]
 
 
@@ -236,3 +236,31 @@ class CalendarOverrideView:
     note: str
     changed_by: str
     changed_at: datetime
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """One table of a report: column keys, rows, and per row the drill-down filter of its cases (or None)."""
+
+    key: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    drill: tuple[dict[str, Any] | None, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report of one period (P-1 week, P-2 and P-4 month, P-3 quarter), for all or one department."""
+
+    key: str
+    period: str
+    start: datetime
+    end: datetime
+    department: str | None
+    generated_at: datetime
+    tables: tuple[ReportTable, ...]
+    due: tuple[date, ...] = ()          # the days it is due (schedules of data/reports.toml)
+
+    def table(self, key: str) -> ReportTable:
+        """Return the table ``key``."""
+        return next(t for t in self.tables if t.key == key)

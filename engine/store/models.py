@@ -59,6 +59,8 @@ class Case(Base):
     """A running or finished case: the serialized workflow plus what lists show."""
 
     __tablename__ = "case_instance"
+    # The reports' population: intake cases of a process registered in a period (P-1..P-3, migration 0007).
+    __table_args__ = (Index("ix_case_instance_process_started", "process_key", "started_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_key: Mapped[str] = mapped_column(String(100), index=True)
@@ -138,6 +140,8 @@ class AuditEvent(Base):
     """Append-only audit trail: one row per lifecycle change of a BPMN element of a case."""
 
     __tablename__ = "audit_event"
+    # Whether a case reached an element (transferred, escalated: P-1, P-2), one index probe per case.
+    __table_args__ = (Index("ix_audit_event_case_element", "case_id", "element_id", "lifecycle"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_instance.id"), index=True)
@@ -280,6 +284,7 @@ class DeductionEntry(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "rule_id", "subject", "role", "kind", name="uq_deduction_entry_booking"),
         Index("ix_deduction_entry_month_subject", "month", "subject"),
+        Index("ix_deduction_entry_month_department", "month", "department"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -313,3 +318,17 @@ class TeamComplaint(Base):
     agent: Mapped[str] = mapped_column(ForeignKey("account.username"))
     month: Mapped[str] = mapped_column(String(7))
     registered_at: Mapped[datetime]
+
+
+class TypicalCase(Base):
+    """A case the complaint group picked as typical for a week's report and meeting (P-1, 000 一.1.6)."""
+
+    __tablename__ = "typical_case"
+    __table_args__ = (UniqueConstraint("period", "case_id", name="uq_typical_case_period_case"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(10), index=True)      # ISO week, e.g. 2025-W16
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_instance.id"))
+    note: Mapped[str] = mapped_column(Text)
+    picked_by: Mapped[str] = mapped_column(String(100))
+    picked_at: Mapped[datetime]
