@@ -86,7 +86,6 @@ def stored_version(engine: ProcessEngine, key: str, xml: bytes) -> None:
     ("s = str(10**10**8)", "size"),
     ("p = pow(7, 10**9)", "size"),
     ("n = len('a' * 2 * 10**9)", "size"),
-    ("rows = []\nwhile True:\n    rows.append([0] * 10**6)", "memory"),
 ])
 def test_a_script_over_budget_at_start_leaves_the_case_in_incident_with_the_reason(tight, code, kind, handler):
     tight.admin.deploy(script_first("bomb", code), "bomb.bpmn")
@@ -101,6 +100,17 @@ def test_a_script_over_budget_at_start_leaves_the_case_in_incident_with_the_reas
     [event] = [e for e in page.events if e.lifecycle == "incident"]
     assert event.data == {"error": page.case.incident, "budget": kind}
     assert tight.reads.inbox(handler).tasks == ()
+
+
+def test_a_memory_bomb_built_in_a_loop_stops_at_the_memory_budget(db, clock, topics, tmp_path):
+    """Memory, not time: a budget of 60 s (a loaded machine allocates slowly) and 64 MB."""
+    (tmp_path / "policy.toml").write_text(SHIPPED_POLICY.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "budget.toml").write_text("[budget]\nseconds = 60\nmemory_mb = 64\n", encoding="utf-8")
+    engine = ProcessEngine(db, clock, topics, cache_instances=False, settings=Settings(data_dir=tmp_path))
+    engine.admin.deploy(script_first("bomb", "rows = []\nwhile True:\n    rows.append([0] * 10**6)"), "bomb.bpmn")
+    ref = engine.cases.start("bomb", {})
+    incident = engine.reads.case_page(ref.id, SYSTEM).case.incident
+    assert ref.status == "incident" and incident.startswith("over budget (memory): a script grew the worker's memory")
 
 
 def test_a_loop_without_a_wait_state_stops_at_the_step_budget(tight):
@@ -153,9 +163,8 @@ def test_one_hanging_case_behind_a_due_timer_does_not_stop_the_sweep_of_twenty_o
     assert tight.reads.case_page(hanging, SYSTEM).case.incident.startswith("over budget (time)")
     assert {tight.reads.case_page(c, SYSTEM).tasks[0].element_id for c in calm} == {"review"}
     # The next sweep (or a restarted scheduler) does not run into the hanging case again.
-    began = time.monotonic()
     assert sweep(tight) == {"fired": 0, "failed": 0, "conflicts": 0}
-    assert time.monotonic() - began < SECONDS
+    assert [e.lifecycle for e in tight.reads.case_page(hanging, SYSTEM).events].count("incident") == 1
 
 
 def test_the_shipped_budget_is_data_and_bounds_every_command(engine):
