@@ -21,6 +21,7 @@ from lxml import etree
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 FIELD_TYPES = {"string", "text", "long", "double", "boolean", "date", "enum"}
+LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 CONSTRAINTS = {"required", "minlength", "maxlength", "min", "max", "pattern", "readonly"}
 
 
@@ -32,6 +33,7 @@ MESSAGES = {
     "min_length": "must be at least {n} characters", "max_length": "must be at most {n} characters",
     "min": "must be at least {n}", "max": "must be at most {n}", "pattern": "must match {pattern}",
     "unknown_group": "unknown group: {groups}", "taken": "is taken", "not_a_unit": "is not a unit",
+    "long_range": "must be a whole number of at most 19 digits (a 64-bit long)",
     "reserved": "is a name the process's expressions use ({name}) and cannot be case data",
 }
 
@@ -148,17 +150,21 @@ def _coerce(field: dict[str, Any], raw: Any) -> Any:
     if kind == "long":
         if isinstance(raw, bool):
             raise _Refused("whole_number")
-        if isinstance(raw, int):
-            return raw
         if isinstance(raw, str) and re.fullmatch(r"[+-]?\d+", raw.strip()):
-            return int(raw)
+            if len(raw.strip()) > 20:
+                raise _Refused("long_range")
+            raw = int(raw)
+        if isinstance(raw, int):
+            if not LONG_MIN <= raw <= LONG_MAX:        # Camunda's long is Java's: 64 bits
+                raise _Refused("long_range")
+            return raw
         raise _Refused("whole_number")
     if kind == "double":
         if isinstance(raw, bool):
             raise _Refused("number")
         try:
             value = float(raw)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise _Refused("number") from None
         if not math.isfinite(value):
             raise _Refused("number")

@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -128,9 +129,47 @@ class Instance:
 
         def act():
             for task in errored:
-                task._set_state(TaskState.READY)
+                _rerun(task)
 
         return self._command(host, moment, act)
+
+    def repair(self, host: Host, moment: datetime, changes: dict[str, Any], retry: bool) -> Step:
+        """An administrator's repair: set case data on the tasks the case stands at, then (``retry``) run the
+        failed steps again; without ``retry`` the case stays as it is, with the new data."""
+        open_tasks = [t for t in self._all_tasks() if t.state in (_READY, _WAITING, _ERROR, TaskState.STARTED)]
+
+        def act():
+            # A waiting or failed task takes its parent's data again when it is updated: both get the changes.
+            for task in open_tasks or [_last_completed(self._all_tasks()) or self.workflow.task_tree]:
+                task.data.update(changes)
+                if task.parent is not None:
+                    task.parent.data.update(changes)
+            if retry:
+                for task in open_tasks:
+                    if task.state == _ERROR:
+                        _rerun(task)
+
+        return self._command(host, moment, act)
+
+    def migrate(self, bundle: Bundle) -> None:
+        """Move the case onto another version's specs; refuse if an element it stands at is not in that version."""
+        registry = serialize.diff_registry()
+        top, subs = diff_workflow(registry, self.workflow, bundle.spec, bundle.subprocess_specs)
+        standing = (_READY, _WAITING, _ERROR, TaskState.STARTED)
+        lost = [t.task_spec.bpmn_id for t in top.removed if t.state in standing and t.task_spec.bpmn_id]
+        for sp_id, diff in subs.items():
+            if diff is None:
+                lost.append(self.workflow.get_task_from_id(sp_id).task_spec.bpmn_id)
+            else:
+                lost += [t.task_spec.bpmn_id for t in diff.removed if t.state in standing and t.task_spec.bpmn_id]
+        if lost:
+            raise EngineError(f"the other version has no {', '.join(sorted(set(lost)))}, where the case stands")
+        migrate_workflow(top, self.workflow, bundle.spec)
+        for sp_id, diff in subs.items():
+            sub = self.workflow.subprocesses[sp_id]
+            migrate_workflow(diff, sub, bundle.subprocess_specs[sub.spec.name])
+        self.workflow.subprocess_specs = bundle.subprocess_specs
+        self.bundle = bundle
 
     # views ----------------------------------------------------------------
 
@@ -403,6 +442,16 @@ class Instance:
 PAUSED_UNTIL = datetime(9999, 12, 31, tzinfo=timezone.utc)
 
 _READY, _WAITING, _COMPLETED, _ERROR = TaskState.READY, TaskState.WAITING, TaskState.COMPLETED, TaskState.ERROR
+
+
+def _rerun(task) -> None:
+    """Put a task in ERROR back: a timer waits again (its value computed afresh), any other task is READY."""
+    if _is_timer(task):
+        task.internal_data.pop("event_value", None)
+        task._set_state(TaskState.WAITING)
+        task.task_spec._update(task)        # evaluates the timer again and registers it with the event manager
+    else:
+        task._set_state(TaskState.READY)
 
 
 def _is_user_task(task) -> bool:

@@ -25,9 +25,11 @@ builtins, so a script cannot catch the budget's stop.
 from __future__ import annotations
 
 import ast
+import io
 import math
 import operator
 import re
+import tokenize
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
@@ -63,15 +65,36 @@ _ISO_LITERAL = re.compile(
 )
 
 
+JUEL_LITERALS = {"true": "True", "false": "False", "null": "None"}
+
+
 def normalize(source: str) -> str:
-    """Return the Python source of a BPMN expression (``${...}`` unwrapped, ISO literals quoted)."""
+    """Return the Python source of a BPMN expression (``${...}`` unwrapped, ISO literals quoted, and the
+    literals a Camunda modeller writes, ``true``, ``false`` and ``null``, read as True, False and None)."""
     text = source.strip()
     match = _WRAPPED.match(text)
     if match:
         text = match.group(1).strip()
     if _ISO_LITERAL.match(text):
         return repr(text)
-    return text
+    return _juel_literals(text)
+
+
+def _juel_literals(text: str) -> str:
+    """Replace the names true, false and null (never inside a string) by Python's literals."""
+    if not any(word in text for word in JUEL_LITERALS):
+        return text
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return text             # the compiler reports it
+    lines = text.splitlines(keepends=True) or [text]
+    edits = [(t.start, t.end, JUEL_LITERALS[t.string]) for t in tokens
+             if t.type == tokenize.NAME and t.string in JUEL_LITERALS]
+    for (row, col), (_, end), word in reversed(edits):
+        line = lines[row - 1]
+        lines[row - 1] = line[:col] + word + line[end:]
+    return "".join(lines)
 
 
 def _inplacevar(op: str, x: Any, y: Any) -> Any:
@@ -401,7 +424,8 @@ def _is_data(value: Any) -> bool:
 
 def reserved_names(functions: dict[str, Any]) -> set[str]:
     """Return the names BPMN expressions see besides case data: host functions, globals and builtins."""
-    return set(functions) | {k for k in BASE_GLOBALS if not k.startswith("_")} | set(BASE_GLOBALS["__builtins__"])
+    return (set(functions) | {k for k in BASE_GLOBALS if not k.startswith("_")} | set(BASE_GLOBALS["__builtins__"])
+            | set(JUEL_LITERALS))
 
 
 def describe_name(name: str, functions: dict[str, Any]) -> str:
@@ -410,4 +434,6 @@ def describe_name(name: str, functions: dict[str, Any]) -> str:
         return "a deadline function"
     if name in BASE_GLOBALS:
         return "a module or type of the sandbox"
+    if name in JUEL_LITERALS:
+        return "a literal of Camunda's expression language"
     return "a built-in function"

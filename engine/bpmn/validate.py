@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 from datetime import date
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from lxml import etree
 
@@ -56,7 +56,9 @@ def _owner(node: etree._Element) -> etree._Element:
     return node
 
 
-def check(tree: etree._Element, functions: dict[str, Any]) -> None:
+def check(tree: etree._Element, functions: dict[str, Any],
+          topic_sets: Callable[[str], frozenset[str] | None] | None = None,
+          called: Callable[[str], etree._Element | None] | None = None) -> None:
     """Raise ``Refusal`` for the first thing in ``tree`` that would break running cases."""
     reserved = sandbox.reserved_names(functions)
     fields = _form_fields(tree)
@@ -66,8 +68,11 @@ def check(tree: etree._Element, functions: dict[str, Any]) -> None:
                           f"({sandbox.describe_name(field['id'], functions)}); case data would shadow it", node)
     _check_loops(tree)
     sample = {field["id"]: _sample(field) for _, field in fields}
+    provided = provided_names(tree, sample, topic_sets, called)
+    if provided is not None:
+        _check_reads(tree, reserved | provided)
     with budget.running(DEPLOY_LIMITS):
-        _check_timers(tree, functions, sample)
+        _check_timers(tree, functions, sample, provided)
 
 
 # --- loops without a wait state ---
@@ -163,16 +168,23 @@ def _sample(field: dict[str, Any]) -> Any:
             pass
     kind = field["type"]
     return {"long": 1, "double": 1.0, "boolean": True, "date": date.today().isoformat(),
-            "enum": (field["options"] or [{"id": ""}])[0]["id"]}.get(kind, "sample")
+            "enum": (field["options"] or [{"id": ""}])[0]["id"]}.get(kind, _FREE_TEXT)
+
+
+_FREE_TEXT = "sample"   # a text field's sample: a timer reading it is only checked at run time
 
 
 ENGINE_KEYS = {"first_ask_owner", "demo"}      # start data the engine itself sets (services.cases)
 
 
-def provided_names(tree: etree._Element, sample: dict[str, Any]) -> set[str] | None:
-    """Return the names a case's data may hold: form fields, what scripts assign, the engine's keys.
+def provided_names(tree: etree._Element, sample: dict[str, Any],
+                   topic_sets: Callable[[str], frozenset[str] | None] | None = None,
+                   called: Callable[[str], etree._Element | None] | None = None) -> set[str] | None:
+    """Return the names a case's data may hold: form fields, what scripts assign, what the service topics
+    declare they set, multi-instance element variables, the engine's keys.
 
-    None when a process of the file has no start form: its start data is open (any caller's keys).
+    None when that cannot be known: a process of the file has no start form (its start data is open, any
+    caller's keys), or calls a topic that does not declare what it sets.
     """
     for proc in tree.iterfind(f"{{{BPMN}}}process"):
         starts = proc.findall(f"{{{BPMN}}}startEvent")
@@ -190,9 +202,92 @@ def provided_names(tree: etree._Element, sample: dict[str, Any]) -> set[str] | N
             names.add(node.get("name"))
     for node in tree.iter(f"{{{BPMN}}}serviceTask"):
         names |= set(filter(None, (node.get(f"{{{CAMUNDA}}}resultVariable") or "").split(",")))
-        if node.get(f"{{{CAMUNDA}}}topic"):
-            return None     # a topic's handler may set any name (until topics declare what they set)
+        topic = node.get(f"{{{CAMUNDA}}}topic")
+        if topic:
+            declared = topic_sets(topic) if topic_sets else None
+            if declared is None:
+                return None     # the topic's handler may set any name
+            names |= declared
+    for node in tree.iter(f"{{{BPMN}}}multiInstanceLoopCharacteristics"):
+        names |= {v for v in (node.get(f"{{{CAMUNDA}}}elementVariable"),) if v}
+    # What a called process sets comes back with it (the engine passes all data both ways).
+    own = {p.get("id") for p in tree.iterfind(f"{{{BPMN}}}process")}
+    for key in {n.get("calledElement") for n in tree.iter(f"{{{BPMN}}}callActivity")} - own - {None}:
+        callee = called(key) if called else None
+        if callee is None:
+            return None
+        sets = _sets_of(callee, topic_sets, called, seen={key} | own)
+        if sets is None:
+            return None
+        names |= sets
     return names
+
+
+def _sets_of(tree: etree._Element, topic_sets, called, seen: set[str]) -> set[str] | None:
+    """Return what a called file may set: its form fields, script assignments, topics, its own callees."""
+    names = {field["id"] for _, field in _form_fields(tree)}
+    for node in tree.iter(f"{{{BPMN}}}script"):
+        try:
+            parsed = ast.parse(node.text or "")
+        except SyntaxError:
+            continue
+        names |= {n.id for n in ast.walk(parsed) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    for node in tree.iter(f"{{{BPMN}}}serviceTask"):
+        topic = node.get(f"{{{CAMUNDA}}}topic")
+        declared = topic_sets(topic) if topic and topic_sets else None
+        if topic and declared is None:
+            return None
+        names |= declared or set()
+    for key in {n.get("calledElement") for n in tree.iter(f"{{{BPMN}}}callActivity")} - seen - {None}:
+        callee = called(key) if called else None
+        inner = _sets_of(callee, topic_sets, called, seen | {key}) if callee is not None else None
+        if inner is None:
+            return None
+        names |= inner
+    return names
+
+
+def _script_reads(source: str) -> set[str]:
+    """Return the names a script reads before (or without) assigning them itself."""
+    try:
+        parsed = ast.parse(source)
+    except SyntaxError:
+        return set()
+    stored = {n.id for n in ast.walk(parsed) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    stored |= {a.arg for a in ast.walk(parsed) if isinstance(a, ast.arg)}
+    stored |= {n.name for n in ast.walk(parsed) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    loaded = {n.id for n in ast.walk(parsed) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    augmented = {n.target.id for n in ast.walk(parsed) if isinstance(n, ast.AugAssign)
+                 and isinstance(n.target, ast.Name)}
+    return (loaded - stored) | augmented
+
+
+def _reads(tree: etree._Element) -> Iterable[tuple[etree._Element, str, set[str]]]:
+    """Yield (node, source, names read) for every expression and script of the file."""
+    for tag in ("conditionExpression",):
+        for node in tree.iter(f"{{{BPMN}}}{tag}"):
+            if node.text and node.text.strip():
+                yield node, node.text.strip(), _names(node.text)
+    for node in tree.iter(f"{{{BPMN}}}script"):
+        yield node, (node.text or "").strip().splitlines()[0] if (node.text or "").strip() else "", \
+            _script_reads(node.text or "")
+    for node in tree.iter(f"{{{CAMUNDA}}}inputParameter"):
+        if node.text and "${" in node.text:
+            yield node, node.text.strip(), _names(node.text)
+    for node in tree.iter(f"{{{BPMN}}}userTask"):
+        for attr in ("candidateGroups", "candidateUsers", "assignee"):
+            value = node.get(f"{{{CAMUNDA}}}{attr}")
+            if value and "${" in value:
+                yield node, value, _names(value)
+
+
+def _check_reads(tree: etree._Element, known: set[str]) -> None:
+    """Refuse an expression or script that reads a name nothing in the file provides."""
+    for node, source, names in _reads(tree):
+        missing = names - known
+        if missing:
+            raise Refusal(f"{source!r} reads {', '.join(sorted(missing))}, which no form field, start datum, "
+                          "script or service topic provides", _owner(node))
 
 
 def _names(source: str) -> set[str]:
@@ -203,9 +298,9 @@ def _names(source: str) -> set[str]:
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
 
 
-def _check_timers(tree: etree._Element, functions: dict[str, Any], sample: dict[str, Any]) -> None:
+def _check_timers(tree: etree._Element, functions: dict[str, Any], sample: dict[str, Any],
+                  provided: set[str] | None) -> None:
     known = sandbox.reserved_names(functions)
-    provided = provided_names(tree, sample)
     for definition in tree.iter(f"{{{BPMN}}}timerEventDefinition"):
         for child in definition:
             kind = _local(child)
@@ -228,8 +323,8 @@ def _check_value(node, source: str, kind: str, functions, sample, known, provide
         missing = ", ".join(sorted(unknown - provided))
         raise Refusal(f"{kind} {source!r} reads {missing}, which no form field, script or start datum provides",
                       _owner(node))
-    if unknown:
-        return          # it reads data a script or the start data gives: it is checked when the case runs
+    if unknown or any(sample.get(name) is _FREE_TEXT for name in names):
+        return          # it reads data a script, the start data or free text gives: checked when the case runs
     try:
         value = sandbox.evaluate(source, data, functions)
         if kind == "dueDate":

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..bpmn import EngineError, Instance, describe_name, json_safe, reserved_names, validate_form
+from ..bpmn import validate
 from ..bpmn.forms import FieldError
 from ..store import rows
 from ..store.models import UserTask
@@ -25,11 +26,11 @@ from .errors import (
 )
 from .views import CaseRef, TaskView
 
-__all__ = ["CaseService", "claim", "complete", "retry_incident", "start_case", "task_and_case", "unclaim"]
+__all__ = ["CaseService", "claim", "complete", "repair", "retry_incident", "start_case", "task_and_case", "unclaim"]
 
 
 # Start data the engine itself keeps besides the start form's fields: I-5's first-ask owner, the demo mark.
-ENGINE_KEYS = {"first_ask_owner", "demo"}
+ENGINE_KEYS = validate.ENGINE_KEYS
 
 
 def start_case(core: Core, session: Session, key: str, data: dict[str, Any], actor: Actor, now: datetime,
@@ -158,6 +159,74 @@ def retry_incident(core: Core, session: Session, case_id: int, actor: Actor, now
     return core.persist(session, case, instance, step, actor, now, extra_events=[admin])
 
 
+def repair(core: Core, session: Session, case_id: int, actor: Actor, now: datetime, *, reason: str,
+           data: dict[str, Any] | None = None, version: int | None = None, retry: bool = True) -> CaseRef:
+    """An administrator repairs a case (A-2, audited): set case data (validated against the start form of the
+    case's version), move it to another version of its process, and retry its failed steps.
+
+    ``version`` is a version number of the case's process key (the called processes follow their latest
+    versions). Without ``retry`` the case keeps its incident, with the new data or version.
+    """
+    core.policy.require(actor, "repair_cases", "repair cases")
+    if not reason or not reason.strip():
+        raise InvalidRequest("a reason is required (A-2: the repair is audited)", code="reason_required")
+    case = rows.case_head(session, case_id)
+    if case is None:
+        raise NotFound(f"case {case_id} does not exist", code="case_not_found", case_id=case_id)
+    if case.status == "completed":
+        raise InvalidRequest(f"case {case_id} is completed; there is nothing to repair", code="case_completed",
+                             case_id=case_id)
+    instance = core.instance(session, case)
+    moved = None
+    if version is not None:
+        target = rows.version_id_of(session, case.process_key, version)
+        if target is None:
+            raise NotFound(f"process {case.process_key!r} has no version {version}", code="version_not_found",
+                           process_key=case.process_key, version=version)
+        pinned = {**core.pin(session, case.process_key), case.process_key: target}
+        bundle = core.bundle(session, case.process_key, pinned)
+        try:
+            instance.migrate(bundle)
+        except EngineError as exc:
+            raise InvalidRequest(str(exc), code="migration_refused", case_id=case_id, version=version,
+                                 reason=str(exc)) from exc
+        moved = {"from": case.version_id, "to": target}
+    clean: dict[str, Any] = {}
+    if data:
+        clean = _repair_data(core, session, instance.bundle.start_form, data, now)
+    step = core.step(case, lambda: instance.repair(core.host(session, case.id, actor, now), now, clean, retry))
+    if moved is not None:
+        rows.update_case(session, case.id, case.revision, {"version_id": moved["to"], "pinned": pinned})
+    admin = audit_row(case, "admin_action", actor, now, data={
+        "action": "repair", "reason": reason.strip(), "data": json_safe(clean), "version": moved,
+        "retry": retry, "incident": case.incident})
+    return core.persist(session, case, instance, step, actor, now, extra_events=[admin])
+
+
+def _repair_data(core: Core, session: Session, start_form, data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Validate repair data: start-form fields only, each valid for its field; no reserved names."""
+    functions = calendar_functions(core.calendar(session), now)
+    reserved = reserved_names(functions)
+    errors = {k: FieldError("reserved", {"name": describe_name(k, functions)}) for k in data if k in reserved}
+    fields = {f["id"]: f for f in start_form or []}
+    errors.update({k: FieldError("not_a_field") for k in data if k not in fields and k not in errors})
+    if errors:
+        raise FormInvalid(errors)
+    # Each given field is checked alone: the others keep their case values (a repair sets what it names).
+    clean: dict[str, Any] = {}
+    for key, value in data.items():
+        field = {**fields[key], "default": None}
+        field["constraints"] = {k: v for k, v in field["constraints"].items() if k != "readonly"}
+        values, field_errors = validate_form([field], {key: value})
+        if field_errors:
+            errors.update(field_errors)
+        elif key in values:
+            clean[key] = values[key]
+    if errors:
+        raise FormInvalid(errors)
+    return clean
+
+
 class CaseService:
     """Start cases and work on tasks; each call is one transaction at the clock's instant."""
 
@@ -197,6 +266,13 @@ class CaseService:
                 if task is not None and task[0].state != "ready":
                     raise TaskAlreadyCompleted(task_id, task[0].completed_by, task[0].state) from None
             raise
+
+    def repair(self, case_id: int, actor: Actor, *, reason: str, data: dict[str, Any] | None = None,
+               version: int | None = None, retry: bool = True) -> CaseRef:
+        """Repair a case (an administrator's action, audited): set data, move it to another version, retry."""
+        with self._core.command(actor) as session:
+            return repair(self._core, session, case_id, actor, self._core.clock(), reason=reason, data=data,
+                          version=version, retry=retry)
 
     def retry(self, case_id: int, actor: Actor) -> CaseRef:
         """Retry a case in incident (an administrator's action); return where it stands now."""

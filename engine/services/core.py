@@ -192,7 +192,12 @@ class Core:
             handler = self.topics.get(topic)
             ctx = TopicContext(session, case_id, element_id, now, actor.username, dict(data))
             # A savepoint from the handler's first use of ctx.session: a failing handler leaves nothing behind.
-            return ctx.run(handler, params)
+            result = ctx.run(handler, params)
+            declared = self.topics.sets(topic)
+            if declared is not None and result and not set(result) <= declared:
+                raise LookupError(f"service topic {topic!r} returned {sorted(set(result) - declared)}, which it "
+                                  f"does not declare it sets ({sorted(declared)})")
+            return result
 
         return Host(calendar_functions(self.calendar(session), now), call_topic, self.limits)
 

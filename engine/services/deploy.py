@@ -41,7 +41,7 @@ def deploy_file(core: Core, session: Session, content: bytes, file_name: str, ac
 
     try:
         info = inspect_file(content, file_name, deployed_xml, core.topics.has,
-                            calendar_functions(core.calendar(session), now))
+                            calendar_functions(core.calendar(session), now), core.topics.sets)
     except BpmnFileError as exc:
         raise DeploymentRefused(str(exc), exc.file_name, exc.line, exc.element_id) from exc
     existing = [latest.get(key) for key in info.process_ids]

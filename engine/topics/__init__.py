@@ -13,13 +13,17 @@ def default_registry(settings: Settings) -> TopicRegistry:
     """Return a registry with every shipped handler, bound to the installation's rule tables."""
     registry = TopicRegistry()
     intake = IntakeTopics(settings)
-    registry.add("classify", lambda ctx: intake.classify(ctx))
-    registry.add("route", lambda ctx: intake.route(ctx))
-    registry.add("notify", notify.notify)
-    registry.add("record_overdue", records.record_overdue)
-    registry.add("add_to_knowledge_base", records.add_to_knowledge_base)
-    registry.add("count_issue_complaints", records.count_issue_complaints)
+    registry.add("classify", lambda ctx: intake.classify(ctx), sets=("kind", "severity", "major_reasons"))
+    registry.add("route", lambda ctx: intake.route(ctx),
+                 sets=("responsible_group", "responsible_department", "routing_profile"))
+    registry.add("notify", notify.notify, sets=("last_notified",))
+    registry.add("record_overdue", records.record_overdue, sets=("overdue_rules",))
+    registry.add("add_to_knowledge_base", records.add_to_knowledge_base, sets=("knowledge_entry_id",))
+    registry.add("count_issue_complaints", records.count_issue_complaints,
+                 sets=("count_now", "count_previous", "change_ratio", "tracking_history"))
     deductions = DeductionTopics(settings)
-    registry.add("book_deductions", lambda ctx, rule_id: deductions.book(ctx, rule_id))
-    registry.add("count_team_complaints", lambda ctx: deductions.count_team_complaints(ctx))
+    registry.add("book_deductions", lambda ctx, rule_id: deductions.book(ctx, rule_id),
+                 sets=("deduction_rules", "deductions_unresolved"))
+    registry.add("count_team_complaints", lambda ctx: deductions.count_team_complaints(ctx),
+                 sets=("sq_team", "sq_team_leader", "team_complaints_this_month", "sq_exemption_possible"))
     return registry
