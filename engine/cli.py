@@ -191,6 +191,41 @@ def cmd_ledger(engine, args) -> Any:
     return ledger.entries(args.month, args.case)
 
 
+def cmd_conformance(engine, args) -> Any:
+    if args.case is not None:
+        return engine.compliance.case(args.case, _actor(engine, args))
+    return engine.compliance.summary(_actor(engine, args), _selection(args))
+
+
+def _selection(args):
+    from .services import Selection
+
+    return Selection.parse({"process": args.process, "version": args.version, "category": args.category,
+                            "department": args.department, "status": args.status, "from": args.start,
+                            "to": args.end})
+
+
+def cmd_adherence(engine, args) -> Any:
+    return engine.compliance.adherence(_actor(engine, args), _selection(args))
+
+
+def cmd_export_xes(engine, args) -> Any:
+    content = engine.compliance.export(_actor(engine, args), _selection(args), args.format)
+    if args.output:
+        Path(args.output).write_bytes(content)
+        return {"written": args.output, "bytes": len(content)}
+    sys.stdout.buffer.write(content)
+    return None
+
+
+def cmd_import_log(engine, args) -> Any:
+    mapping = {"case": args.case_column, "activity": args.activity_column, "timestamp": args.time_column,
+               "resource": args.resource_column, "transition": args.transition_column}
+    fmt = args.format or ("xes" if args.file.lower().endswith(".xes") else "csv")
+    return engine.compliance.check_log(_actor(engine, args), Path(args.file).read_bytes(), fmt, args.key,
+                                       args.version, mapping, args.match, args.closed)
+
+
 def _drill(pairs: list[str] | None) -> dict[str, Any]:
     drill: dict[str, Any] = {}
     for pair in pairs or []:
@@ -293,6 +328,27 @@ def parser() -> argparse.ArgumentParser:
         (("entry",), {"nargs": "?", "type": int, "help": "ledger entry to reverse"}),
         (("--month",), {"help": "YYYY-MM"}), (("--by",), {"choices": ["person", "department", "kpi", "entry"]}),
         (("--case",), {"type": int}), (("--user",), {}), (("--reason",), {}))
+    selection = ((("--process",), {"help": "process key"}), (("--version",), {"help": "version number"}),
+                 (("--category",), {}), (("--department",), {}),
+                 (("--status",), {"choices": ["running", "completed", "incident"]}),
+                 (("--from",), {"dest": "start", "help": "cases started on or after YYYY-MM-DD (Beijing)"}),
+                 (("--to",), {"dest": "end", "help": "... and on or before YYYY-MM-DD"}),
+                 (("--user",), {"help": "who asks (default: system)"}))
+    add("conformance", cmd_conformance, "A-2: replay cases against their process versions: one case or a selection",
+        (("--case",), {"type": int}), *selection)
+    add("adherence", cmd_adherence, "A-2: deadline adherence (及时率) per rule, version, department and month",
+        *selection)
+    add("export-xes", cmd_export_xes, "A-3: the event log of a selection as XES (IEEE 1849) or CSV", *selection,
+        (("--format",), {"choices": ["xes", "csv"], "default": "xes"}), (("--output", "-o"), {"help": "file"}))
+    add("import-log", cmd_import_log, "A-2: check another system's event log (CSV or XES) against a version",
+        (("file",), {}), (("--key",), {"required": True, "help": "process key"}),
+        (("--version",), {"type": int, "required": True}), (("--format",), {"choices": ["csv", "xes"]}),
+        (("--case-column",), {"default": "case_id"}), (("--activity-column",), {"default": "activity"}),
+        (("--time-column",), {"default": "timestamp"}), (("--resource-column",), {"default": "resource"}),
+        (("--transition-column",), {"help": "XES lifecycle column: rows other than complete are left out"}),
+        (("--match",), {"choices": ["id", "name", "either"], "default": "either"}),
+        (("--closed",), {"action": "store_true", "help": "the log's cases are finished"}),
+        (("--user",), {"help": "who asks (default: system)"}))
     add("report", cmd_report, "periodic reports (P-1 week, P-2 month, P-3 quarter, P-4 rectification): show as "
         "JSON, CSV or XLSX, list the cases behind a figure, pick a week's typical cases",
         (("action",), {"choices": ["show", "cases", "pick", "unpick"]}),

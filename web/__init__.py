@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from engine.app import build_engine
 from engine.settings import Settings
 
-from . import admin, api, auth, cases, errors, i18n, tasks
+from . import admin, api, auth, cases, compliance, errors, i18n, tasks
 
 csrf = CSRFProtect()
 
@@ -37,7 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
-    for blueprint in (auth.bp, tasks.bp, cases.bp, admin.bp, api.bp):
+    for blueprint in (auth.bp, tasks.bp, cases.bp, admin.bp, compliance.bp, api.bp):
         app.register_blueprint(blueprint)
     if app.config["SQL_COUNTS"]:
         count_sql(app, engine)

@@ -17,7 +17,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.exceptions import BadRequest, Forbidden, Unauthorized
 from wtforms import ValidationError
 
-from engine.services import Actor, InvalidRequest
+from engine.services import Actor, InvalidRequest, Selection
 from engine.services.report_export import MEDIA_TYPES, file_name
 from engine.services.report_queries import DRILL_KEYS
 from engine.services.serialize import plain
@@ -142,6 +142,50 @@ def deploy():
     return jsonify(plain(engine().admin.deploy(upload.read(), upload.filename, g.actor))), 201
 
 
+@bp.get("/compliance/conformance")
+def conformance():
+    """A-2: the conformance of the cases of a selection (fitness per version and month, deviations)."""
+    return jsonify(plain(engine().compliance.summary(g.actor, Selection.parse(request.args))))
+
+
+@bp.get("/compliance/cases/<int:case_id>")
+def case_conformance(case_id):
+    """A-2: one case against the versions it ran on: fits, deviations with time and actor, overrides."""
+    return jsonify(plain(engine().compliance.case(case_id, g.actor)))
+
+
+@bp.get("/compliance/adherence")
+def adherence():
+    """A-2: deadline adherence (及时率) per rule, process version, department and month; the missed deadlines."""
+    return jsonify(plain(engine().compliance.adherence(g.actor, Selection.parse(request.args))))
+
+
+@bp.get("/compliance/export.<fmt>")
+def export_log(fmt):
+    """A-3: the event log of a selection as XES or CSV, as a download."""
+    content = engine().compliance.export(g.actor, Selection.parse(request.args), fmt)
+    kind = {"xes": "application/xml", "csv": "text/csv"}[fmt]
+    return current_app.response_class(content, mimetype=kind, headers={
+        "Content-Disposition": f"attachment; filename=complaints.{fmt}"})
+
+
+@bp.post("/compliance/logs")
+def check_log():
+    """A-2: check another system's event log (multipart file; CSV column mapping in the form) against a version."""
+    upload, form = request.files.get("file"), request.form
+    if upload is None or not upload.filename:
+        raise InvalidRequest("send the log as multipart field 'file'", code="no_file")
+    try:
+        version = int(form.get("version", ""))
+    except ValueError:
+        raise InvalidRequest("version must be a whole number", code="invalid_version") from None
+    fmt = form.get("format") or ("xes" if upload.filename.lower().endswith(".xes") else "csv")
+    mapping = {f: form.get(f"{f}_column", default) for f, default in (
+        ("case", "case_id"), ("activity", "activity"), ("timestamp", "timestamp"), ("resource", "resource"),
+        ("transition", None))}
+    return jsonify(plain(engine().compliance.check_log(
+        g.actor, upload.read(), fmt, form.get("process_key", ""), version, mapping, form.get("match", "either"),
+        form.get("closed") in ("1", "true", "on"))))
 def drill_args(args) -> dict:
     """Return the drill-down filter of a query string: the known keys, 'true'/'false' as booleans."""
     return {k: {"true": True, "false": False}.get(v, v) for k, v in args.items() if k in DRILL_KEYS}

@@ -9,7 +9,7 @@ from flask_login import current_user
 from engine.services import FormInvalid
 
 from . import formdata, present
-from .auth import engine, login_required
+from .auth import allowed, engine, login_required
 
 bp = Blueprint("cases", __name__)
 INTAKE_PROCESS = "normal"
@@ -51,7 +51,10 @@ def cases():
 @bp.get("/cases/<int:case_id>")
 @login_required
 def case(case_id):
-    return render_template("case.html", case=present.case(engine().reads.case_page(case_id, current_user.actor)))
+    page = present.case(engine().reads.case_page(case_id, current_user.actor))
+    judged = (present.case_conformance(engine().compliance.case(case_id, current_user.actor))
+              if allowed("see_compliance") else None)
+    return render_template("case.html", case=page, judged=judged)
 
 
 @bp.get("/versions/<int:version_id>.bpmn")

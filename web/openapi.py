@@ -25,6 +25,12 @@ DETAIL = {"name": "detail", "in": "query", "required": False, "schema": {"type":
           "description": "full: add the whole case page (one more read)"}
 
 
+SELECTION = [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d}
+             for n, d in (("process", "process key"), ("version", "version number"),
+                          ("category", "category code (and everything under it)"),
+                          ("department", "responsible department"), ("status", "running, completed or incident"),
+                          ("from", "cases started on or after YYYY-MM-DD (Beijing time)"),
+                          ("to", "cases started on or before YYYY-MM-DD"))]
 REPORT_KEY = {"name": "key", "in": "path", "required": True,
               "schema": {"type": "string", "enum": ["P-1", "P-2", "P-3", "P-4"]}}
 REPORT_QUERY = [
@@ -108,6 +114,41 @@ def document() -> dict[str, Any]:
                              "properties": {"file": {"type": "string", "format": "binary"}}}}}},
                          "responses": {"201": _json({"type": "array", "items": {"type": "object"}}, "deployed"),
                                        **_errors(400, 401, 403)}}},
+            "/api/compliance/conformance": {"get": {
+                "summary": "A-2: conformance of a selection of cases (compliance group and administrators)",
+                "parameters": SELECTION,
+                "responses": {"200": _json(_ref("ConformanceSummary"), "fitness per version and month, deviations"),
+                              **_errors(400, 401, 403)}}},
+            "/api/compliance/adherence": {"get": {
+                "summary": "A-2: deadline adherence (及时率) per rule, version, department and month",
+                "parameters": SELECTION,
+                "responses": {"200": _json(_ref("AdherenceReport"), "rows and the missed deadlines"),
+                              **_errors(400, 401, 403)}}},
+            "/api/compliance/export.{fmt}": {"get": {
+                "summary": "A-3: the event log of a selection as XES (IEEE 1849) or CSV",
+                "parameters": [{"name": "fmt", "in": "path", "required": True,
+                                "schema": {"type": "string", "enum": ["xes", "csv"]}}] + SELECTION,
+                "responses": {"200": {"description": "the log as a download", "content": {
+                    "application/xml": {"schema": {"type": "string"}}, "text/csv": {"schema": {"type": "string"}}}},
+                    **_errors(400, 401, 403)}}},
+            "/api/compliance/logs": {"post": {
+                "summary": "A-2: check another system's event log against a process version (nothing is stored)",
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["file", "process_key", "version"], "properties": {
+                        "file": {"type": "string", "format": "binary"}, "process_key": {"type": "string"},
+                        "version": {"type": "integer"}, "format": {"type": "string", "enum": ["csv", "xes"]},
+                        "case_column": {"type": "string"}, "activity_column": {"type": "string"},
+                        "timestamp_column": {"type": "string"}, "resource_column": {"type": "string"},
+                        "transition_column": {"type": "string"},
+                        "match": {"type": "string", "enum": ["id", "name", "either"]},
+                        "closed": {"type": "boolean", "description": "the log's cases are finished"}}}}}},
+                "responses": {"200": _json(_ref("LogCheck"), "each case: fits, or its deviations"),
+                              **_errors(400, 401, 403, 404)}}},
+            "/api/compliance/cases/{case_id}": {"get": {
+                "summary": "A-2: one case replayed against the process versions it ran on",
+                "parameters": [CASE_ID],
+                "responses": {"200": _json(_ref("CaseConformance"), "fits, or its deviations; the overrides"),
+                              **_errors(401, 403, 404)}}},
             "/api/reports/{key}": {"get": {
                 "summary": "A report of a period (P-1 weekly, P-2 monthly, P-3 quarterly, P-4 rectification)",
                 "parameters": [REPORT_KEY, *REPORT_QUERY],
@@ -180,6 +221,44 @@ def document() -> dict[str, Any]:
                     "events": {"type": "array", "items": {"type": "object"}},
                     "path": {"type": "array", "items": {"type": "object"}},
                     "deductions": {"type": "array", "items": {"type": "object"}}}},
+                "Deviation": {"type": "object", "required": ["kind", "element_id"], "properties": {
+                    "kind": {"type": "string", "enum": ["skipped", "unexpected", "out_of_order", "repeated"]},
+                    "element_id": {"type": "string"}, "element_name": {"type": "string"},
+                    "at": {"type": ["string", "null"]}, "actor": {"type": ["string", "null"]}}},
+                "Override": {"type": "object", "required": ["action", "at"], "properties": {
+                    "action": {"type": "string", "description": "retry, paused, resumed, extended, ..."},
+                    "at": {"type": "string"}, "actor": {"type": ["string", "null"]},
+                    "reason": {"type": ["string", "null"]}, "data": {"type": ["object", "null"]}}},
+                "CaseConformance": {"type": "object", "required": ["case_id", "fits", "deviations"], "properties": {
+                    "case_id": {"type": "integer"}, "process_key": {"type": "string"}, "version": {"type": "integer"},
+                    "versions": {"type": "object", "additionalProperties": {"type": "integer"},
+                                 "description": "every pinned process (call activities too) -> version number"},
+                    "status": {"type": "string"}, "fits": {"type": "boolean"},
+                    "deviations": {"type": "array", "items": _ref("Deviation")},
+                    "overrides": {"type": "array", "items": _ref("Override")},
+                    "path": {"type": "array", "items": {"type": "string"}}}},
+                "ConformanceSummary": {"type": "object", "required": ["cases", "fitting"], "properties": {
+                    "cases": {"type": "integer"}, "fitting": {"type": "integer"}, "overridden": {"type": "integer"},
+                    "variants": {"type": "integer", "description": "distinct trails replayed"},
+                    "rows": {"type": "array", "items": {"type": "object", "description":
+                             "process_key, version, month, cases, fitting"}},
+                    "deviations": {"type": "array", "items": {"type": "object", "description":
+                                   "process_key, kind, element_id, element_name, cases"}},
+                    "deviating": {"type": "array", "items": {"type": "object", "description":
+                                  "case_id, process_key, version, status, category, department, started_at, "
+                                  "deviations [[kind, element_id]], overrides"}}}},
+                "AdherenceReport": {"type": "object", "required": ["rows", "missed"], "properties": {
+                    "rows": {"type": "array", "items": {"type": "object", "description":
+                             "rule_id, process_key, version, department, month, kind (working|clock), deadlines, "
+                             "met, missed, open, late_minutes, late_minutes_max, late_counted"}},
+                    "missed": {"type": "array", "items": {"type": "object", "description":
+                               "case_id, rule_id, element_id, due_at, done_at, late_minutes, kind"}}}},
+                "LogCheck": {"type": "object", "required": ["traces", "fitting", "cases"], "properties": {
+                    "process_key": {"type": "string"}, "version": {"type": "integer"},
+                    "traces": {"type": "integer"}, "fitting": {"type": "integer"},
+                    "cases": {"type": "array", "items": {"type": "object", "properties": {
+                        "case": {"type": "string"}, "events": {"type": "integer"}, "fits": {"type": "boolean"},
+                        "deviations": {"type": "array", "items": _ref("Deviation")}}}}}},
                 "Report": {"type": "object", "required": ["key", "period", "tables"], "properties": {
                     "key": {"type": "string"}, "period": {"type": "string"},
                     "start": {"type": "string"}, "end": {"type": "string"},

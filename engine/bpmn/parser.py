@@ -185,6 +185,9 @@ def _describe(tree: etree._Element, info: FileInfo) -> None:
             "interrupting": node.get("cancelActivity", "true") != "false",
             "documentation": (doc.text or "").strip() if doc is not None else "",
         }
+        timer = node.find(f"{{{BPMN}}}timerEventDefinition")
+        if timer is not None:
+            info.elements[node.get("id")]["timer"] = " ".join(t.strip() for t in timer.itertext() if t.strip())
         if tag == "startEvent" and node.find(f"{{{BPMN}}}extensionElements/{{{CAMUNDA}}}formData") is not None:
             info.elements[node.get("id")]["form"] = forms.parse_form(node)
         if tag == "serviceTask" and _camunda(node, "topic"):

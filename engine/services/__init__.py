@@ -10,6 +10,7 @@ policy and caches) and hands out one service per audience:
 - ``engine.reports``    periodic reports (P-1..P-4): figures, drill-down to cases, CSV/XLSX, typical cases
 - ``engine.reads``      one read per screen: inbox, task page, case page, case list, intake form, health
 - ``engine.accounts``   sign-in: password check, account and groups, language
+- ``engine.compliance`` compliance officers: conformance by replay, deadline adherence, exports (SPEC §10)
 
 Each call is one transaction at the clock's instant and returns frozen views
 (``views``), never ORM rows; ``serialize.plain`` makes JSON of them. Errors are
@@ -30,6 +31,7 @@ from ..store.db import Database
 from .accounts import AccountService
 from .admin import AdminService, DeployedVersion
 from .cases import CaseService
+from .compliance import ComplianceService, Selection
 from .clocks import Clock, FixedClock, OffsetClock, system_clock
 from .core import SCHEDULER, SYSTEM, Actor, Core
 from .deadlines import DeadlineService
@@ -47,7 +49,7 @@ from .views import CasePage, CaseRef, InboxPage, TaskPage, TaskRef, TaskView
 __all__ = [
     "Actor", "CasePage", "CaseRef", "Clock", "Conflict", "ConcurrentUpdate", "DeployedVersion", "DeploymentRefused",
     "FieldError", "FixedClock", "FormInvalid", "InboxPage", "InvalidRequest", "NotFound", "OffsetClock",
-    "PermissionDenied", "Policy", "ProcessEngine", "SCHEDULER", "SYSTEM", "ServiceError", "TaskAlreadyCompleted",
+    "PermissionDenied", "Policy", "ProcessEngine", "SCHEDULER", "SYSTEM", "Selection", "ServiceError", "TaskAlreadyCompleted",
     "TaskClaimedByOther", "TaskPage", "TaskRef", "TaskView", "TopicContext", "TopicRegistry", "system_clock",
 ]
 
@@ -69,6 +71,7 @@ class ProcessEngine:
         self.reads = ReadService(core)
         self.reports = ReportService(core)
         self.accounts = AccountService(core)
+        self.compliance = ComplianceService(core)
 
     def with_clock(self, clock: Clock) -> ProcessEngine:
         """Return an engine on the same database, topics and caches whose clock is ``clock``."""

@@ -24,6 +24,7 @@ from ..store import rows
 from ..store.db import Database, after_commit
 from ..store.models import CalendarOverride
 from ..store.rows import CaseHead, TaskHead, VersionHead
+from . import adherence
 from .clocks import Clock, system_clock
 from .errors import ConcurrentUpdate, NotFound, StepOverBudget
 from .policy import Policy, load_policy
@@ -283,6 +284,7 @@ class Core:
             audit_row(case, e.lifecycle, actor, now, data=e.data, task_id=e.task_id, element_id=e.element_id,
                       element_name=e.name, element_type=e.element_type, flow_id=e.flow_id)
             for e in step.events] + list(extra_events))
+        adherence.record_deadlines(session, case.id, instance.bundle, step, now)
         case.revision, case.status = values["revision"], values["status"]
         revision = case.revision
         after_commit(session, lambda: self.instances.keep(case.id, revision, instance))

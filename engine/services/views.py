@@ -13,9 +13,11 @@ from decimal import Decimal
 from typing import Any
 
 __all__ = [
-    "AccountView", "AuditEntry", "CalendarOverrideView", "CasePage", "CaseRef", "CaseSummary", "CaseView",
-    "DeductionView", "DueTimer", "InboxPage", "IntakePage", "PathStep", "Report", "ReportTable", "TaskPage",
-    "TaskRef", "TaskView", "VersionView",
+    "AccountView", "AdherenceReport", "AdherenceRow", "AuditEntry", "CalendarOverrideView", "CaseConformance",
+    "CasePage", "CaseRef", "CaseSummary", "CaseView", "ConformanceSummary", "DeductionView", "DeviatingCase",
+    "DeviationCount", "DeviationView", "DueTimer", "FitnessRow", "ImportedTrace", "InboxPage", "IntakePage",
+    "LogCheck", "MissedDeadline", "OverrideView", "PathStep", "Report", "ReportTable", "TaskPage", "TaskRef",
+    "TaskView", "VersionHeatmap", "VersionView",
 ]
 
 
@@ -238,6 +240,184 @@ class CalendarOverrideView:
     changed_at: datetime
 
 
+# --- compliance (SPEC §10, A-1..A-3) ---
+
+@dataclass(frozen=True)
+class DeviationView:
+    """A difference between what a case did and its documented process (A-2)."""
+
+    kind: str                           # skipped | unexpected | out_of_order | repeated
+    element_id: str
+    element_name: str
+    at: datetime | None                 # when the trail showed it (for skipped: the step that came instead)
+    actor: str | None
+
+
+@dataclass(frozen=True)
+class OverrideView:
+    """An administrator's or handler's action on a case outside the model: retry, pause, resume, extension..."""
+
+    action: str                         # retry | paused | resumed | extended | reverse_deduction | ...
+    at: datetime
+    actor: str | None
+    reason: str | None
+    data: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class CaseConformance:
+    """One case judged against the exact process versions it ran on: fits, or its deviations."""
+
+    case_id: int
+    process_key: str
+    version: int                        # the version number of the case's process
+    versions: dict[str, int]            # every pinned process key -> version number (call activities too)
+    status: str
+    fits: bool
+    deviations: tuple[DeviationView, ...]
+    overrides: tuple[OverrideView, ...]
+    path: tuple[str, ...]               # the elements completed, in order (what the diagram highlights)
+
+
+@dataclass(frozen=True)
+class FitnessRow:
+    """Cases and fitting cases of one process version in one month (Beijing time of the start)."""
+
+    process_key: str
+    version: int
+    month: str
+    cases: int
+    fitting: int
+
+
+@dataclass(frozen=True)
+class DeviationCount:
+    """How many cases of the selection show one kind of deviation on one element."""
+
+    process_key: str
+    kind: str
+    element_id: str
+    element_name: str
+    cases: int
+
+
+@dataclass(frozen=True)
+class DeviatingCase:
+    """A case of the deviation list: where it ran and what deviated (times on its conformance page)."""
+
+    case_id: int
+    process_key: str
+    version: int
+    status: str
+    category: str | None
+    department: str | None
+    started_at: datetime
+    deviations: tuple[tuple[str, str], ...]     # (kind, element id)
+    overrides: int
+
+
+@dataclass(frozen=True)
+class ConformanceSummary:
+    """Conformance of a selection of cases: share fitting per version and month, commonest deviations, the list."""
+
+    cases: int
+    fitting: int
+    overridden: int
+    rows: tuple[FitnessRow, ...]
+    deviations: tuple[DeviationCount, ...]
+    deviating: tuple[DeviatingCase, ...]
+    variants: int                       # distinct trails replayed
+
+    @property
+    def fitness(self) -> float | None:
+        return None if self.cases == 0 else self.fitting / self.cases
+
+
+@dataclass(frozen=True)
+class AdherenceRow:
+    """Deadlines of one rule, process version, department and month of their due time: met, missed, open."""
+
+    rule_id: str
+    process_key: str
+    version: int
+    department: str | None
+    month: str
+    kind: str                           # working | clock: the time lateness is counted in
+    deadlines: int
+    met: int
+    missed: int
+    open: int
+    late_minutes: int                   # summed over the missed reminders whose activity was done later
+    late_minutes_max: int
+    late_counted: int                   # how many missed deadlines have a lateness
+
+    @property
+    def rate(self) -> float | None:
+        """Return the share met of the deadlines decided (met or missed), None when none is."""
+        decided = self.met + self.missed
+        return None if decided == 0 else self.met / decided
+
+
+@dataclass(frozen=True)
+class MissedDeadline:
+    """A deadline a case missed: when it was due, when its activity was done, by how much."""
+
+    case_id: int
+    rule_id: str | None
+    element_id: str
+    process_key: str
+    version: int
+    department: str | None
+    due_at: datetime
+    done_at: datetime | None
+    late_minutes: int | None            # None: an interrupting deadline (the case escalated) or not done yet
+    kind: str
+
+
+@dataclass(frozen=True)
+class AdherenceReport:
+    """Deadline adherence (及时率) of a selection: rows per rule, version, department and month; the missed ones."""
+
+    rows: tuple[AdherenceRow, ...]
+    missed: tuple[MissedDeadline, ...]
+
+
+@dataclass(frozen=True)
+class ImportedTrace:
+    """One case of an imported log, judged against the chosen process version."""
+
+    case: str
+    events: int
+    fits: bool
+    deviations: tuple[DeviationView, ...]
+
+
+@dataclass(frozen=True)
+class LogCheck:
+    """An imported event log (CSV or XES) checked against one process version; nothing of it is stored."""
+
+    process_key: str
+    version: int
+    traces: int
+    fitting: int
+    cases: tuple[ImportedTrace, ...]
+
+
+@dataclass(frozen=True)
+class VersionHeatmap:
+    """A process version's diagram data: how often each element and flow ran, where cases deviated."""
+
+    version_id: int
+    process_key: str
+    version: int
+    name: str
+    cases: int
+    fitting: int
+    elements: dict[str, int]            # element id -> times completed (loops counted)
+    flows: dict[str, int]               # sequence flow id -> times taken
+    deviations: dict[str, int]          # element id -> cases deviating there
+    deviation_counts: tuple[DeviationCount, ...]
+    deviating: tuple[DeviatingCase, ...]
 @dataclass(frozen=True)
 class ReportTable:
     """One table of a report: column keys, rows, and per row the drill-down filter of its cases (or None)."""

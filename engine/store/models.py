@@ -320,6 +320,29 @@ class TeamComplaint(Base):
     registered_at: Mapped[datetime]
 
 
+class Deadline(Base):
+    """A deadline a case ran under: a boundary timer from when it was set until it was met or missed (及时率).
+
+    Written by the command that sets, moves, fires or cancels the timer, so that adherence per rule is a
+    query. ``due_at`` is the latest due time (an extension or a resume moves it; a pause keeps it).
+    """
+
+    __tablename__ = "deadline"
+    __table_args__ = (Index("ix_deadline_rule_due", "rule_id", "due_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)      # the timer's task id
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_instance.id"), index=True)
+    element_id: Mapped[str] = mapped_column(String(200))               # the boundary timer
+    attached_to: Mapped[str] = mapped_column(String(200))              # the activity it watches
+    rule_id: Mapped[str | None] = mapped_column(String(20))            # from the timer's documentation (N-4 ...)
+    kind: Mapped[str] = mapped_column(String(8))                       # working | clock: how lateness is counted
+    interrupting: Mapped[bool]
+    department: Mapped[str | None] = mapped_column(String(100), index=True)
+    outcome: Mapped[str] = mapped_column(String(10))                   # open | met | missed | cancelled
+    set_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    fired_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]          # when the watched activity completed (or was interrupted)
 class TypicalCase(Base):
     """A case the complaint group picked as typical for a week's report and meeting (P-1, 000 一.1.6)."""
 

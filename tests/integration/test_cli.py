@@ -100,3 +100,34 @@ def test_cli_pauses_and_resumes_a_case(cli):
     extended = cli("--now", "2025-03-05T15:00:00+08:00", "extend", cid, "--user", "li", "--days", "1",
                    "--reason", "agreed", "--element", "d_overdue")[1]
     assert {t["element_id"]: t["due_at"] for t in extended["timers"]}["d_overdue"] == "2025-03-11T10:00:00+00:00"
+
+
+def test_a2_cli_conformance_of_a_case_and_of_a_selection(cli):
+    cli("deploy", str(FIXTURES / "deadline.bpmn"))
+    case = cli("--now", "2025-03-03T09:00:00+08:00", "start", "deadline_demo")[1]
+    reply = cli("tasks", "--user", "li")[1]["tasks"][0]["id"]
+    assert cli("--now", "2025-03-03T10:00:00+08:00", "complete", reply, "--user", "li")[0] == 0
+    code, judged = cli("conformance", "--case", str(case["id"]), "--user", "ada")
+    assert code == 0 and (judged["fits"], judged["status"], judged["path"]) == (
+        True, "completed", ["d_start", "d_reply", "d_end"])
+    code, summary = cli("conformance", "--process", "deadline_demo", "--from", "2025-03-01", "--to", "2025-03-31")
+    assert code == 0 and (summary["cases"], summary["fitting"], summary["rows"][0]["month"]) == (1, 1, "2025-03")
+    assert cli("conformance", "--case", str(case["id"]), "--user", "li")[0] == 3
+    assert cli("conformance", "--from", "yesterday")[0] == 2
+
+
+def test_a2_a3_cli_adherence_export_xes_and_import_log(cli, tmp_path):
+    cli("deploy", str(FIXTURES / "deadline.bpmn"))
+    cli("--now", "2025-03-03T09:00:00+08:00", "start", "deadline_demo")
+    reply = cli("tasks", "--user", "li")[1]["tasks"][0]["id"]
+    cli("--now", "2025-03-04T10:00:00+08:00", "fire-timers")                 # the 24 h reminder (N-2) fires
+    assert cli("--now", "2025-03-04T10:30:00+08:00", "complete", reply, "--user", "li")[0] == 0
+    rows = {r["rule_id"]: r for r in cli("--now", "2025-03-05T09:00:00+08:00", "adherence", "--user", "ada")[1]["rows"]}
+    assert (rows["N-2"]["missed"], rows["N-2"]["late_minutes"], rows["N-11"]["met"]) == (1, 90, 1)
+    out = tmp_path / "log.csv"
+    code, written = cli("export-xes", "--format", "csv", "-o", str(out))
+    assert code == 0 and written["bytes"] == out.stat().st_size
+    code, checked = cli("import-log", str(out), "--key", "deadline_demo", "--version", "1", "--match", "id",
+                        "--activity-column", "element_id", "--transition-column", "transition", "--closed")
+    assert code == 0 and (checked["traces"], checked["fitting"]) == (1, 1)
+    assert cli("import-log", str(out), "--key", "deadline_demo", "--version", "7")[0] == 4

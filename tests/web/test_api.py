@@ -194,3 +194,39 @@ def test_the_inbox_pages_through_the_api_with_a_cursor(client, token):
 def test_only_the_groups_the_policy_names_may_start_the_crisis_process(client, token):
     refused = client.post("/api/cases", json={"process_key": "crisis", "data": {}}, headers=token("li.handler"))
     assert refused.status_code == 403 and refused.get_json()["code"] == "may_not_start"
+
+
+def test_a2_conformance_api_is_for_the_compliance_group_and_administrators(client, token):
+    clerk, officer = token("zhang.intake"), token("qian.audit")
+    case = start(client, clerk)
+    judged = client.get(f"/api/compliance/cases/{case['id']}", headers=officer)
+    assert judged.status_code == 200, judged.get_json()
+    body = judged.get_json()
+    assert (body["fits"], body["version"], body["deviations"], body["path"][-1]) == (True, 1, [], "merge_accept")
+    summary = client.get("/api/compliance/conformance?process=normal&from=2025-03-01&to=2025-03-31", headers=officer)
+    assert (summary.get_json()["cases"], summary.get_json()["fitting"]) == (1, 1)
+    assert client.get("/api/compliance/conformance?from=2025-04-01", headers=token("admin", "admin")).get_json()["cases"] == 0
+    refused = client.get(f"/api/compliance/cases/{case['id']}", headers=clerk)
+    assert refused.status_code == 403 and refused.get_json()["params"] == {"permission": "see_compliance"}
+    assert client.get("/api/compliance/conformance", headers=clerk).status_code == 403
+    bad = client.get("/api/compliance/conformance?from=March", headers=officer)
+    assert bad.status_code == 400 and bad.get_json()["code"] == "invalid_date"
+    assert client.get("/api/compliance/cases/999", headers=officer).status_code == 404
+
+
+def test_a2_a3_adherence_export_and_log_check_through_the_api(client, token):
+    clerk, officer = token("zhang.intake"), token("qian.audit")
+    start(client, clerk)
+    adherence = client.get("/api/compliance/adherence?process=normal", headers=officer).get_json()
+    assert adherence == {"rows": [], "missed": []}          # waiting at acceptance: no deadline runs yet
+    xes = client.get("/api/compliance/export.xes?process=normal", headers=officer)
+    assert xes.status_code == 200 and xes.headers["Content-Disposition"] == "attachment; filename=complaints.xes"
+    assert b"<trace>" in xes.data and b'key="org:resource" value="zhang.intake"' in xes.data
+    assert client.get("/api/compliance/export.pdf", headers=officer).status_code == 400
+    assert client.get("/api/compliance/export.csv", headers=clerk).status_code == 403
+    checked = client.post("/api/compliance/logs", headers=officer, data={
+        "file": (io.BytesIO(xes.data), "cases.xes"), "process_key": "normal", "version": "1", "match": "name"})
+    assert checked.status_code == 200 and (checked.get_json()["traces"], checked.get_json()["fitting"]) == (1, 1)
+    bad = client.post("/api/compliance/logs", headers=officer, data={
+        "file": (io.BytesIO(b"case_id,activity\n1,x\n"), "log.csv"), "process_key": "normal", "version": "1"})
+    assert bad.status_code == 400 and bad.get_json()["params"]["row"] == 1
