@@ -21,6 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from .services import ProcessEngine
 from .services.crisis import load_crisis_rules
+from .services.oversight import beat_name
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,10 @@ def sweep(engine: ProcessEngine) -> dict[str, int]:
     result = engine.deadlines.fire_due_timers()
     if any(result.values()):
         log.info("timer sweep: %s", result)
+    try:
+        engine.oversight.beat(beat_name(), result)       # the operations page shows each scheduler's last sweep
+    except Exception:  # noqa: BLE001 - a heartbeat that cannot be written must not stop the sweep
+        log.exception("scheduler heartbeat not written")
     return result
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,7 +12,7 @@ from engine.services import DeploymentRefused, FormInvalid, InvalidRequest
 from engine.services.serialize import plain
 
 from . import messages
-from .auth import engine, permission_required
+from .auth import allowed, engine, permission_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -43,12 +43,16 @@ def upload():
 
 
 @bp.get("/versions/<int:version_id>")
-@permission_required("deploy")
+@permission_required("deploy", "see_compliance")
 def version(version_id):
+    """A version's diagram and its BPMN download: for process owners, and for compliance (the documented process)."""
     found = [v for v in plain(engine().admin.versions()) if v["id"] == version_id]
     if not found:
+        if not allowed("deploy"):
+            abort(404)
         return render_processes({"message": _("No such version.")}, 404)
-    return render_template("version.html", version=found[0])
+    return render_template("version.html", version=found[0],
+                           back=url_for("admin.processes") if allowed("deploy") else None)
 
 
 def render_organisation(values=None, errors=None, status=200):

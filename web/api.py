@@ -121,7 +121,10 @@ def start_case():
     data = body()
     if not isinstance(data.get("process_key"), str) or not isinstance(data.get("data", {}), dict):
         raise InvalidRequest("give process_key (text) and data (an object)", code="bad_body")
-    return jsonify(answer(engine().cases.start(data["process_key"], data.get("data", {}), g.actor))), 201
+    # The same token again (a client's retry) answers the case it started, 200 instead of 201.
+    token = data.get("token") or request.headers.get("Idempotency-Key")
+    ref = engine().cases.start(data["process_key"], data.get("data", {}), g.actor, token=token)
+    return jsonify(answer(ref)), 200 if ref.replayed else 201
 
 
 @bp.get("/cases/<int:case_id>")

@@ -63,13 +63,13 @@ def login_required(view):
     return wrapped
 
 
-def permission_required(permission: str):
-    """View decorator that answers 403 unless the signed-in person holds ``permission`` (data/policy.toml)."""
+def permission_required(*permissions: str):
+    """View decorator that answers 403 unless the signed-in person holds one of ``permissions`` (data/policy.toml)."""
     def decorate(view):
         @functools.wraps(view)
         @login_required
         def wrapped(**kwargs):
-            if not allowed(permission):
+            if not any(allowed(p) for p in permissions):
                 abort(403)
             return view(**kwargs)
         return wrapped
@@ -88,7 +88,7 @@ def login():
                 engine().accounts.set_locale(account.username, chosen)     # the language chosen at sign-in is kept
             login_user(User(account))
             target = request.args.get("next", "")
-            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("tasks.inbox"))
+            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("roles.home"))
     return render_template("login.html")
 
 

@@ -16,6 +16,8 @@ FIELD = {
     "unknown_group": "unknown group: %(groups)s", "taken": "is taken", "not_a_unit": "is not a unit",
     "reserved": "is a name the process's expressions use (%(name)s) and cannot be case data",
     "long_range": "must be a whole number of at most 19 digits (a 64-bit long)",
+    "unknown_person": "is nobody of the organisation: %(value)s",
+    "not_a_candidate": "may not work on this task (not in its groups): %(value)s",
 }
 
 # Service error codes (engine/services/errors.py and where they are raised) to the UI's msgids.
@@ -31,6 +33,12 @@ SERVICE = {
     "case_not_found": "There is no such case.",
     "process_not_deployed": "The process %(process_key)s is not deployed.",
     "reason_required": "A reason is required.",
+    "not_claimed": "The task is not claimed: claim it first.",
+    "invalid_number": "Not a case number.",
+    "invalid_sort": "Sort by newest, oldest or last changed.",
+    "filter_name": "A filter needs a name (at most 100 characters).",
+    "filter_not_found": "There is no such saved filter.",
+    "invalid_token": "This form is out of date; open the intake form again.",
     "not_in_incident": "The case is not in incident.",
     "invalid_date": "Not a date (YYYY-MM-DD).",
     "invalid_cursor": "This page link is out of date; start from the first page.",

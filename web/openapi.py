@@ -97,8 +97,12 @@ def document() -> dict[str, Any]:
                 "summary": "Start a case (intake: the start form is validated, I-6)", "parameters": [DETAIL],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["process_key"],
-                    "properties": {"process_key": {"type": "string"}, "data": {"type": "object"}}}}}},
+                    "properties": {"process_key": {"type": "string"}, "data": {"type": "object"},
+                                   "token": {"type": "string", "minLength": 8, "maxLength": 64,
+                                             "description": "idempotency: the same token again answers the "
+                                                            "case it started (also the Idempotency-Key header)"}}}}}},
                 "responses": {"201": _json(_ref("CaseRef"), "the new case and its open tasks"),
+                              "200": _json(_ref("CaseRef"), "the case this token already started (replayed)"),
                               **_errors(400, 401, 403, 404)}}},
             "/api/cases/{case_id}": {"get": {
                 "summary": "A case: facts, tasks, timers, audit events, executed path, deductions",

@@ -10,8 +10,9 @@ from flask_login import current_user
 
 from engine.services import FormInvalid, InvalidRequest
 
-from . import formdata, present
+from . import formdata, messages, present
 from .auth import engine, login_required
+from .labels import labels
 from .present import BEIJING
 
 bp = Blueprint("tasks", __name__)
@@ -44,6 +45,8 @@ def inbox():
     filters = {k: v for k, v in request.args.items() if k != "cursor"}
     return render_template("inbox.html", mine=[t for t in tasks if t["assignee"] == current_user.id],
                            claimable=[t for t in tasks if t["assignee"] is None], args=request.args,
+                           saved=engine().accounts.saved_filters(current_user.id, "inbox"),
+                           query={k: v for k, v in filters.items() if v},
                            assigned=page.assigned, counts=page.claimable, processes=page.processes,
                            next_page=url_for("tasks.inbox", **filters, cursor=page.next_cursor)
                            if page.next_cursor else None,
@@ -60,7 +63,7 @@ def task(task_id):
 def render_page(page, values: dict, errors: dict, status: int = 200):
     """Render a task beside its case's facts, with the values and per-field errors of the last try."""
     return render_template("task.html", task=present.task(page.task), values=values, errors=errors,
-                           case=present.case_summary(page.case), facts=page.case.data), status
+                           case=present.case_summary(page.case), facts=labels().facts(page.case.data, page.fields)), status
 
 
 @bp.post("/tasks/<task_id>/claim")
@@ -79,6 +82,25 @@ def unclaim(task_id):
     return redirect(url_for("tasks.inbox"))
 
 
+@bp.post("/tasks/<task_id>/reassign")
+@login_required
+def reassign(task_id):
+    """Give a claimed task to another candidate or, delegating, to anyone with a reason (audited)."""
+    to = (request.form.get("assignee") or "").strip()
+    reason = request.form.get("reason") or ""
+    try:
+        if request.form.get("mode") == "delegate":
+            engine().cases.delegate(task_id, to, current_user.actor, reason)
+        else:
+            engine().cases.reassign(task_id, to, current_user.actor, reason)
+    except FormInvalid as exc:
+        flash(_("The task was not handed over: %(name)s %(error)s", name=to,
+                error=messages.field_error(exc.errors["assignee"])), "error")
+        return redirect(url_for("tasks.task", task_id=task_id))
+    flash(_("Task handed over to %(name)s.", name=labels().person(to)), "ok")
+    return redirect(url_for("tasks.inbox"))
+
+
 @bp.post("/tasks/<task_id>/complete")
 @login_required
 def complete(task_id):
@@ -89,5 +111,5 @@ def complete(task_id):
     except FormInvalid as exc:
         flash(_("Please correct the fields marked below."), "error")
         return render_page(page, values, exc.errors, 400)
-    flash(_("Task completed; case %(id)s is %(status)s.", id=ref.id, status=ref.status), "ok")
+    flash(_("Task completed; case %(id)s is %(status)s.", id=ref.id, status=labels().status(ref.status)), "ok")
     return redirect(url_for("tasks.inbox"))

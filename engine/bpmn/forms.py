@@ -35,6 +35,8 @@ MESSAGES = {
     "unknown_group": "unknown group: {groups}", "taken": "is taken", "not_a_unit": "is not a unit",
     "long_range": "must be a whole number of at most 19 digits (a 64-bit long)",
     "reserved": "is a name the process's expressions use ({name}) and cannot be case data",
+    "unknown_person": "is nobody of the organisation: {value}",
+    "not_a_candidate": "may not work on this task (not in its groups): {value}",
 }
 
 

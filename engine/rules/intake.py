@@ -22,6 +22,7 @@ class RuleDataError(ValueError):
 class Category:
     code: str
     name: str
+    name_en: str = ""
 
     @property
     def kind(self) -> str:
@@ -70,7 +71,7 @@ def load_categories(path: Path) -> dict[str, Category]:
         code, name = row.get("code"), row.get("name")
         if not code or not name:
             raise RuleDataError(f"{path}: category #{number} needs code and name")
-        category = Category(code, name)
+        category = Category(code, name, row.get("name_en") or name)
         if category.parent and category.parent not in tree:
             raise RuleDataError(f"{path}: category {code} comes before its parent {category.parent}")
         tree[code] = category

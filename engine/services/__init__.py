@@ -9,7 +9,8 @@ policy and caches) and hands out one service per audience:
 - ``engine.ledger``     the deduction ledger: entries, totals, CSV, reversals
 - ``engine.reports``    periodic reports (P-1..P-4): figures, drill-down to cases, CSV/XLSX, typical cases
 - ``engine.reads``      one read per screen: inbox, task page, case page, case list, intake form, health
-- ``engine.accounts``   sign-in: password check, account and groups, language
+- ``engine.accounts``   sign-in: password check, account and groups, language, saved filters
+- ``engine.oversight``  the overseeing roles' start pages: overview, department, operations (issue 18)
 - ``engine.compliance`` compliance officers: conformance by replay, deadline adherence, exports (SPEC §10)
 
 Each call is one transaction at the clock's instant and returns frozen views
@@ -40,6 +41,7 @@ from .errors import (
     PermissionDenied, ServiceError, TaskAlreadyCompleted, TaskClaimedByOther,
 )
 from .ledger import LedgerService
+from .oversight import OversightService
 from .policy import Policy
 from .reads import ReadService
 from .reports import ReportService
@@ -71,6 +73,7 @@ class ProcessEngine:
         self.reads = ReadService(core)
         self.reports = ReportService(core)
         self.accounts = AccountService(core)
+        self.oversight = OversightService(core)
         self.compliance = ComplianceService(core)
 
     def with_clock(self, clock: Clock) -> ProcessEngine:

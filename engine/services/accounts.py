@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..store.models import Account, Membership
+from ..store.models import Account, Membership, SavedFilter
 from . import organisation
 from .core import Actor, Core
-from .errors import InvalidRequest, NotFound
+from .errors import Conflict, InvalidRequest, NotFound
 from .views import AccountView
 
-__all__ = ["LOCALES", "AccountService"]
+__all__ = ["FILTER_SCREENS", "LOCALES", "AccountService"]
 
 LOCALES = ("zh_CN", "en")
+FILTER_SCREENS = ("inbox", "cases")
 
 
 def _account(session: Session, username: str) -> tuple[Account, AccountView] | None:
@@ -70,3 +72,43 @@ class AccountService:
         """Create or update a person and replace their group memberships (``complaints users load``)."""
         with self._core.db.transaction() as session:
             organisation.save_account(session, username, display_name, groups, password_hash, locale)
+
+    # --- saved filters (Tasklist's "filters"): a person's named queries of the inbox and the case search ---
+
+    def saved_filters(self, username: str, screen: str) -> list[dict]:
+        """Return a person's saved filters of a screen by name: {id, name, query}."""
+        with self._core.db.transaction(write=False) as session:
+            return [{"id": f.id, "name": f.name, "query": dict(f.query)} for f in session.scalars(
+                select(SavedFilter).where(SavedFilter.username == username, SavedFilter.screen == screen)
+                .order_by(SavedFilter.name))]
+
+    def save_filter(self, username: str, screen: str, name: str, query: dict[str, str]) -> int:
+        """Save (or replace, by name) a person's filter of ``screen``; return its id."""
+        name = (name or "").strip()
+        if screen not in FILTER_SCREENS:
+            raise InvalidRequest(f"no filters on screen {screen!r}", code="invalid_screen", screen=screen)
+        if not 1 <= len(name) <= 100:
+            raise InvalidRequest("a filter needs a name of 1 to 100 characters", code="filter_name")
+        clean = {str(k): str(v) for k, v in query.items() if v not in (None, "") and k != "cursor"}
+        try:
+            with self._core.db.transaction() as session:
+                row = session.scalars(select(SavedFilter).where(
+                    SavedFilter.username == username, SavedFilter.screen == screen, SavedFilter.name == name)).first()
+                if row is None:
+                    row = SavedFilter(username=username, screen=screen, name=name, query=clean,
+                                      created_at=self._core.clock())
+                    session.add(row)
+                else:
+                    row.query = clean
+                session.flush()
+                return row.id
+        except IntegrityError:
+            raise Conflict(f"a filter named {name!r} was saved meanwhile", code="filter_exists") from None
+
+    def delete_filter(self, username: str, filter_id: int) -> None:
+        """Delete one of a person's own saved filters (another's is not found)."""
+        with self._core.db.transaction() as session:
+            gone = session.execute(delete(SavedFilter).where(SavedFilter.id == filter_id,
+                                                             SavedFilter.username == username)).rowcount
+        if not gone:
+            raise NotFound(f"no saved filter {filter_id}", code="filter_not_found", filter_id=filter_id)

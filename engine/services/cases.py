@@ -11,22 +11,40 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..bpmn import EngineError, Instance, describe_name, json_safe, reserved_names, validate_form
 from ..bpmn import validate
 from ..bpmn.forms import FieldError
 from ..store import rows
-from ..store.models import UserTask
+from ..store.models import Account, IntakeToken, Membership, UserTask
 from .convert import task_view
 from .core import SYSTEM, Actor, CaseHead, Core, TaskHead, audit_row, calendar_functions
 from .errors import (
     ConcurrentUpdate, FormInvalid, InvalidRequest, NotFound, PermissionDenied, StepOverBudget, TaskAlreadyCompleted,
     TaskClaimedByOther,
 )
-from .views import CaseRef, TaskView
+from .views import CaseRef, ReplayedCaseRef, TaskRef, TaskView
 
-__all__ = ["CaseService", "claim", "complete", "repair", "retry_incident", "start_case", "task_and_case", "unclaim"]
+__all__ = ["CaseService", "claim", "complete", "hand_over", "repair", "retry_incident", "start_case",
+           "task_and_case", "unclaim"]
+
+
+def people_errors(core: Core, session: Session, values: dict[str, Any], actor: Actor) -> dict[str, FieldError]:
+    """Refuse person fields (``data/fields.toml`` kind ``person``) naming nobody of the organisation: the
+    deductions later look these people up (S-6), so a typo must not pass. The actor may name themself (the
+    first-ask owner of a case the system starts is the system)."""
+    labels = core.field_labels
+    named = {key: value for key, value in values.items() if value not in (None, "", actor.username)
+             and key in labels and labels[key].kind == "person"}
+    if not named:
+        return {}
+    known = set(session.scalars(select(Account.username).where(Account.username.in_(
+        sorted({str(v) for v in named.values()})))))
+    return {key: FieldError("unknown_person", {"value": str(value)}) for key, value in named.items()
+            if str(value) not in known}
 
 
 # Start data the engine itself keeps besides the start form's fields: I-5's first-ask owner, the demo mark.
@@ -63,6 +81,8 @@ def start_case(core: Core, session: Session, key: str, data: dict[str, Any], act
         data = {**data, **clean}
     elif errors:
         raise FormInvalid(errors)
+    if errors := people_errors(core, session, data, actor):
+        raise FormInvalid(errors)
     case_id = rows.insert_case(session, {
         "process_key": key, "version_id": pinned[key], "pinned": pinned, "status": "running", "revision": 0,
         "state": "", "data": json_safe(data), "category": data.get("category"), "incident": None,
@@ -77,6 +97,18 @@ def start_case(core: Core, session: Session, key: str, data: dict[str, Any], act
         return CaseRef(case_id, "incident", ())
     step = core.step(None, lambda: instance.advance(core.host(session, case.id, actor, now), now))
     return core.persist(session, case, instance, step, actor, now)
+
+
+def replayed_intake(session: Session, token: str) -> CaseRef | None:
+    """Return the case an intake form token already started (with its open tasks), or None."""
+    found = session.get(IntakeToken, token)
+    if found is None:
+        return None
+    case = rows.case_head(session, found.case_id)
+    ready = session.scalars(select(UserTask).where(UserTask.case_id == found.case_id, UserTask.state == "ready")
+                            .order_by(UserTask.created_at))
+    return ReplayedCaseRef(case.id, case.status, tuple(TaskRef(t.id, t.element_id, t.name, tuple(t.candidate_groups),
+                                                               t.assignee, t.due_at) for t in ready))
 
 
 def task_and_case(session: Session, task_id: str) -> tuple[TaskHead, CaseHead]:
@@ -126,6 +158,37 @@ def unclaim(core: Core, session: Session, task_id: str, actor: Actor, now: datet
     rows.insert_events(session, [_task_event(task, case, "unclaimed", actor, now)])
 
 
+def hand_over(core: Core, session: Session, task_id: str, to: str, actor: Actor, now: datetime, *,
+              delegate: bool = False, reason: str = "") -> None:
+    """Give a claimed task to another person (Tasklist's "set assignee"), audited: its assignee does, or whoever
+    may work on any task. Reassigning gives it to another candidate of the task; delegating to anyone of the
+    organisation (an expert outside its groups), with a reason."""
+    task, case = task_and_case(session, task_id)
+    if task.state != "ready":
+        raise TaskAlreadyCompleted(task.id, task.completed_by, task.state)
+    if task.assignee is None:
+        raise InvalidRequest(f"task {task_id} is not claimed: claim it, or let its groups claim it",
+                             code="not_claimed", task_id=task_id)
+    if task.assignee != actor.username:
+        core.policy.require(actor, "any_task", f"reassign task {task_id}, claimed by {task.assignee}")
+    if not session.get(Account, to):
+        raise FormInvalid({"assignee": FieldError("unknown_person", {"value": to})})
+    if delegate and not reason.strip():
+        raise InvalidRequest("a delegation needs a reason", code="reason_required")
+    if not delegate:
+        groups = frozenset(session.scalars(select(Membership.group_key).where(Membership.username == to)))
+        if not (to in task.candidate_users or groups.intersection(task.candidate_groups)):
+            raise FormInvalid({"assignee": FieldError("not_a_candidate", {"value": to})})
+    if to == task.assignee:
+        return
+    if not rows.hand_over_task(session, task_id, task.assignee, to, now):
+        raise TaskClaimedByOther(task_id, None)
+    rows.insert_events(session, [audit_row(
+        case, "delegated" if delegate else "reassigned", actor, now, task_id=task.id, element_id=task.element_id,
+        element_name=task.name, element_type="userTask",
+        data={"from": task.assignee, "to": to, "reason": reason.strip() or None})])
+
+
 def complete(core: Core, session: Session, task_id: str, submitted: dict[str, Any], actor: Actor,
              now: datetime) -> CaseRef:
     """Validate form data against the task's form, complete the task and run the case until it waits."""
@@ -134,7 +197,7 @@ def complete(core: Core, session: Session, task_id: str, submitted: dict[str, An
     if task.assignee is not None and task.assignee != actor.username:
         raise TaskClaimedByOther(task_id, task.assignee)
     clean, errors = validate_form(task.form, submitted)
-    if errors:
+    if errors or (errors := people_errors(core, session, clean, actor)):
         raise FormInvalid(errors)
     instance = core.instance(session, case)
     try:
@@ -233,14 +296,43 @@ class CaseService:
     def __init__(self, core: Core):
         self._core = core
 
-    def start(self, key: str, data: dict[str, Any], actor: Actor = SYSTEM) -> CaseRef:
-        """Start a case of ``key`` (by default as the system); return it with the user tasks it now waits on."""
+    def start(self, key: str, data: dict[str, Any], actor: Actor = SYSTEM, token: str | None = None) -> CaseRef:
+        """Start a case of ``key`` (by default as the system); return it with the user tasks it now waits on.
+
+        ``token`` is the intake form's token: the same form submitted again (a double click, a second tab,
+        a retry after a lost answer) returns the case it started, ``replayed``, and starts nothing.
+        A start over budget is rolled back and the case stored again, unstarted, in incident (``start_case``).
+        """
+        if token is not None and not 8 <= len(token) <= 64:
+            raise InvalidRequest("the form token must be 8 to 64 characters", code="invalid_token")
+        over_budget = None
         try:
             with self._core.command(actor) as session:
-                return start_case(self._core, session, key, data, actor, self._core.clock())
+                if token is not None and (found := replayed_intake(session, token)) is not None:
+                    return found
+                return self._started(session, key, data, actor, token, None)
         except StepOverBudget as exc:
-            with self._core.db.transaction() as session:
-                return start_case(self._core, session, key, data, actor, self._core.clock(), over_budget=exc)
+            over_budget = exc
+        except IntegrityError:
+            # Another worker started the case of this token first (PostgreSQL: both passed the check above).
+            if token is None:
+                raise
+            with self._core.db.transaction(write=False) as session:
+                found = replayed_intake(session, token)
+            if found is None:
+                raise
+            return found
+        with self._core.db.transaction() as session:
+            return self._started(session, key, data, actor, token, over_budget)
+
+    def _started(self, session: Session, key: str, data: dict[str, Any], actor: Actor, token: str | None,
+                 over_budget: StepOverBudget | None) -> CaseRef:
+        now = self._core.clock()
+        ref = start_case(self._core, session, key, data, actor, now, over_budget=over_budget)
+        if token is not None:
+            session.execute(insert(IntakeToken), [{"token": token, "case_id": ref.id,
+                                                   "username": actor.username, "created_at": now}])
+        return ref
 
     def claim(self, task_id: str, actor: Actor) -> TaskView:
         """Claim a task; return it as it now is."""
@@ -252,6 +344,18 @@ class CaseService:
         """Give a claimed task back; return it as it now is."""
         with self._core.db.transaction() as session:
             unclaim(self._core, session, task_id, actor, self._core.clock())
+            return task_view(session.get(UserTask, task_id), self._core.clock())
+
+    def reassign(self, task_id: str, to: str, actor: Actor, reason: str = "") -> TaskView:
+        """Give a claimed task to another of its candidates; return it as it now is."""
+        with self._core.db.transaction() as session:
+            hand_over(self._core, session, task_id, to, actor, self._core.clock(), reason=reason)
+            return task_view(session.get(UserTask, task_id), self._core.clock())
+
+    def delegate(self, task_id: str, to: str, actor: Actor, reason: str) -> TaskView:
+        """Give a claimed task to anyone of the organisation, with a reason; return it as it now is."""
+        with self._core.db.transaction() as session:
+            hand_over(self._core, session, task_id, to, actor, self._core.clock(), delegate=True, reason=reason)
             return task_view(session.get(UserTask, task_id), self._core.clock())
 
     def complete(self, task_id: str, data: dict[str, Any], actor: Actor) -> CaseRef:

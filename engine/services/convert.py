@@ -27,7 +27,8 @@ def case_view(c: Case) -> CaseView:
 def case_summary(c: Case) -> CaseSummary:
     data = c.data or {}
     return CaseSummary(c.id, c.process_key, c.version_id, c.status, c.category, c.started_by, c.started_at,
-                       c.ended_at, c.incident, data.get("complainant_name"), data.get("demo"))
+                       c.ended_at, c.incident, data.get("complainant_name"), data.get("demo"), data.get("contact"),
+                       data.get("responsible_department"))
 
 
 def timer_view(t: Timer) -> DueTimer:

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from ..bpmn.budget import DEFAULT_LIMITS
 from ..bpmn import BudgetExceeded, Bundle, Host, Instance, Limits, Step, load_limits, make_bundle
 from ..rules import calendar as cal
+from ..rules.intake import load_categories
+from ..rules.labels import load_fields, load_groups
 from ..settings import RuleFile, Settings
 from ..store import rows
 from ..store.db import Database, after_commit
@@ -121,6 +123,10 @@ class Core:
         self.base_calendar = calendar or cal.BusinessCalendar()
         self._policy = RuleFile(self.settings.path("policy.toml"), load_policy)
         self._budget = RuleFile(self.settings.path("budget.toml"), load_limits)
+        # What people read for codes (group names, data labels and kinds, the category tree): re-read on change.
+        self._groups = RuleFile(self.settings.path("groups.toml"), load_groups)
+        self._fields = RuleFile(self.settings.path("fields.toml"), load_fields)
+        self._categories = RuleFile(self.settings.path("categories.toml"), load_categories)
         self._calendar: tuple[float, cal.BusinessCalendar] | None = None
         # Keeps the workflow of a case after its commit; a revision mismatch (another worker wrote) reloads.
         self.instances = _InstanceCache(256 if cache_instances else 0)
@@ -142,6 +148,18 @@ class Core:
     def limits(self) -> Limits:
         """Return the budget of one command (``budget.toml``, read again when it changes)."""
         return self._budget.get() if self._budget.path.exists() else DEFAULT_LIMITS
+
+    @property
+    def group_names(self):
+        return self._groups.get()
+
+    @property
+    def field_labels(self):
+        return self._fields.get()
+
+    @property
+    def categories(self):
+        return self._categories.get()
 
     # --- versions and bundles ---
 

@@ -9,18 +9,18 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from ..bpmn import start_form
 from ..rules.calendar import holiday_coverage
-from ..rules.intake import load_categories
 from ..store import inbox
 from ..store.models import AuditEvent, Case, DeductionEntry, ProcessVersion, Timer, UserTask
 from .convert import case_summary, case_view, deduction_view, event_view, task_view, timer_view
 from .core import Actor, Core
 from .errors import InvalidRequest, NotFound, PermissionDenied
-from .views import CasePage, CaseSummary, InboxPage, IntakePage, PathStep, TaskPage
+from . import organisation
+from .views import CasePage, CaseSearchPage, CaseSummary, Directory, InboxPage, IntakePage, PathStep, TaskPage
 
 __all__ = ["MAX_PAGE", "PAGE_SIZE", "ReadService", "executed_path"]
 
@@ -39,6 +39,25 @@ def _after(cursor: str) -> inbox.SortKey:
         return datetime.fromisoformat(due), datetime.fromisoformat(created), str(task_id)
     except (ValueError, TypeError, binascii.Error):
         raise InvalidRequest("the cursor is not one this inbox gave", code="invalid_cursor") from None
+
+
+# Case search orders: the column and whether it runs newest first; ties are broken by the case number.
+SORTS = {"newest": ("id", True), "oldest": ("id", False), "updated": ("updated_at", True)}
+
+
+def _search_cursor(value: Any, case_id: int, sort: str) -> str:
+    raw = json.dumps([sort, value.isoformat() if isinstance(value, datetime) else value, case_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _search_after(cursor: str, sort: str) -> tuple[Any, int]:
+    try:
+        made_for, value, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if made_for != sort:
+            raise ValueError(made_for)
+        return (datetime.fromisoformat(value) if SORTS[sort][0] != "id" else int(value)), int(case_id)
+    except (ValueError, TypeError, KeyError, binascii.Error):
+        raise InvalidRequest("the cursor is not one this search gave", code="invalid_cursor") from None
 
 
 def executed_path(events) -> tuple[PathStep, ...]:
@@ -92,7 +111,9 @@ class ReadService:
                     or self._core.policy.allows(actor.groups, "any_task")):
                 raise PermissionDenied(f"{actor.username} may not see task {task_id}", code="not_candidate",
                                        task_id=task_id)
-            return TaskPage(task_view(task, self._core.clock()), case_view(session.get(Case, task.case_id)))
+            case = session.get(Case, task.case_id)
+            tasks = session.scalars(select(UserTask).where(UserTask.case_id == case.id).order_by(UserTask.created_at))
+            return TaskPage(task_view(task, self._core.clock()), case_view(case), self._fields(session, case, tasks)[0])
 
     def case_page(self, case_id: int, actor: Actor) -> CasePage:
         """Return a case with its tasks, timers, audit trail, executed path and deductions, to someone who started
@@ -114,9 +135,37 @@ class ReadService:
                                           .order_by(AuditEvent.id)))
             ledger = session.scalars(select(DeductionEntry).where(DeductionEntry.case_id == case_id)
                                      .order_by(DeductionEntry.id))
+            fields, elements = self._fields(session, case, tasks)
             return CasePage(case_view(case), tuple(task_view(t, now) for t in tasks),
                             tuple(timer_view(t) for t in timers), tuple(event_view(e) for e in events),
-                            executed_path(events), tuple(deduction_view(e) for e in ledger))
+                            executed_path(events), tuple(deduction_view(e) for e in ledger), fields, elements)
+
+    def _fields(self, session: Session, case: Case, tasks) -> tuple[tuple[dict[str, Any], ...], dict[str, dict]]:
+        """Return the case's form fields in the order they are filled (start form, then each task's) and the
+        names and types of the elements of its pinned versions (parsed once per version set)."""
+        bundle = self._core.bundle(session, case.process_key, dict(case.pinned))
+        fields = {f["id"]: f for f in bundle.start_form or []}
+        for task in tasks:
+            for f in task.form or []:
+                fields.setdefault(f["id"], f)
+        elements = {eid: {"name": e["name"], "type": e["type"]} for eid, e in bundle.elements.items()}
+        return tuple(fields.values()), elements
+
+    def directory(self) -> Directory:
+        """Return the names people read for codes: people, units, groups, categories, processes, data labels."""
+        with self._core.db.transaction(write=False) as session:
+            raw = organisation.stored_raw(session)
+            names = dict(session.execute(select(ProcessVersion.key, ProcessVersion.name)
+                                         .order_by(ProcessVersion.key, ProcessVersion.version)).all())
+        people = {p["username"]: {"name": p["name"], "unit": p["unit"], "groups": tuple(p["groups"])}
+                  for p in raw["person"]}
+        units = {u["key"]: {k: u[k] for k in ("name", "kind", "parent", "head", "group")} for u in raw["unit"]}
+        groups = dict(self._core.group_names)
+        for unit in raw["unit"]:
+            if unit["group"] and unit["group"] not in groups:
+                groups[unit["group"]] = (unit["name"], unit["name"])
+        categories = {c.code: (c.name, c.name_en) for c in self._core.categories.values()}
+        return Directory(people, units, groups, categories, names, dict(self._core.field_labels))
 
     def case_list(self, actor: Actor, limit: int = 50) -> list[CaseSummary]:
         """Return the newest cases the actor started or worked on or, for those who oversee cases, every one."""
@@ -129,12 +178,67 @@ class ReadService:
         with self._core.db.transaction(write=False) as session:
             return [case_summary(c) for c in session.scalars(query)]
 
+    def search_cases(self, actor: Actor, *, number: int | None = None, customer: str | None = None,
+                     contact: str | None = None, text: str | None = None, category: str | None = None,
+                     status: str | None = None, department: str | None = None, since: datetime | None = None,
+                     until: datetime | None = None, process_key: str | None = None, sort: str = "newest",
+                     page_size: int = PAGE_SIZE, cursor: str | None = None) -> CaseSearchPage:
+        """Return a page of the cases the actor may see that match every filter given, in ``sort`` order
+        (newest, oldest, updated: last changed first), paged by keyset (``cursor`` = the last page's
+        ``next_cursor``): the cost of a page does not grow with how far one pages.
+
+        ``customer``, ``contact`` and ``text`` match parts of the complainant's name, the contact and the facts;
+        ``category`` takes the code and everything under it; ``department`` is the responsible department;
+        ``since``/``until`` bound the start of the case (until exclusive)."""
+        if not 1 <= page_size <= MAX_PAGE:
+            raise InvalidRequest(f"page size must be 1 to {MAX_PAGE}", code="invalid_page_size", max=MAX_PAGE)
+        if sort not in SORTS:
+            raise InvalidRequest(f"sort must be one of {', '.join(SORTS)}", code="invalid_sort", sorts=list(SORTS))
+        column, descending = SORTS[sort]
+        key = getattr(Case, column)
+        query = select(Case)
+        if not self._core.policy.allows(actor.groups, "oversee_cases"):
+            query = query.where(or_(Case.started_by == actor.username,
+                                    Case.id.in_(select(UserTask.case_id).where(or_(
+                                        UserTask.assignee == actor.username,
+                                        UserTask.completed_by == actor.username)))))
+        if number is not None:
+            query = query.where(Case.id == number)
+        for field, wanted in (("complainant_name", customer), ("contact", contact), ("facts", text)):
+            if wanted:
+                query = query.where(Case.data[field].as_string().contains(wanted.strip(), autoescape=True))
+        if category:
+            query = query.where(or_(Case.category == category, Case.category.startswith(category + ".")))
+        if status:
+            query = query.where(Case.status == status)
+        if department:
+            query = query.where(Case.data["responsible_department"].as_string() == department)
+        if process_key:
+            query = query.where(Case.process_key == process_key)
+        if since:
+            query = query.where(Case.started_at >= since)
+        if until:
+            query = query.where(Case.started_at < until)
+        if cursor:
+            value, last_id = _search_after(cursor, sort)
+            after = tuple_(key, Case.id) < tuple_(literal(value, key.type), literal(last_id)) if descending else \
+                tuple_(key, Case.id) > tuple_(literal(value, key.type), literal(last_id))
+            query = query.where(after)
+        order = (key.desc(), Case.id.desc()) if descending else (key.asc(), Case.id.asc())
+        with self._core.db.transaction(write=False) as session:
+            found = list(session.scalars(query.order_by(*order).limit(page_size + 1)))
+        more = len(found) > page_size
+        found = found[:page_size]
+        next_cursor = _search_cursor(getattr(found[-1], column), found[-1].id, sort) if more else None
+        return CaseSearchPage(tuple(case_summary(c) for c in found), next_cursor, sort)
+
     def intake_page(self, key: str) -> IntakePage:
         """Return the start form of the newest version of ``key`` and the active profile's category tree."""
-        tree = load_categories(self._core.settings.path("categories.toml"))
+        tree = self._core.categories
         with self._core.db.transaction(write=False) as session:
             fields = _start_form(session, key)
-        return IntakePage(key, tuple(fields), tuple({"code": c.code, "name": c.name, "depth": c.code.count(".")}
+        return IntakePage(key, tuple(fields), tuple({"code": c.code, "name": c.name, "name_en": c.name_en,
+                                                     "depth": c.code.count(".")}
                                                     for c in tree.values()))
 
     def health(self) -> dict[str, Any]:

@@ -14,10 +14,10 @@ from typing import Any
 
 __all__ = [
     "AccountView", "AdherenceReport", "AdherenceRow", "AuditEntry", "CalendarOverrideView", "CaseConformance",
-    "CasePage", "CaseRef", "CaseSummary", "CaseView", "ConformanceSummary", "DeductionView", "DeviatingCase",
-    "DeviationCount", "DeviationView", "DueTimer", "FitnessRow", "ImportedTrace", "InboxPage", "IntakePage",
-    "LogCheck", "MissedDeadline", "OverrideView", "PathStep", "Report", "ReportTable", "TaskPage", "TaskRef",
-    "TaskView", "VersionHeatmap", "VersionView",
+    "CasePage", "CaseRef", "CaseSearchPage", "CaseSummary", "CaseView", "ConformanceSummary", "DeductionView",
+    "DeviatingCase", "DeviationCount", "DeviationView", "Directory", "DueTimer", "FitnessRow", "ImportedTrace",
+    "InboxPage", "IntakePage", "LogCheck", "MissedDeadline", "OverrideView", "PathStep", "ReplayedCaseRef",
+    "Report", "ReportTable", "TaskPage", "TaskRef", "TaskView", "VersionHeatmap", "VersionView",
 ]
 
 
@@ -40,6 +40,17 @@ class CaseRef:
     id: int
     status: str
     open_tasks: tuple[TaskRef, ...]
+
+    @property
+    def replayed(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class ReplayedCaseRef(CaseRef):
+    """The case an intake's form token had already started (issue 18): nothing new was started."""
+
+    replayed: bool = True               # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,8 @@ class CaseSummary:
     incident: str | None
     complainant: str | None
     demo: str | None = None             # the mark of a demo case (``complaints demo cases``)
+    contact: str | None = None
+    department: str | None = None       # the responsible department (I-4)
 
 
 @dataclass(frozen=True)
@@ -170,6 +183,10 @@ class CasePage:
     events: tuple[AuditEntry, ...]
     path: tuple[PathStep, ...]
     deductions: tuple[DeductionView, ...]
+    # The form fields of the case in the order people filled them (the start form, then each task's form) and
+    # the name and type of every element of its pinned versions: what the UI labels facts and steps with.
+    fields: tuple[dict[str, Any], ...] = ()
+    elements: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def open_tasks(self) -> tuple[TaskView, ...]:
@@ -182,6 +199,7 @@ class TaskPage:
 
     task: TaskView
     case: CaseView
+    fields: tuple[dict[str, Any], ...] = ()          # as CasePage.fields
 
 
 @dataclass(frozen=True)
@@ -193,6 +211,28 @@ class InboxPage:
     assigned: int                       # READY tasks assigned to the person, all pages
     claimable: dict[str, int]           # unclaimed READY tasks each of the person's groups may claim
     processes: tuple[str, ...] = field(default=())   # deployed process keys, for the process filter
+
+
+@dataclass(frozen=True)
+class CaseSearchPage:
+    """One page of a case search in its sort order; ``next_cursor`` opens the next page (None on the last)."""
+
+    cases: tuple[CaseSummary, ...]
+    next_cursor: str | None
+    sort: str
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Names for codes, for labels and pickers: people, units, groups, categories (zh, en), process names and
+    the kinds and labels of case data (``data/fields.toml``)."""
+
+    people: dict[str, dict[str, Any]]            # username -> {"name", "unit", "groups"}
+    units: dict[str, dict[str, Any]]             # key -> {"name", "kind", "parent", "head", "group"}
+    groups: dict[str, tuple[str, str]]           # key -> (Chinese, English)
+    categories: dict[str, tuple[str, str]]       # code -> (Chinese, English), in tree order
+    processes: dict[str, str]                    # key -> name of its newest version
+    fields: dict[str, Any]                       # data key -> engine.rules.labels.FieldLabel
 
 
 @dataclass(frozen=True)

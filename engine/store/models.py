@@ -320,6 +320,31 @@ class TeamComplaint(Base):
     registered_at: Mapped[datetime]
 
 
+class IntakeToken(Base):
+    """The form token of an intake that started a case: the same form submitted again finds its case (issue 18)."""
+
+    __tablename__ = "intake_token"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_instance.id"))
+    username: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+class SavedFilter(Base):
+    """A person's saved inbox or case-search filter (Tasklist's "filters"): a name and its query string."""
+
+    __tablename__ = "saved_filter"
+    __table_args__ = (Index("ux_saved_filter_owner_name", "username", "screen", "name", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))
+    screen: Mapped[str] = mapped_column(String(20))        # inbox | cases
+    name: Mapped[str] = mapped_column(String(100))
+    query: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
 class Deadline(Base):
     """A deadline a case ran under: a boundary timer from when it was set until it was met or missed (及时率).
 
@@ -343,6 +368,8 @@ class Deadline(Base):
     due_at: Mapped[datetime]
     fired_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]          # when the watched activity completed (or was interrupted)
+
+
 class TypicalCase(Base):
     """A case the complaint group picked as typical for a week's report and meeting (P-1, 000 一.1.6)."""
 
@@ -355,3 +382,13 @@ class TypicalCase(Base):
     note: Mapped[str] = mapped_column(Text)
     picked_by: Mapped[str] = mapped_column(String(100))
     picked_at: Mapped[datetime]
+
+
+class SchedulerBeat(Base):
+    """The last sweep of each scheduler process (host:pid): the operations page tells a stopped scheduler."""
+
+    __tablename__ = "scheduler_beat"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    beat_at: Mapped[datetime]
+    result: Mapped[dict[str, Any]]

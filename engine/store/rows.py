@@ -91,6 +91,9 @@ _INSERT_CASE = insert(_case).returning(_case.c.id)
 _UPDATE_CASE = update(_case).where(_case.c.id == bindparam("case_id"), _case.c.revision == bindparam("read_revision"))
 _CLAIM = update(_task).where(_task.c.id == bindparam("task_id"), _task.c.state == "ready",
                              _task.c.assignee.is_(None))
+_HAND_OVER = update(_task).where(_task.c.id == bindparam("task_id"), _task.c.state == "ready",
+                                 _task.c.assignee == bindparam("from_assignee")).values(
+    assignee=bindparam("to_assignee"), claimed_at=bindparam("claimed_at"))
 _UNCLAIM = update(_task).where(_task.c.id == bindparam("task_id")).values(assignee=None, claimed_at=None)
 _DELETE_TIMERS = delete(_timer).where(_timer.c.id.in_(bindparam("timer_ids", expanding=True)))
 _INSERT_TASK, _INSERT_TIMER, _INSERT_EVENTS = insert(_task), insert(_timer), insert(AuditEvent.__table__)
@@ -154,6 +157,13 @@ def move_task_dues(session: Session, rows: list[dict[str, Any]]) -> None:
 def claim_task(session: Session, task_id: str, assignee: str, now: datetime) -> bool:
     """Assign a READY unassigned task; return False when someone else took it first."""
     result = session.execute(_CLAIM, {"task_id": task_id, "assignee": assignee, "claimed_at": now})
+    return result.rowcount == 1
+
+
+def hand_over_task(session: Session, task_id: str, from_assignee: str, to_assignee: str, now: datetime) -> bool:
+    """Give a claimed READY task to another assignee; return False when its assignee changed meanwhile."""
+    result = session.execute(_HAND_OVER, {"task_id": task_id, "from_assignee": from_assignee,
+                                          "to_assignee": to_assignee, "claimed_at": now})
     return result.rowcount == 1
 
 

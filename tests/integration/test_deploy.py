@@ -164,10 +164,16 @@ def test_running_caller_keeps_the_called_version_it_started_with(engine, clock, 
 
 
 def test_i5_the_person_who_registers_is_the_first_ask_owner(engine, handler):
+    from engine.services import FormInvalid
+
     engine.admin.deploy(fixture_bytes("loop.bpmn"), "loop.bpmn")
     clerk = Actor("zhang", frozenset({"intake"}))
     case_id = engine.cases.start("loop_demo", {"delays": 0, "responsible_group": "market"}, clerk).id
     assert engine.reads.case_page(case_id, SYSTEM).case.data["first_ask_owner"] == "zhang"
+    with pytest.raises(FormInvalid) as refused:      # a person field names someone of the organisation
+        engine.cases.start("loop_demo", {"delays": 0, "responsible_group": "market", "first_ask_owner": "li"}, clerk)
+    assert refused.value.errors["first_ask_owner"].code == "unknown_person"
+    engine.accounts.add_user("li", "李处理", ["handler"])
     named = engine.cases.start("loop_demo", {"delays": 0, "responsible_group": "market",
                                             "first_ask_owner": "li"}, clerk).id
     assert engine.reads.case_page(named, SYSTEM).case.data["first_ask_owner"] == "li"

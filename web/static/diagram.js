@@ -1,11 +1,54 @@
-// Draw a process version with bpmn-js and mark the executed path, loops, cancelled and current tasks.
+// Draw a process version with bpmn-js, mark the executed path, loops, cancelled and current tasks, and let a
+// person read it: bpmn-js's own zoom (buttons, wheel) and pan, fit to the box, opened on the current task at a
+// legible scale, and a click on an element lists its audit events. No inline script (strict CSP).
 (function () {
   const box = document.getElementById('diagram');
   if (!box || !window.BpmnJS) { return; }
   const path = JSON.parse(box.dataset.path || '[]');
   const current = JSON.parse(box.dataset.current || '[]');
   const cancelled = JSON.parse(box.dataset.cancelled || '[]');
-  const viewer = new window.BpmnJS({ container: box });
+  const events = JSON.parse(box.dataset.events || '[]');
+  const READABLE = 0.9;     // the scale at which lane names and task labels read like the page's text
+  const viewer = new window.BpmnJS({ container: box, keyboard: { bindTo: box } });
+
+  function controls(canvas, zoomScroll, focus) {
+    const bar = document.getElementById('diagram-controls');
+    if (!bar) { return; }
+    const actions = {
+      'zoom-in': () => zoomScroll.stepZoom(1),
+      'zoom-out': () => zoomScroll.stepZoom(-1),
+      'zoom-fit': () => canvas.zoom('fit-viewport', 'auto'),
+      'zoom-reset': () => canvas.zoom(1, 'auto'),
+      'zoom-current': focus,
+    };
+    bar.querySelectorAll('button[data-action]').forEach((button) => {
+      if (button.dataset.action === 'zoom-current' && !current.length) { button.hidden = true; }
+      button.addEventListener('click', () => {
+        actions[button.dataset.action]();
+        box.dataset.zoom = String(canvas.zoom());
+      });
+    });
+    bar.hidden = false;
+  }
+
+  function showEvents(element) {
+    const panel = document.getElementById('element-events');
+    if (!panel) { return; }
+    const found = events.filter((e) => e.element_id === element.id);
+    const name = (element.businessObject && element.businessObject.name) || '';
+    panel.querySelector('h2').textContent = name.replace(/\s+/g, ' ').trim() || (found[0] && found[0].step) || '';
+    const list = panel.querySelector('ul');
+    list.replaceChildren(...found.map((e) => {
+      const item = document.createElement('li');
+      item.textContent = [e.when, e.what, e.by, e.detail].filter(Boolean).join(' · ');
+      return item;
+    }));
+    const empty = panel.querySelector('.empty');
+    empty.textContent = found.length ? '' : empty.dataset.empty;
+    panel.hidden = false;
+    panel.dataset.element = element.id;
+  }
+
   fetch(box.dataset.xml, { credentials: 'same-origin' })
     .then((answer) => answer.text())
     .then((xml) => viewer.importXML(xml))
@@ -13,18 +56,43 @@
       const canvas = viewer.get('canvas');
       const registry = viewer.get('elementRegistry');
       const overlays = viewer.get('overlays');
+      const zoomScroll = viewer.get('zoomScroll');
       const times = {};
       path.forEach((step) => { times[step.id] = (times[step.id] || 0) + 1; });
       Object.keys(times).forEach((id) => {
         if (!registry.get(id)) { return; }     // an element of a called process: not on this diagram
         canvas.addMarker(id, 'done');
         if (times[id] > 1 && path.some((s) => s.id === id && s.kind === 'element')) {
-          overlays.add(id, { position: { top: -12, right: 12 }, html: '<span class="loop-count">×' + times[id] + '</span>' });
+          const badge = document.createElement('span');
+          badge.className = 'loop-count';
+          badge.textContent = '×' + times[id];
+          overlays.add(id, { position: { top: -12, right: 12 }, html: badge });
         }
       });
       cancelled.forEach((id) => { if (registry.get(id) && !current.includes(id)) { canvas.addMarker(id, 'cancelled'); } });
-      current.forEach((id) => { if (registry.get(id)) { canvas.addMarker(id, 'current'); } });
-      canvas.zoom('fit-viewport');
+      const shown = current.filter((id) => registry.get(id));
+      shown.forEach((id) => canvas.addMarker(id, 'current'));
+
+      // Open on the current task at a legible scale; without one, the whole process fitted to the box.
+      function focus() {
+        const element = registry.get(shown[0]);
+        const size = canvas.getSize();
+        const scale = Math.max(canvas.zoom('fit-viewport'), Math.min(READABLE, size.width / 700));
+        canvas.zoom(scale);
+        const box2 = canvas.viewbox();
+        canvas.viewbox({ x: element.x + element.width / 2 - box2.width / 2,
+                         y: element.y + element.height / 2 - box2.height / 2,
+                         width: box2.width, height: box2.height });
+      }
+      if (shown.length) { focus(); } else { canvas.zoom('fit-viewport', 'auto'); }
+      controls(canvas, zoomScroll, shown.length ? focus : () => canvas.zoom('fit-viewport', 'auto'));
+      viewer.get('eventBus').on('element.click', (event) => {
+        const element = event.element;
+        if (element && element.type !== 'bpmn:Process' && element.type !== 'bpmn:Collaboration' && element.parent) {
+          showEvents(element);
+        }
+      });
+      box.dataset.zoom = String(canvas.zoom());
       box.dataset.rendered = 'true';
       box.dataset.marked = String(document.querySelectorAll('#diagram .done').length);
     })
