@@ -8,6 +8,7 @@ audited), T-1 (timers fire on time for every other case).
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from engine.settings import Settings
 from engine.store.models import ProcessVersion
 from tests.conftest import fixture_bytes
 
-SHIPPED_POLICY = Path(__file__).parents[2] / "data" / "policy.toml"
+SHIPPED_DATA = Path(__file__).parents[2] / "data"
 SECONDS = 0.5
 
 
@@ -61,13 +62,18 @@ def script_first(key: str, code: str) -> bytes:
     return process(key, script("run", code) + review(), [("start", "run"), ("run", "review"), ("review", "end")])
 
 
+def budgeted(db, clock, topics, tmp_path, budget: str) -> ProcessEngine:
+    """Return an engine on a copy of the shipped rule files whose budget.toml is ``budget``."""
+    data = tmp_path / "data"
+    shutil.copytree(SHIPPED_DATA, data)
+    (data / "budget.toml").write_text(budget, encoding="utf-8")
+    return ProcessEngine(db, clock, topics, cache_instances=False, settings=Settings(data_dir=data))
+
+
 @pytest.fixture
 def tight(db, clock, topics, tmp_path) -> ProcessEngine:
     """An engine whose budget is half a second and 200 steps (the shipped one is 10 s and 5,000)."""
-    (tmp_path / "policy.toml").write_text(SHIPPED_POLICY.read_text(encoding="utf-8"), encoding="utf-8")
-    (tmp_path / "budget.toml").write_text(f"[budget]\nseconds = {SECONDS}\nsteps = 200\nmemory_mb = 64\n",
-                                          encoding="utf-8")
-    return ProcessEngine(db, clock, topics, cache_instances=False, settings=Settings(data_dir=tmp_path))
+    return budgeted(db, clock, topics, tmp_path, f"[budget]\nseconds = {SECONDS}\nsteps = 200\nmemory_mb = 64\n")
 
 
 def stored_version(engine: ProcessEngine, key: str, xml: bytes) -> None:
@@ -104,9 +110,7 @@ def test_a_script_over_budget_at_start_leaves_the_case_in_incident_with_the_reas
 
 def test_a_memory_bomb_built_in_a_loop_stops_at_the_memory_budget(db, clock, topics, tmp_path):
     """Memory, not time: a budget of 60 s (a loaded machine allocates slowly) and 64 MB."""
-    (tmp_path / "policy.toml").write_text(SHIPPED_POLICY.read_text(encoding="utf-8"), encoding="utf-8")
-    (tmp_path / "budget.toml").write_text("[budget]\nseconds = 60\nmemory_mb = 64\n", encoding="utf-8")
-    engine = ProcessEngine(db, clock, topics, cache_instances=False, settings=Settings(data_dir=tmp_path))
+    engine = budgeted(db, clock, topics, tmp_path, "[budget]\nseconds = 60\nmemory_mb = 64\n")
     engine.admin.deploy(script_first("bomb", "rows = []\nwhile True:\n    rows.append([0] * 10**6)"), "bomb.bpmn")
     ref = engine.cases.start("bomb", {})
     incident = engine.reads.case_page(ref.id, SYSTEM).case.incident
