@@ -55,7 +55,8 @@ test: install browser
 # The timer sweep, one complete part by part, PostgreSQL's own time per case, the instructions per case of each
 # side (callgrind; about 7 minutes), whole cases through the JSON API under gunicorn (bench.http), the inbox at
 # 100,000 and 1,000,000 open tasks (bench.inbox, a few minutes), conformance by replay over 100,000 stored cases
-# (bench.conformance, a few minutes, most of it copying the cases), then the service layer's cases/s with the
+# (bench.conformance, a few minutes, most of it copying the cases), the reports over 1,000,000 cases
+# (bench.reports, a few minutes to generate), then the service layer's cases/s with the
 # concurrent clients and the floor, lean and ceiling tables; the last line is the ratio to the floor's ceiling.
 bench: install
 	$(BIN)/python -m bench.sweep
@@ -65,6 +66,7 @@ bench: install
 	$(BIN)/python -m bench.http
 	$(BIN)/python -m bench.inbox
 	$(BIN)/python -m bench.conformance
+	$(BIN)/python -m bench.reports
 	$(BIN)/python -m bench --clients 4
 
 clean:

@@ -238,6 +238,10 @@ def _drill(pairs: list[str] | None) -> dict[str, Any]:
 
 def cmd_report(engine, args) -> Any:
     reports, actor = engine.reports, _actor(engine, args)
+    if args.action == "deliver":
+        from .scheduler import deliver_reports
+
+        return deliver_reports(engine)
     if args.action in ("pick", "unpick"):
         if args.case is None or not args.period or not args.user:
             raise ValueError(f"report {args.action} needs --period YYYY-Www, --case N and --user")
@@ -258,6 +262,22 @@ def cmd_report(engine, args) -> Any:
         raise ValueError("an XLSX export needs --output FILE")
     sys.stdout.write(data.decode("utf-8-sig"))
     return None
+
+
+def cmd_mail(engine, args) -> Any:
+    from .services.mail import SmtpSettings
+
+    reports = engine.reports
+    if args.action == "outbox":
+        return reports.outbox(_actor(engine, args), args.state)
+    if args.action == "resend":
+        if args.mail is None or not args.user:
+            raise ValueError("mail resend needs MAIL_ID and --user")
+        return reports.resend(args.mail, _actor(engine, args))
+    smtp = SmtpSettings.from_env()
+    if smtp is None:
+        raise ValueError("mail send needs COMPLAINTS_SMTP_HOST (and _PORT, _USER, _PASSWORD, _FROM, _STARTTLS)")
+    return {"queued": reports.queue_notifications(), **reports.send_mail(smtp)}
 
 
 def cmd_serve(engine, args) -> Any:
@@ -351,7 +371,7 @@ def parser() -> argparse.ArgumentParser:
         (("--user",), {"help": "who asks (default: system)"}))
     add("report", cmd_report, "periodic reports (P-1 week, P-2 month, P-3 quarter, P-4 rectification): show as "
         "JSON, CSV or XLSX, list the cases behind a figure, pick a week's typical cases",
-        (("action",), {"choices": ["show", "cases", "pick", "unpick"]}),
+        (("action",), {"choices": ["show", "cases", "pick", "unpick", "deliver"]}),
         (("key",), {"nargs": "?", "choices": ["P-1", "P-2", "P-3", "P-4"]}),
         (("--period",), {"help": "YYYY-Www (P-1), YYYY-MM (P-2, P-4), YYYY-Qn (P-3)"}),
         (("--department",), {"help": "one department's report"}),
@@ -359,6 +379,9 @@ def parser() -> argparse.ArgumentParser:
         (("--output",), {"help": "write the export to this file"}),
         (("--filter",), {"action": "append", "help": "cases: KEY=VALUE, e.g. overdue=true, department=network"}),
         (("--case",), {"type": int}), (("--note",), {}), (("--user",), {"help": "who asks (default: system)"}))
+    add("mail", cmd_mail, "mail outbox: send what is due (SMTP from COMPLAINTS_SMTP_*), list it, resend a dead one",
+        (("action",), {"choices": ["send", "outbox", "resend"]}), (("mail",), {"nargs": "?", "type": int}),
+        (("--state",), {"choices": ["pending", "sent", "dead"]}), (("--user",), {"help": "who asks (default: system)"}))
     add("serve", cmd_serve, "run the web app and the schedulers (several workers: gunicorn, PostgreSQL)",
         (("--host",), {"default": "127.0.0.1"}), (("--port",), {"type": int, "default": 5000}),
         (("--workers",), {"type": int, "default": 1, "help": "web worker processes (gunicorn when > 1)"}),

@@ -21,6 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from .services import ProcessEngine
 from .services.crisis import load_crisis_rules
+from .services.mail import SmtpSettings
 from .services.oversight import beat_name
 from .settings import Settings
 
@@ -48,12 +49,34 @@ def sweep(engine: ProcessEngine) -> dict[str, int]:
     return result
 
 
+def deliver_reports(engine: ProcessEngine, smtp: SmtpSettings | None = None) -> dict[str, Any]:
+    """Start the P-4 cycles and queue the reports due now, then send the mail outbox (when SMTP is configured)."""
+    smtp = smtp or SmtpSettings.from_env()
+    result: dict[str, Any] = {"rectifications": engine.reports.start_rectifications(),
+                              "reports": engine.reports.deliver()}
+    if smtp is not None:
+        result["mail"] = {"queued": engine.reports.queue_notifications(), **engine.reports.send_mail(smtp)}
+    return result
+
+
+def send_mail(engine: ProcessEngine, smtp: SmtpSettings | None = None) -> dict[str, int] | None:
+    """Queue the new notifications and send the outbox's messages due now (nothing without SMTP settings)."""
+    smtp = smtp or SmtpSettings.from_env()
+    if smtp is None:
+        return None
+    result = {"queued": engine.reports.queue_notifications(), **engine.reports.send_mail(smtp)}
+    return result if any(result.values()) else None
+
+
 def default_jobs(settings: Settings) -> list[Job]:
-    """Return the periodic jobs of the shipped features (crisis watch, C-2)."""
+    """Return the periodic jobs of the shipped features: crisis watch (C-2), reports (P-1..P-4), the mail outbox."""
     rules_path = settings.path("crisis.toml")
     every = load_crisis_rules(rules_path).every_minutes
     return [Job("crisis_watch", CronTrigger(minute=f"*/{every}", timezone=timezone.utc),
-                lambda engine: engine.deadlines.detect_crises(rules_path))]
+                lambda engine: engine.deadlines.detect_crises(rules_path)),
+            Job("reports", CronTrigger(minute="*/5", timezone=timezone.utc),
+                lambda engine: {k: v for k, v in deliver_reports(engine).items() if v}),
+            Job("mail", IntervalTrigger(minutes=1), send_mail)]
 
 
 def _guarded(job: Job, engine: ProcessEngine) -> Callable[[], None]:

@@ -116,6 +116,15 @@ def complete(task_id):
     return jsonify(answer(engine().cases.complete(task_id, data, g.actor)))
 
 
+@bp.get("/cases")
+def search_cases():
+    """One page of the case search, the filters of the /cases page (web/cases.search_filters)."""
+    from .cases import search_filters
+
+    page = engine().reads.search_cases(g.actor, **search_filters(request.args), cursor=request.args.get("cursor") or None)
+    return jsonify(plain(page))
+
+
 @bp.post("/cases")
 def start_case():
     data = body()
@@ -228,3 +237,16 @@ def pick_typical():
 @bp.delete("/reports/typical/<period>/<int:case_id>")
 def unpick_typical(period, case_id):
     return jsonify(unpicked=engine().reports.unpick_typical(period, case_id, g.actor))
+
+
+@bp.get("/mail")
+def mail_outbox():
+    state = request.args.get("state")
+    if state not in (None, "pending", "sent", "dead"):
+        raise InvalidRequest("state is pending, sent or dead", code="bad_state")
+    return jsonify(plain(engine().reports.outbox(g.actor, state)))
+
+
+@bp.post("/mail/<int:mail_id>/resend")
+def mail_resend(mail_id):
+    return jsonify(plain(engine().reports.resend(mail_id, g.actor)))

@@ -54,6 +54,8 @@ SERVICE = {
     "other_department": "You see the reports of your own department only.",
     "invalid_drill": "These figures have no list of cases (%(keys)s).",
     "invalid_format": "Export as CSV or XLSX.",
+    "mail_not_found": "There is no such message.",
+    "mail_not_dead": "This message is %(state)s: only a dead one is sent again.",
 }
 
 

@@ -93,7 +93,13 @@ def document() -> dict[str, Any]:
                 "parameters": [TASK_ID, DETAIL],
                 "responses": {"200": _json(_ref("CaseRef"), "the case after the task and its open tasks"),
                               **_errors(400, 401, 403, 404, 409)}}},
-            "/api/cases": {"post": {
+            "/api/cases": {"get": {
+                "summary": "Search the cases one may see (issue 18): filters, sort, keyset pages",
+                "parameters": [{"name": "number", "in": "query", "required": False, "schema": {"type": "integer"}, "description": "case number"}, {"name": "customer", "in": "query", "required": False, "schema": {"type": "string"}, "description": "part of the complainant's name"}, {"name": "contact", "in": "query", "required": False, "schema": {"type": "string"}, "description": "part of the contact (phone)"}, {"name": "text", "in": "query", "required": False, "schema": {"type": "string"}, "description": "text in the facts"}, {"name": "category", "in": "query", "required": False, "schema": {"type": "string"}, "description": "a category code and its subtree"}, {"name": "status", "in": "query", "required": False, "schema": {"type": "string"}, "description": "running | incident | completed"}, {"name": "department", "in": "query", "required": False, "schema": {"type": "string"}, "description": "responsible department (unit key)"}, {"name": "since", "in": "query", "required": False, "schema": {"type": "string"}, "description": "registered on or after (YYYY-MM-DD, Beijing)"}, {"name": "until", "in": "query", "required": False, "schema": {"type": "string"}, "description": "registered on or before (YYYY-MM-DD, Beijing)"}, {"name": "sort", "in": "query", "required": False, "schema": {"type": "string"}, "description": "newest | oldest | updated"}, {"name": "page_size", "in": "query", "required": False, "schema": {"type": "integer"}, "description": "1 to 500"}, {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}, "description": "the previous page's next_cursor"}],
+                "responses": {"200": _json({"type": "object", "required": ["cases", "next_cursor"], "properties": {
+                    "cases": {"type": "array", "items": {"type": "object"}},
+                    "next_cursor": {"type": ["string", "null"]}, "sort": {"type": "string"}}}, "one page"),
+                    **_errors(400, 401)}}, "post": {
                 "summary": "Start a case (intake: the start form is validated, I-6)", "parameters": [DETAIL],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["process_key"],
@@ -183,6 +189,16 @@ def document() -> dict[str, Any]:
                 "parameters": [{"name": "period", "in": "path", "required": True, "schema": {"type": "string"}},
                                CASE_ID],
                 "responses": {"200": _json({"type": "object"}, "unpicked or not"), **_errors(400, 401, 403)}}},
+            "/api/mail": {"get": {
+                "summary": "The mail outbox, newest first (administrators): reports and notifications",
+                "parameters": [{"name": "state", "in": "query", "required": False,
+                                "schema": {"type": "string", "enum": ["pending", "sent", "dead"]}}],
+                "responses": {"200": _json({"type": "array", "items": _ref("Mail")}, "messages"),
+                              **_errors(400, 401, 403)}}},
+            "/api/mail/{mail_id}/resend": {"post": {
+                "summary": "Queue a dead message again (administrators)",
+                "parameters": [{"name": "mail_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": _json(_ref("Mail"), "queued again"), **_errors(401, 403, 404, 409)}}},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
@@ -272,6 +288,14 @@ def document() -> dict[str, Any]:
                         "key": {"type": "string"}, "columns": {"type": "array", "items": {"type": "string"}},
                         "rows": {"type": "array", "items": {"type": "array"}},
                         "drill": {"type": "array", "items": {"type": ["object", "null"]}}}}}}},
+                "Mail": {"type": "object", "required": ["id", "state", "attempts"], "properties": {
+                    "id": {"type": "integer"}, "source": {"type": "string"},
+                    "notification_id": {"type": ["integer", "null"]},
+                    "recipients": {"type": "array", "items": {"type": "string"}}, "subject": {"type": "string"},
+                    "state": {"type": "string", "enum": ["pending", "sent", "dead"]},
+                    "attempts": {"type": "integer"}, "next_attempt_at": {"type": "string"},
+                    "last_error": {"type": ["string", "null"]}, "created_at": {"type": "string"},
+                    "sent_at": {"type": ["string", "null"]}, "attachment_name": {"type": ["string", "null"]}}},
                 "Version": {"type": "object", "required": ["id", "key", "version"], "properties": {
                     "id": {"type": "integer"}, "key": {"type": "string"}, "version": {"type": "integer"},
                     "name": {"type": "string"}, "running": {"type": "integer"}}},

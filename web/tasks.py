@@ -41,7 +41,10 @@ def inbox_filters(args) -> dict:
 @login_required
 def inbox():
     page = engine().reads.inbox(current_user.actor, **inbox_filters(request.args))
-    tasks = [present.task(t) for t in page.tasks]
+    lb = labels()
+    tasks = [{**present.task(t), "case_line": " · ".join(x for x in (
+        page.cases[t.case_id].complainant or "", lb.category(page.cases[t.case_id].category, path=False)) if x)
+        if t.case_id in page.cases else ""} for t in page.tasks]
     filters = {k: v for k, v in request.args.items() if k != "cursor"}
     return render_template("inbox.html", mine=[t for t in tasks if t["assignee"] == current_user.id],
                            claimable=[t for t in tasks if t["assignee"] is None], args=request.args,

@@ -227,8 +227,12 @@ class _Replayer:
 
     @staticmethod
     def _fire(timer) -> None:
-        from .runtime import _set_due      # the runtime's own way to move a timer (cycles included)
-        _set_due(timer, _FIRE)
+        """Make a waiting timer due before the replay's instant (a cycle: its next tick)."""
+        value = timer.internal_data.get("event_value")
+        if isinstance(value, dict):
+            value["next"] = _FIRE.isoformat()
+        else:
+            timer.internal_data["event_value"] = _FIRE.isoformat()
 
     def _ready_user_tasks(self) -> list:
         return [t for t in _all_tasks(self.workflow) if t.state == TaskState.READY and isinstance(t.task_spec, FormUserTask)]

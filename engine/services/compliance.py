@@ -122,24 +122,41 @@ def _version_numbers(session: Session) -> dict[int, tuple[str, int]]:
             for row in session.execute(select(ProcessVersion.id, ProcessVersion.key, ProcessVersion.version))}
 
 
-def _case_trails(session: Session, conditions: list, is_postgres: bool) -> dict[int, list[tuple[str, str]]]:
-    """Return, per selected case, its compared trail entries (element, lifecycle) in order."""
+def _case_trails(session: Session, conditions: list, is_postgres: bool
+                 ) -> tuple[dict[int, str], dict[str, tuple[TrailStep, ...]]]:
+    """Return, per selected case, the key of its trail's variant, and each variant's trail (compared entries)."""
     compared = and_(AuditEvent.lifecycle.in_(REPLAYED), AuditEvent.element_id.is_not(None))
     cases = select(Case.id).join(ProcessVersion, ProcessVersion.id == Case.version_id).where(*conditions)
-    trails: dict[int, list[tuple[str, str]]] = defaultdict(list)
     if is_postgres:
-        # One string per case, built by the database: a 100,000-case selection is 100,000 rows, not millions.
-        text = func.aggregate_strings(AuditEvent.element_id + "|" + AuditEvent.lifecycle, ",")
-        query = (select(AuditEvent.case_id, aggregate_order_by(text, AuditEvent.id))
-                 .where(compared, AuditEvent.case_id.in_(cases)).group_by(AuditEvent.case_id))
-        for case_id, joined in session.execute(query):
-            trails[case_id] = [tuple(entry.split("|", 1)) for entry in joined.split(",")]
-        return trails
+        # The database builds each case's trail and hands back its digest: 100,000 cases are 100,000 short rows,
+        # and only one trail per variant travels.
+        joined = aggregate_order_by(func.aggregate_strings(AuditEvent.element_id + "|" + AuditEvent.lifecycle, ","),
+                                    AuditEvent.id)
+        per_case = dict(session.execute(select(AuditEvent.case_id, func.md5(joined))
+                                        .where(compared, AuditEvent.case_id.in_(cases)).group_by(AuditEvent.case_id)).all())
+        sample: dict[str, int] = {}
+        for case_id, digest in per_case.items():
+            sample.setdefault(digest, case_id)
+        variants = {}
+        if sample:
+            found = session.execute(select(AuditEvent.case_id, joined).where(
+                compared, AuditEvent.case_id.in_(list(sample.values()))).group_by(AuditEvent.case_id))
+            by_case = {case_id: text for case_id, text in found}
+            variants = {digest: _trail_key(tuple(entry.split("|", 1)) for entry in by_case[case_id].split(","))
+                        for digest, case_id in sample.items()}
+        return per_case, variants
+    rows: dict[int, list[tuple[str, str]]] = defaultdict(list)
     query = (select(AuditEvent.case_id, AuditEvent.element_id, AuditEvent.lifecycle)
              .where(compared, AuditEvent.case_id.in_(cases)).order_by(AuditEvent.case_id, AuditEvent.id))
     for case_id, element_id, lifecycle in session.execute(query):
-        trails[case_id].append((element_id, lifecycle))
-    return trails
+        rows[case_id].append((element_id, lifecycle))
+    per_case, variants = {}, {}
+    for case_id, trail in rows.items():
+        key = ",".join(f"{e}|{lc}" for e, lc in trail)
+        per_case[case_id] = key
+        if key not in variants:
+            variants[key] = _trail_key(trail)
+    return per_case, variants
 
 
 def _overrides(session: Session, case_ids: Iterable[int] | None, conditions: list) -> dict[int, list[AuditEvent]]:
@@ -219,16 +236,19 @@ class ComplianceService:
                        Case.data["responsible_department"].as_string(), Case.started_at)
                 .join(ProcessVersion, ProcessVersion.id == Case.version_id).where(*conditions)
                 .order_by(Case.id.desc())).all()
-            trails = _case_trails(session, conditions, is_postgres)
+            per_case, trails = _case_trails(session, conditions, is_postgres)
             overrides = _overrides(session, None, conditions)
             numbers = _version_numbers(session)
             rows: dict[tuple[str, int, str], list[int]] = defaultdict(lambda: [0, 0])
             counts: Counter = Counter()
-            deviating, fitting, variants, pinned_sets = [], 0, set(), {}
+            deviating, fitting, pinned_sets = [], 0, {}
+            judged: dict[tuple, tuple[Deviation, ...]] = {}      # per variant: a string key, hashed once
             for case_id, key, version_id, pinned, status, category, department, started_at in heads:
-                trail = _trail_key(trails.get(case_id, ()))
-                variants.add((key, tuple(sorted(pinned.items())), status == "completed", trail))
-                deviations = self._deviations(session, key, dict(pinned), status, trail)
+                variant = (key, tuple(sorted(pinned.items())), status == "completed", per_case.get(case_id, ""))
+                deviations = judged.get(variant)
+                if deviations is None:
+                    trail = trails[variant[3]] if variant[3] else ()
+                    deviations = judged[variant] = self._deviations(session, key, dict(pinned), status, trail)
                 month = started_at.astimezone(tz).strftime("%Y-%m")
                 row = rows[(key, numbers[version_id][1], month)]
                 row[0] += 1
@@ -249,7 +269,7 @@ class ComplianceService:
             tuple(FitnessRow(key, version, month, n, fit) for (key, version, month), (n, fit) in sorted(rows.items())),
             tuple(DeviationCount(key, kind, element, names.get(element, ""), n)
                   for (key, kind, element), n in counts.most_common()),
-            tuple(deviating), len(variants))
+            tuple(deviating), len(judged))
 
     def adherence(self, actor: Actor, selection: Selection = Selection()) -> AdherenceReport:
         """Return deadline adherence (及时率) per rule, process version, department and month, and what was missed."""

@@ -16,7 +16,7 @@ ANYONE = "*"
 # The permissions the code asks for; the file must give each of them (an empty list is allowed).
 PERMISSIONS = ("deploy", "administer_people", "edit_calendar", "repair_cases", "any_task", "any_deadline",
                "oversee_cases", "reverse_deductions", "see_compliance", "see_reports", "see_all_reports",
-               "pick_typical_cases")
+               "pick_typical_cases", "administer_mail", "see_crisis_monitor")
 
 
 @dataclass(frozen=True)

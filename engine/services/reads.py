@@ -96,10 +96,13 @@ class ReadService:
                                due_before=min(bounds) if bounds else None)
             assigned, claimable = inbox.counts(session, actor.username, sorted(actor.groups))
             processes = inbox.process_keys(session)
-        more = len(found) > page_size
-        found = found[:page_size]
+            more = len(found) > page_size
+            found = found[:page_size]
+            case_ids = sorted({row.case_id for row, _ in found})
+            cases = {c.id: case_summary(c) for c in session.scalars(select(Case).where(Case.id.in_(case_ids)))} \
+                if case_ids else {}
         return InboxPage(tuple(task_view(row, now) for row, _ in found),
-                         _cursor(found[-1][1]) if more else None, assigned, claimable, tuple(processes))
+                         _cursor(found[-1][1]) if more else None, assigned, claimable, tuple(processes), cases)
 
     def task_page(self, task_id: str, actor: Actor) -> TaskPage:
         """Return a task with its case's facts, to its candidates, assignee and completer (or who may see any)."""

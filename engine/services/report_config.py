@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..rules.periods import EVERY
 
-__all__ = ["REPORTS", "Rectification", "ReportConfig", "Schedule", "load_report_config"]
+__all__ = ["REPORTS", "MailRules", "Rectification", "ReportConfig", "Schedule", "load_report_config"]
 
 # Report key -> the period it covers.
 REPORTS = {"P-1": "week", "P-2": "month", "P-3": "quarter", "P-4": "month"}
@@ -35,15 +35,25 @@ class Rectification:
 
 
 @dataclass(frozen=True)
+class MailRules:
+    domain: str
+    max_attempts: int
+    backoff_minutes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class ReportConfig:
     intake_processes: tuple[str, ...]
     transfer_elements: tuple[str, ...]
     escalation_element: str
     overdue_rules: tuple[str, ...]
     upheld_outcomes: tuple[str, ...]
-    mail_domain: str
+    mail: MailRules
+    catch_up_days: int
     schedules: tuple[Schedule, ...]
     rectification: Rectification
+    crisis_process: str = "crisis"
+    crisis_deadlines: dict[str, str] | None = None
 
 
 def _strings(path: Path, raw: dict, key: str) -> tuple[str, ...]:
@@ -72,7 +82,16 @@ def load_report_config(path: Path) -> ReportConfig:
                                       str(rect.get("at", "10:00")))
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{path}: [rectification] is incomplete: {exc}") from exc
+    m = raw.get("mail", {})
+    try:
+        mail = MailRules(str(m.get("domain", "localhost")), int(m.get("max_attempts", 5)),
+                         tuple(int(x) for x in m.get("backoff_minutes", [1, 5, 15, 60])))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: [mail] is invalid: {exc}") from exc
+    if mail.max_attempts < 1 or not mail.backoff_minutes:
+        raise ValueError(f"{path}: [mail] needs max_attempts >= 1 and backoff_minutes")
     return ReportConfig(_strings(path, raw, "intake_processes"), _strings(path, raw, "transfer_elements"),
                         str(raw["escalation_element"]), _strings(path, raw, "overdue_rules"),
-                        _strings(path, raw, "upheld_outcomes"), str(raw.get("mail_domain", "localhost")),
-                        tuple(schedules), rectification)
+                        _strings(path, raw, "upheld_outcomes"), mail, int(raw.get("catch_up_days", 7)),
+                        tuple(schedules), rectification, str(raw.get("crisis_monitor", {}).get("process", "crisis")),
+                        dict(raw.get("crisis_monitor", {}).get("deadlines", {})))

@@ -101,25 +101,51 @@ def unit_names(session: Session) -> dict[str, str]:
     return names
 
 
+def _grain(session: Session, where: list, dims: dict[str, Any], measures: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the population counted once at the finest grain a report needs: one row per combination of ``dims``
+    with the sums of ``measures``; the report's tables are roll-ups of these rows (one scan, not one per table)."""
+    columns = [expr.label(name) for name, expr in dims.items()] + [
+        (_count_if(expr) if expr is not None else func.count()).label(name) for name, expr in measures.items()]
+    rows = session.execute(select(*columns).where(*where).group_by(*dims.values())).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def _roll(rows: list[dict[str, Any]], key, measures: tuple[str, ...], keep=lambda r: True) -> dict[Any, list[int]]:
+    """Sum ``measures`` of the grain rows that ``keep`` keeps, per ``key(row)``."""
+    out: dict[Any, list[int]] = {}
+    for row in rows:
+        if keep(row):
+            sums = out.setdefault(key(row), [0] * len(measures))
+            for i, m in enumerate(measures):
+                sums[i] += int(row[m] or 0)
+    return out
+
+
+def _by_count(rolled: dict[Any, list[int]]) -> list[tuple[Any, list[int]]]:
+    """Return roll-up items by their first figure, largest first, then by key."""
+    return sorted(rolled.items(), key=lambda item: (-item[1][0], item[0] or ""))
+
+
+def _by_key(rolled: dict[Any, list[int]]) -> list[tuple[Any, list[int]]]:
+    return sorted(rolled.items(), key=lambda item: item[0] or "")
+
+
 def p1_tables(session: Session, cfg: ReportConfig, start: datetime, end: datetime, department: str | None,
               period: str, categories: dict[str, str]) -> list[ReportTable]:
     """P-1 (000 一.1.5, 1.6): the week's volume by kind, channel and category, the transfer rate, typical cases."""
     where, flags = population(cfg, start, end, department), _conditions(cfg)
-    complaint = flags["complaint"]
-    total, complaints, transferred = session.execute(
-        select(func.count(), _count_if(complaint), _count_if(and_(complaint, flags["transferred"]))).where(*where)).one()
+    grain = _grain(session, where, {"kind": func.coalesce(_field("kind"), "-"),
+                                    "channel": func.coalesce(_field("channel"), "-"), "category": Case.category},
+                   {"n": None, "transferred": flags["transferred"]})
+    complaint = lambda r: r["kind"] == "complaint"  # noqa: E731
+    total = sum(r["n"] for r in grain)
+    complaints, transferred = _roll(grain, lambda r: 0, ("n", "transferred"), complaint).get(0, [0, 0])
     summary = _table("summary", ("contacts", "complaints", "transferred", "transfer_rate"),
                      [(total, complaints, transferred, _rate(transferred, complaints))],
                      [{"kind": "complaint", "transferred": True}])
-    kind = func.coalesce(_field("kind"), "-")
-    by_kind = session.execute(select(kind, func.count()).where(*where).group_by(kind).order_by(kind)).all()
-    channel = func.coalesce(_field("channel"), "-")
-    by_channel = session.execute(
-        select(channel, func.count(), _count_if(flags["transferred"])).where(*where, complaint)
-        .group_by(channel).order_by(func.count().desc(), channel)).all()
-    by_category = session.execute(
-        select(Case.category, func.count()).where(*where, complaint)
-        .group_by(Case.category).order_by(func.count().desc(), Case.category)).all()
+    by_kind = _by_key(_roll(grain, lambda r: r["kind"], ("n",)))
+    by_channel = _by_count(_roll(grain, lambda r: r["channel"], ("n", "transferred"), complaint))
+    by_category = _by_count(_roll(grain, lambda r: r["category"], ("n",), complaint))
     picked = session.execute(
         select(TypicalCase.case_id, Case.category, department_expr(), TypicalCase.note, TypicalCase.picked_by)
         .join(Case, Case.id == TypicalCase.case_id).where(TypicalCase.period == period, *(
@@ -127,27 +153,16 @@ def p1_tables(session: Session, cfg: ReportConfig, start: datetime, end: datetim
         .order_by(TypicalCase.case_id)).all()
     return [
         summary,
-        _table("by_kind", ("kind", "contacts"), by_kind, [{"kind": k} for k, _ in by_kind]),
+        _table("by_kind", ("kind", "contacts"), [(k, n) for k, (n,) in by_kind], [{"kind": k} for k, _ in by_kind]),
         _table("by_channel", ("channel", "complaints", "transferred", "transfer_rate"),
-               [(c, n, t, _rate(t, n)) for c, n, t in by_channel],
-               [{"kind": "complaint", "channel": c} for c, _, _ in by_channel]),
+               [(c, n, t, _rate(t, n)) for c, (n, t) in by_channel],
+               [{"kind": "complaint", "channel": c} for c, _ in by_channel]),
         _table("by_category", ("category", "name", "complaints"),
-               [(c, categories.get(c, c or "-"), n) for c, n in by_category],
+               [(c, categories.get(c, c or "-"), n) for c, (n,) in by_category],
                [{"kind": "complaint", "category": c} for c, _ in by_category]),
         _table("typical_cases", ("case_id", "category", "department", "note", "picked_by"), picked,
                [None for _ in picked]),
     ]
-
-
-def _department_figures(session: Session, cfg: ReportConfig, where: list, names: dict[str, str]) -> ReportTable:
-    flags, dept = _conditions(cfg), department_expr()
-    rows = session.execute(
-        select(dept, func.count(), _count_if(Case.status == "completed"), _count_if(flags["upheld"]),
-               _count_if(flags["overdue"]), _count_if(flags["escalated"]))
-        .where(*where, flags["complaint"]).group_by(dept).order_by(dept)).all()
-    return _table("by_department", ("department", "name", "complaints", "completed", "upheld", "overdue", "escalated"),
-                  [(d, names.get(d, d), *figures) for d, *figures in rows],
-                  [{"kind": "complaint", "department": d} for d, *_ in rows])
 
 
 def _ledger(session: Session, month: str, level: str, department: str | None) -> ReportTable:
@@ -175,21 +190,24 @@ def p2_tables(session: Session, cfg: ReportConfig, start: datetime, end: datetim
               month: str, categories: dict[str, str]) -> list[ReportTable]:
     """P-2 (002 3.1.3, 000 三): the month per department, category and grid; deductions from the ledger."""
     where, flags, names = population(cfg, start, end, department), _conditions(cfg), unit_names(session)
-    by_category = session.execute(
-        select(Case.category, func.count(), _count_if(flags["upheld"]), _count_if(flags["overdue"]))
-        .where(*where, flags["complaint"]).group_by(Case.category).order_by(func.count().desc(), Case.category)).all()
-    grid = _field("responsible_group")
-    by_grid = session.execute(
-        select(grid, func.count(), _count_if(flags["upheld"])).where(
-            *where, flags["complaint"], _field("responsible_department") == "grid")
-        .group_by(grid).order_by(grid)).all()
+    measures = ("n", "completed", "upheld", "overdue", "escalated")
+    grain = _grain(session, [*where, flags["complaint"]],
+                   {"department": department_expr(), "category": Case.category,
+                    "grid": _field("responsible_department") == "grid"},
+                   {"n": None, "completed": Case.status == "completed", "upheld": flags["upheld"],
+                    "overdue": flags["overdue"], "escalated": flags["escalated"]})
+    by_department = _by_key(_roll(grain, lambda r: r["department"], measures))
+    by_category = _by_count(_roll(grain, lambda r: r["category"], ("n", "upheld", "overdue")))
+    by_grid = _by_key(_roll(grain, lambda r: r["department"], ("n", "upheld"), lambda r: bool(r["grid"])))
     return [
-        _department_figures(session, cfg, where, names),
+        _table("by_department", ("department", "name", "complaints", "completed", "upheld", "overdue", "escalated"),
+               [(d, names.get(d, d), *f) for d, f in by_department],
+               [{"kind": "complaint", "department": d} for d, _ in by_department]),
         _table("by_category", ("category", "name", "complaints", "upheld", "overdue"),
-               [(c, categories.get(c, c or "-"), *f) for c, *f in by_category],
-               [{"kind": "complaint", "category": c} for c, *_ in by_category]),
-        _table("by_grid", ("grid", "name", "complaints", "upheld"), [(g, names.get(g, g), *f) for g, *f in by_grid],
-               [{"kind": "complaint", "grid": g} for g, *_ in by_grid]),
+               [(c, categories.get(c, c or "-"), *f) for c, f in by_category],
+               [{"kind": "complaint", "category": c} for c, _ in by_category]),
+        _table("by_grid", ("grid", "name", "complaints", "upheld"), [(g, names.get(g, g), *f) for g, f in by_grid],
+               [{"kind": "complaint", "grid": g} for g, _ in by_grid]),
         _ledger(session, month, "person", department),
         _ledger(session, month, "department", department),
         *([] if department else [_ledger(session, month, "kpi", None)]),
@@ -199,32 +217,31 @@ def p2_tables(session: Session, cfg: ReportConfig, start: datetime, end: datetim
 def p3_tables(session: Session, cfg: ReportConfig, start: datetime, end: datetime, department: str | None,
               months: list[datetime], categories: dict[str, str]) -> list[ReportTable]:
     """P-3 (004 第十二条): the 客户期望分析报告 per department and the 季度客户意见汇总表 per category and month."""
-    where, flags, names, dept = population(cfg, start, end, department), _conditions(cfg), unit_names(session), department_expr()
-    kind = _field("kind")
-    expectation = session.execute(
-        select(dept, _count_if(flags["complaint"]), _count_if(kind.in_(("demand", "suggestion"))),
-               _count_if(kind == "consultation"), _count_if(and_(flags["complaint"], flags["upheld"])),
-               _count_if(and_(flags["complaint"], flags["overdue"])))
-        .where(*where).group_by(dept).order_by(dept)).all()
-    top: dict[str, str] = {}
-    for d, category, _ in session.execute(
-            select(dept, Case.category, func.count()).where(*where, Case.category.is_not(None))
-            .group_by(dept, Case.category).order_by(dept, func.count().desc(), Case.category)):
-        top.setdefault(d, category)
+    where, flags, names = population(cfg, start, end, department), _conditions(cfg), unit_names(session)
     bounds = [*months[1:], end]
-    per_month = [_count_if(and_(Case.started_at >= lo, Case.started_at < hi)) for lo, hi in zip(months, bounds)]
-    kind_or_dash = func.coalesce(kind, "-")
-    summary = session.execute(
-        select(Case.category, kind_or_dash, *per_month, func.count()).where(*where)
-        .group_by(Case.category, kind_or_dash).order_by(Case.category, kind_or_dash)).all()
+    per_month = {f"m{i + 1}": and_(Case.started_at >= lo, Case.started_at < hi)
+                 for i, (lo, hi) in enumerate(zip(months, bounds))}
+    grain = _grain(session, where, {"department": department_expr(), "category": Case.category,
+                                    "kind": func.coalesce(_field("kind"), "-")},
+                   {"n": None, "upheld": and_(flags["complaint"], flags["upheld"]),
+                    "overdue": and_(flags["complaint"], flags["overdue"]), **per_month})
+    kinds = {"complaints": ("complaint",), "demands": ("demand", "suggestion"), "consultations": ("consultation",)}
+    expectation = []
+    for d, (upheld, overdue) in _by_key(_roll(grain, lambda r: r["department"], ("upheld", "overdue"))):
+        counts = [sum(r["n"] for r in grain if r["department"] == d and r["kind"] in k) for k in kinds.values()]
+        top = _by_count(_roll(grain, lambda r: r["category"], ("n",),
+                              lambda r, d=d: r["department"] == d and r["category"] is not None))
+        top_category = top[0][0] if top else None
+        expectation.append((d, names.get(d, d), *counts, upheld, overdue,
+                            categories.get(top_category, top_category or "-")))
+    month_keys = tuple(per_month)
+    summary = _by_key(_roll(grain, lambda r: (r["category"] or "", r["kind"]), (*month_keys, "n")))
     return [
         _table("expectation", ("department", "name", "complaints", "demands", "consultations", "upheld", "overdue",
-                               "top_category"),
-               [(d, names.get(d, d), *f, categories.get(top.get(d), top.get(d) or "-")) for d, *f in expectation],
-               [{"department": d} for d, *_ in expectation]),
+                               "top_category"), expectation, [{"department": r[0]} for r in expectation]),
         _table("summary", ("category", "name", "kind", "month_1", "month_2", "month_3", "total"),
-               [(c, categories.get(c, c or "-"), k, *f) for c, k, *f in summary],
-               [{"category": c, "kind": k} for c, k, *_ in summary]),
+               [(c or None, categories.get(c, c or "-"), k, *f) for (c, k), f in summary],
+               [{"category": c or None, "kind": k} for (c, k), _ in summary]),
     ]
 
 

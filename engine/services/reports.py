@@ -3,23 +3,23 @@ the typical cases of a week. One read transaction per call; the queries are in `
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..rules.intake import load_categories
-from ..rules.periods import Period, due_date, parse_period
+from ..rules.periods import Period, due_date, parse_period, period_of, previous
 from ..settings import RuleFile
 from ..store.models import Case, OrgUnit, TypicalCase
-from . import report_export, report_queries as q
+from . import crisis_monitor, delivery, mail, report_export, report_queries as q
 from .convert import case_summary
 from .core import Actor, Core
 from .errors import InvalidRequest, NotFound, PermissionDenied
 from .ledger import insert_once
 from .report_config import REPORTS, ReportConfig, load_report_config
-from .views import CaseSummary, Report, ReportTable
+from .views import CaseSummary, MailView, Report, ReportTable
 
 __all__ = ["DRILL_LIMIT", "ReportService"]
 
@@ -47,6 +47,14 @@ class ReportService:
             return parse_period(name, REPORTS[key])
         except ValueError as exc:
             raise InvalidRequest(str(exc), code="invalid_period", report=key, period=name) from None
+
+    def default_period(self, key: str) -> str:
+        """Return the period a report page opens on: the last whole week or month, the current quarter."""
+        if key not in REPORTS:
+            raise NotFound(f"there is no report {key!r}", code="report_not_found", report=key)
+        today = self._core.clock().astimezone(self._core.base_calendar.tz).date()
+        current = period_of(REPORTS[key], today)
+        return (current if REPORTS[key] == "quarter" else previous(current)).name
 
     def scope(self, session: Session, actor: Actor, department: str | None) -> str | None:
         """Return the department a report is limited to: any (or the one asked) for those who see all, else
@@ -78,7 +86,7 @@ class ReportService:
             return q.p3_tables(session, cfg, start, end, department, months, names)
         rows = q.p4_rows(session, cfg, period.name, department)
         return [ReportTable("rectification", ("department", "name", "cases", "points", "rectification_case"),
-                            tuple(rows), tuple({"department": r[0], "deducted": True} for r in rows))]
+                            tuple(rows), tuple(None for _ in rows))]
 
     def _due(self, session: Session, key: str, period: Period) -> tuple:
         cal, cfg = self._core.calendar(session), self.config
@@ -142,3 +150,38 @@ class ReportService:
             gone = session.execute(delete(TypicalCase).where(TypicalCase.period == week.name,
                                                              TypicalCase.case_id == case_id))
             return gone.rowcount > 0
+
+    def crisis_monitor(self, actor: Actor) -> list[crisis_monitor.CrisisView]:
+        """Return the open crises with their hourly counts (C-6) and deadlines (C-3, C-4, C-7), for the crisis group."""
+        self._core.policy.require(actor, "see_crisis_monitor", "see the crisis monitor")
+        cfg = self.config
+        with self._core.db.transaction(write=False) as session:
+            return crisis_monitor.monitor(session, self._core.base_calendar.tz, self._core.clock(),
+                                          cfg.crisis_process, cfg.crisis_deadlines, cfg.intake_processes)
+
+    # --- the scheduler's work: delivery, rectification cycles, the mail outbox ---
+
+    def deliver(self) -> list[dict[str, Any]]:
+        """Produce every report due now (data/reports.toml schedules) and queue its mail, once per period."""
+        return delivery.deliver_reports(self._core, self, self._core.clock())
+
+    def start_rectifications(self) -> list[int]:
+        """P-4: start the rectification cycle of each department over the threshold last month, once; case ids."""
+        return delivery.start_rectifications(self._core, self, self._core.clock())
+
+    def queue_notifications(self) -> int:
+        """Put the ``notify`` topic's new notifications in the mail outbox; return how many."""
+        now, cfg = self._core.clock(), self.config
+        return mail.enqueue_notifications(self._core, cfg.mail, now, now - timedelta(days=cfg.catch_up_days))
+
+    def send_mail(self, smtp: mail.SmtpSettings) -> dict[str, int]:
+        """Send the outbox's messages due now through ``smtp``; count sent, retried and dead."""
+        return mail.send_due(self._core, self.config.mail, smtp, self._core.clock())
+
+    def outbox(self, actor: Actor, state: str | None = None) -> list[MailView]:
+        """Return the newest messages of the outbox (of one state: pending, sent, dead) for administrators."""
+        return mail.outbox(self._core, actor, state)
+
+    def resend(self, mail_id: int, actor: Actor) -> MailView:
+        """Queue a dead message again."""
+        return mail.resend(self._core, actor, mail_id)

@@ -16,7 +16,7 @@ __all__ = [
     "AccountView", "AdherenceReport", "AdherenceRow", "AuditEntry", "CalendarOverrideView", "CaseConformance",
     "CasePage", "CaseRef", "CaseSearchPage", "CaseSummary", "CaseView", "ConformanceSummary", "DeductionView",
     "DeviatingCase", "DeviationCount", "DeviationView", "Directory", "DueTimer", "FitnessRow", "ImportedTrace",
-    "InboxPage", "IntakePage", "LogCheck", "MissedDeadline", "OverrideView", "PathStep", "ReplayedCaseRef",
+    "InboxPage", "IntakePage", "LogCheck", "MailView", "MissedDeadline", "OverrideView", "PathStep", "ReplayedCaseRef",
     "Report", "ReportTable", "TaskPage", "TaskRef", "TaskView", "VersionHeatmap", "VersionView",
 ]
 
@@ -211,6 +211,7 @@ class InboxPage:
     assigned: int                       # READY tasks assigned to the person, all pages
     claimable: dict[str, int]           # unclaimed READY tasks each of the person's groups may claim
     processes: tuple[str, ...] = field(default=())   # deployed process keys, for the process filter
+    cases: dict[int, CaseSummary] = field(default_factory=dict)   # the cases of the page's tasks (their context)
 
 
 @dataclass(frozen=True)
@@ -484,3 +485,21 @@ class Report:
     def table(self, key: str) -> ReportTable:
         """Return the table ``key``."""
         return next(t for t in self.tables if t.key == key)
+
+
+@dataclass(frozen=True)
+class MailView:
+    """A message of the mail outbox as administrators see it (dead letters with their last error)."""
+
+    id: int
+    source: str
+    notification_id: int | None
+    recipients: tuple[str, ...]
+    subject: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    attachment_name: str | None

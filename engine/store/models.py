@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON, BigInteger, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -70,7 +71,8 @@ class Case(Base):
     category: Mapped[str | None] = mapped_column(String(200), index=True)   # leaf category code, for counts (C-2, C-6)
     revision: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(Text)
-    data: Mapped[dict[str, Any]]
+    # JSONB on PostgreSQL: the reports read fields of it per row (P-1..P-3), which json would parse every time.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
     incident: Mapped[str | None] = mapped_column(Text)
     started_by: Mapped[str] = mapped_column(String(100))
     started_at: Mapped[datetime]
@@ -382,6 +384,47 @@ class TypicalCase(Base):
     note: Mapped[str] = mapped_column(Text)
     picked_by: Mapped[str] = mapped_column(String(100))
     picked_at: Mapped[datetime]
+
+
+class ReportDelivery(Base):
+    """The claim that a scheduled report (or a P-4 rectification) of a period was produced: one row, ever.
+
+    Inserted in the transaction that queues the mail or starts the case, so two
+    schedulers produce it once (``uq_report_delivery``).
+    """
+
+    __tablename__ = "report_delivery"
+    __table_args__ = (UniqueConstraint("report", "period", "variant", name="uq_report_delivery"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report: Mapped[str] = mapped_column(String(10))
+    period: Mapped[str] = mapped_column(String(10))
+    variant: Mapped[str] = mapped_column(String(150))   # the schedule's due rule, or department:<key> for P-4
+    due_at: Mapped[datetime]
+    delivered_at: Mapped[datetime]
+    result: Mapped[dict[str, Any]]
+
+
+class MailOutbox(Base):
+    """A message to send by SMTP (a report or a notification): pending, sent or dead, with its attempts."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_state_next", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))             # report | notification
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notification.id"), unique=True)
+    recipients: Mapped[list[Any]]
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
+    attachment_name: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(10))              # pending | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
 
 
 class SchedulerBeat(Base):

@@ -29,6 +29,6 @@ def test_timers_due_while_the_scheduler_was_down_fire_on_its_first_sweep(engine,
 
 def test_the_scheduler_runs_the_crisis_watch_as_a_periodic_job(engine):
     scheduler = build_scheduler(engine)
-    assert {job.id for job in scheduler.get_jobs()} == {"timer_sweep", "crisis_watch"}
+    assert {job.id for job in scheduler.get_jobs()} == {"timer_sweep", "crisis_watch", "reports", "mail"}
     watch = scheduler.get_job("crisis_watch")
     assert str(watch.trigger.fields[6]) == "*/10"        # minute field of the cron trigger, from data/crisis.toml

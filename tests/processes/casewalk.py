@@ -14,7 +14,7 @@ from engine.topics import default_registry
 ROOT = Path(__file__).parents[2]
 ORGANISATION = tomllib.loads((ROOT / "data" / "organisation.toml").read_text(encoding="utf-8"))
 # Called processes first: a deployment refuses a call activity whose process is not deployed yet.
-DEPLOY_ORDER = ("crisis", "demand", "escalation", "service_quality", "normal")
+DEPLOY_ORDER = ("crisis", "demand", "escalation", "service_quality", "normal", "rectification")
 
 
 def shipped_engine(db, clock, settings: Settings | None = None, cache_instances: bool = False) -> ProcessEngine:

@@ -19,6 +19,7 @@ from uuid import UUID
 import pytest
 
 from engine.bpmn import Host, Instance, make_bundle, serialize
+from engine.services import SYSTEM
 from tests.conftest import SHANGHAI
 from tests.processes.casewalk import ROOT, Walk, shipped_engine
 
@@ -118,7 +119,12 @@ def test_every_state_the_shipped_processes_write_is_spiffworkflows_own_text(walk
     Walk(engine, crisis.id).do("report", "zhao.group", issue_description="基站故障", impact_scope="城东",
                                complaint_count=120, nationwide=False, responsibility_clear=True)
 
-    assert SHIPPED == {"crisis", "demand", "escalation", "normal", "service_quality"} and len(written) > 25
+    # rectification.bpmn (P-4) as the scheduler starts it.
+    engine.cases.start("rectification", {"department": "network", "month": "2025-02", "department_head": "ma.network",
+                                         "rectification_due": "2025-04-03T18:00:00+08:00"}, SYSTEM)
+
+    assert SHIPPED == {"crisis", "demand", "escalation", "normal", "rectification", "service_quality"} \
+        and len(written) > 25
     for record in written:
         assert_same(record)
     assert set().union(*(r.specs for r in written)) >= SHIPPED

@@ -16,7 +16,7 @@ from web import create_app
 ROOT = Path(__file__).parents[2]
 ORGANISATION = tomllib.loads((ROOT / "data" / "organisation.toml").read_text(encoding="utf-8"))
 # Called processes first: a deployment refuses a call activity whose process is not deployed yet.
-DEPLOY_ORDER = ("crisis", "demand", "escalation", "service_quality", "normal")
+DEPLOY_ORDER = ("crisis", "demand", "escalation", "service_quality", "normal", "rectification")
 
 
 def fast_hash(password: str) -> str:

@@ -76,3 +76,16 @@ def test_only_the_assignee_or_an_administrator_hands_a_task_over(web_engine):
         web_engine.cases.reassign(task.id, "tang.netbasic", tang)
     moved = web_engine.cases.reassign(task.id, "tang.netbasic", web_engine.accounts.actor("admin"), "休假")
     assert moved.assignee == "tang.netbasic"
+
+
+def test_the_api_searches_cases_by_contact_and_pages_by_keyset(client, token, web_engine):  # noqa: F811
+    clerk = token("zhang.intake")
+    ids = [start(client, clerk)["id"] for _ in range(3)]
+    group = token("zhao.group")
+    first = client.get("/api/cases?contact=13800000000&sort=oldest&page_size=2", headers=group).get_json()
+    assert [c["id"] for c in first["cases"]] == ids[:2] and first["next_cursor"]
+    rest = client.get(f"/api/cases?contact=13800000000&sort=oldest&page_size=2&cursor={first['next_cursor']}",
+                      headers=group).get_json()
+    assert [c["id"] for c in rest["cases"]] == ids[2:] and rest["next_cursor"] is None
+    assert client.get("/api/cases?since=yesterday", headers=group).status_code == 400
+    assert client.get(f"/api/cases?sort=newest&cursor={first['next_cursor']}", headers=group).status_code == 400

@@ -61,3 +61,15 @@ def test_api_complaint_group_picks_a_typical_case(client, token, month):  # noqa
     assert typical["rows"] == [[month.c3.case_id, "complaint.billing.disputed_fees", "market", "超时升级", "zhao.group"]]
     gone = client.delete(f"/api/reports/typical/2025-W16/{month.c3.case_id}", headers=group)
     assert gone.get_json() == {"unpicked": True}
+
+
+def test_api_mail_outbox_is_for_administrators(client, token, month):  # noqa: F811
+    month.clock.set(month.clock().replace(year=2025, month=5, day=6, hour=9, minute=30))
+    month.engine.reports.deliver()
+    admin = token("admin", "admin")
+    outbox = client.get("/api/mail?state=pending", headers=admin).get_json()
+    assert {m["subject"] for m in outbox} == {"P-1 2025-W18", "P-2 2025-04"} | {
+        m["subject"] for m in outbox if "(" in m["subject"]}
+    assert client.get("/api/mail", headers=token("zhao.group")).status_code == 403
+    answer = client.post(f"/api/mail/{outbox[0]['id']}/resend", headers=admin)
+    assert answer.status_code == 409 and answer.get_json()["code"] == "mail_not_dead"

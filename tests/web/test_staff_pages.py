@@ -120,7 +120,9 @@ def test_no_raw_key_id_or_status_on_the_staff_pages(browser, demo, locale):  # n
     assert {"merge_accept", "first_ask_owner", "complaint.billing.disputed_fees", "running"} <= forbidden
     pages = {"inbox": ("li.handler", "/"), "group-inbox": ("zhao.group", "/"), "cases": ("zhao.group", "/cases"),
              "search": ("zhao.group", "/cases?category=complaint.billing&status=running"),
-             "overview": ("zhao.group", "/overview"), "department": ("wang.head", "/department")}
+             "overview": ("zhao.group", "/overview"), "department": ("wang.head", "/department"),
+             "intake": ("zhang.intake", "/intake"), "operations": ("admin", "/operations"),
+             "documented": ("qian.audit", "/compliance-start")}
     pages.update({f"case-{mark}": ("zhao.group", f"/cases/{cid}") for mark, cid in cases.items()})
     task = engine.reads.case_page(cases["investigating"], SYSTEM).open_tasks[0]
     pages["task"] = ("he.netbasic", f"/tasks/{task.id}")
