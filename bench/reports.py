@@ -58,9 +58,10 @@ class Generator:
     def __init__(self, db, version_id: int, seed: int = 17):
         self.db, self.version_id, self.rng = db, version_id, random.Random(seed)
 
-    def _case(self, n: int) -> tuple[dict, dict]:
+    def _case(self, n: int, total: int) -> tuple[dict, dict]:
         rng = self.rng
-        started = T0 + timedelta(seconds=rng.randrange(DAYS * 86400))
+        # Cases arrive in time order, as on a live site: the rows of one period lie together in the table.
+        started = T0 + timedelta(seconds=(n + rng.random()) * DAYS * 86400 / total)
         roll = rng.random()
         kind = "complaint" if roll < 0.85 else "consultation" if roll < 0.9 else "demand" if roll < 0.97 else "suggestion"
         category = rng.choice(list(ROUTES)) if kind == "complaint" else OTHER[kind]
@@ -82,7 +83,7 @@ class Generator:
         with self.db.transaction(write=False) as session:
             next_id = (session.scalar(select(func.max(Case.id))) or 0) + 1
         for start in range(0, total, BATCH):
-            made = [self._case(start + i) for i in range(min(BATCH, total - start))]
+            made = [self._case(start + i, total) for i in range(min(BATCH, total - start))]
             ids = list(range(next_id, next_id + len(made)))
             next_id += len(made)
             events, overdue, ledger = [], [], []

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .services import SYSTEM, FixedClock, ProcessEngine
 
 MARKET = "complaint.billing.disputed_fees"     # routed to the market department: li.handler, head wang.head
 NETWORK = "complaint.network.signal"           # routed to the basic-network group: he.netbasic
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
-def intake(mark: str, category: str, name: str, facts: str) -> dict[str, Any]:
-    return {"complainant_name": name, "contact": "13800000000", "received_at": "2025-03-03", "target": "营业厅",
-            "facts": facts, "channel": "hotline", "category": category, "amount": 0,
-            "service_quality_agent_count": 0, "demo": mark}
+def intake(mark: str, category: str, name: str, facts: str, received: date) -> dict[str, Any]:
+    """The intake of a demo case received on ``received``, first put to the front-desk clerk (I-5)."""
+    return {"complainant_name": name, "contact": "13800000000", "received_at": received.isoformat(),
+            "target": "营业厅", "facts": facts, "channel": "hotline", "category": category, "amount": 0,
+            "service_quality_agent_count": 0, "first_ask_owner": "zhang.intake", "demo": mark}
 
 
 def do(engine: ProcessEngine, case_id: int, element: str, user: str, **data: Any) -> None:
@@ -44,7 +47,9 @@ def create_demo_cases(engine: ProcessEngine) -> dict[str, int]:
         if mark in existing:
             made[mark] = existing[mark]
             return None
-        made[mark] = eng.cases.start("normal", intake(mark, category, name, facts), eng.accounts.actor(user)).id
+        received = eng.clock().astimezone(BEIJING).date()
+        made[mark] = eng.cases.start("normal", intake(mark, category, name, facts, received),
+                                     eng.accounts.actor(user)).id
         return made[mark]
 
     start("new", MARKET, "王先生", "客户反映流量费用与套餐不符")
@@ -56,7 +61,7 @@ def create_demo_cases(engine: ProcessEngine) -> dict[str, int]:
         to_callback(engine, case_id)
         do(engine, case_id, "callback", "chen.callback", callback_note="客户满意", satisfied=True)
         do(engine, case_id, "decide_outcome", "zhao.group", outcome="upheld", our_responsibility=True,
-           liable_party="staff", late_or_shirking=False, outcome_reason="属实")
+           liable_party="staff", late_or_shirking=False, notified_later=True, outcome_reason="属实")
         do(engine, case_id, "analyse_cause", "zhao.group", root_cause="资费宣传口径不一致", corrective_measures="统一口径")
     # Registered and accepted a week ago, never investigated: its deadlines have passed (overdue in the inbox).
     week_ago = engine.with_clock(FixedClock(engine.clock() - timedelta(days=7)))

@@ -13,7 +13,7 @@ from engine.settings import Settings
 
 from werkzeug.local import LocalProxy
 
-from . import admin, api, auth, cases, compliance, errors, i18n, reports, roles, tasks
+from . import admin, api, auth, cases, compliance, errors, i18n, reports, roles, security, tasks
 from .labels import labels
 
 csrf = CSRFProtect()
@@ -30,11 +30,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         SQL_COUNTS=os.environ.get("COMPLAINTS_SQL_COUNTS") == "1",
         BABEL_DEFAULT_LOCALE="zh_CN",
         FRONTEND_DIR=os.path.join(os.path.dirname(__file__), "frontend", "node_modules"),
+        MAX_CONTENT_LENGTH=int(os.environ.get("COMPLAINTS_MAX_CONTENT_LENGTH", security.MAX_CONTENT_LENGTH)),
+        # A browser session ends at sign-out or after this many hours, whichever comes first (web_session).
+        SESSION_HOURS=float(os.environ.get("COMPLAINTS_SESSION_HOURS", 12)),
     )
     if test_config:
         app.config.update(test_config)
     engine = app.config.get("ENGINE") or build_engine(Settings.from_env(), app.config["DATABASE_URL"])
     app.extensions["engine"] = engine
+    security.init_app(app)
     csrf.init_app(app)
     csrf.exempt(api.bp)        # the API checks the CSRF token itself when a browser session is its credential
     auth.init_app(app)

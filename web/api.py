@@ -75,7 +75,8 @@ def answer(ref):
 @bp.post("/token")
 def token():
     data = body()
-    account = engine().accounts.sign_in(str(data.get("username", "")), str(data.get("password", "")))
+    account = engine().accounts.sign_in(str(data.get("username", "")), str(data.get("password", "")),
+                                        request.remote_addr or "")
     if account is None:
         raise Unauthorized("unknown user or wrong password")
     claims = {"u": account.username, "g": sorted(account.groups)}

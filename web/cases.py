@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import secrets
 from datetime import date, datetime, time, timedelta
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import (Blueprint, current_app, flash, redirect, render_template, request, send_file, send_from_directory,
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,6 +16,7 @@ from engine.services import FormInvalid, InvalidRequest
 from . import formdata, present
 from .auth import allowed, engine, login_required
 from .labels import BEIJING, labels
+from .security import DOWNLOAD_CSP
 
 bp = Blueprint("cases", __name__)
 INTAKE_PROCESS = "normal"
@@ -126,12 +129,12 @@ def case(case_id):
 @bp.get("/versions/<int:version_id>.bpmn")
 @login_required
 def version_xml(version_id):
-    """The BPMN file of a version: drawn by the diagrams, downloaded (``?download=1``) for the modeller."""
-    answer = Response(engine().admin.version_xml(version_id), mimetype="application/xml")
-    if request.args.get("download"):
-        found = [v for v in engine().admin.versions() if v.id == version_id]
-        name = found[0].file_name if found else f"version-{version_id}.bpmn"
-        answer.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    """The deployed file as a plain-text download under its file name: a browser never renders it (an
+    <html:script> in it stays text); the diagrams fetch it as text, the modeller saves it."""
+    found = [v for v in engine().admin.versions() if v.id == version_id]
+    answer = send_file(io.BytesIO(engine().admin.version_xml(version_id)), mimetype="text/plain", as_attachment=True,
+                       download_name=found[0].file_name if found else f"version-{version_id}.bpmn", max_age=0)
+    answer.headers.update({"Content-Security-Policy": DOWNLOAD_CSP, "X-Content-Type-Options": "nosniff"})
     return answer
 
 

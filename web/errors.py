@@ -18,11 +18,12 @@ def _wants_json() -> bool:
 def service_error(exc: ServiceError):
     """Answer the API with code, params and the English message; a person with the page in their language."""
     body = error_json(exc)
+    headers = {"Retry-After": str(exc.retry_after)} if hasattr(exc, "retry_after") else {}
     if _wants_json():
-        return jsonify(body), exc.status
+        return jsonify(body), exc.status, headers
     body["text"] = messages.service_error(exc.code, exc.params, str(exc))
     body["errors"] = {name: messages.field_error(err) for name, err in getattr(exc, "errors", {}).items()}
-    return render_template("error.html", status=exc.status, error=body), exc.status
+    return render_template("error.html", status=exc.status, error=body), exc.status, headers
 
 
 def http_error(exc: HTTPException):

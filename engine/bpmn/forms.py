@@ -32,7 +32,8 @@ MESSAGES = {
     "boolean": "must be true or false", "date": "must be a date (YYYY-MM-DD)", "one_of": "must be one of {options}",
     "min_length": "must be at least {n} characters", "max_length": "must be at most {n} characters",
     "min": "must be at least {n}", "max": "must be at most {n}", "pattern": "must match {pattern}",
-    "unknown_group": "unknown group: {groups}", "taken": "is taken", "not_a_unit": "is not a unit",
+    "unknown_group": "unknown group: {groups}", "not_a_person": "is not a person of the organisation",
+    "taken": "is taken", "not_a_unit": "is not a unit",
     "long_range": "must be a whole number of at most 19 digits (a 64-bit long)",
     "reserved": "is a name the process's expressions use ({name}) and cannot be case data",
     "unknown_person": "is nobody of the organisation: {value}",
@@ -105,6 +106,9 @@ def parse_form(node: etree._Element) -> list[dict[str, Any]]:
             "type": field_type,
             "default": xml_field.get("defaultValue"),
             "constraints": constraints,
+            # camunda:property kind=person: the value names a person of the organisation (I-5, S-6).
+            **({"kind": "person"} if xml_field.find(f"{_c('properties')}/{_c('property')}[@id='kind'][@value='person']")
+               is not None else {}),
             "options": [
                 {"id": v.get("id"), "name": v.get("name") or v.get("id")}
                 for v in xml_field.iterfind(_c("value"))

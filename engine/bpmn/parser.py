@@ -7,6 +7,7 @@ SpiffWorkflow specs for running cases.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -204,6 +205,10 @@ def read_xml(content: bytes, file_name: str) -> etree._Element:
         raise BpmnFileError(str(exc), file_name, exc.line) from exc
 
 
+# A process id is the key cases are started with and stored under (process_version.key, 100 characters).
+PROCESS_KEY = re.compile(r"(?!\d)\w[\w.-]{0,99}")
+
+
 def inspect_file(
     content: bytes,
     file_name: str,
@@ -219,6 +224,11 @@ def inspect_file(
     processes = tree.xpath("bpmn:process[@isExecutable='true' or not(@isExecutable)]", namespaces=NS)
     if not processes:
         raise BpmnFileError("no executable bpmn:process in the file", file_name, tree.sourceline)
+    for process in processes:
+        if not PROCESS_KEY.fullmatch(process.get("id") or ""):
+            raise BpmnFileError(f"process id {process.get('id') or ''!r} cannot be a process key: give the process an "
+                                "id of letters, digits, '_', '-' or '.', starting with a letter or '_', at most 100 "
+                                "characters", file_name, process.sourceline)
     info = FileInfo(file_name, [p.get("id") for p in processes], {p.get("id"): p.get("name") or p.get("id") for p in processes}, set())
     _check_elements(tree, file_name)
     _check_expressions(tree, file_name)

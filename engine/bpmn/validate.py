@@ -174,7 +174,7 @@ def _sample(field: dict[str, Any]) -> Any:
 _FREE_TEXT = "sample"   # a text field's sample: a timer reading it is only checked at run time
 
 
-ENGINE_KEYS = {"first_ask_owner", "demo"}      # start data the engine itself sets (services.cases)
+ENGINE_KEYS = {"registered_by", "demo"}      # start data the engine itself sets (services.cases)
 
 
 def provided_names(tree: etree._Element, sample: dict[str, Any],

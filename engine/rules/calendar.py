@@ -138,6 +138,25 @@ def _window(cal: BusinessCalendar, d: date) -> tuple[datetime, datetime]:
     return _utc(_at(cal, d, cal.day_start)), _utc(_at(cal, d, cal.day_end))
 
 
+def receipt_instant(cal: BusinessCalendar, now: datetime, received: str | date | datetime) -> datetime:
+    """Return the instant a complaint was received, from the intake's receipt date or time (N-4: 自接到投诉之日起).
+
+    An aware date-time is itself; a date is ``now`` when it is the local date of ``now`` (registered the day it
+    came in) and the start of that local day when it is earlier. A receipt after ``now`` is refused.
+    """
+    if isinstance(received, str):
+        text = received.strip()
+        received = datetime.fromisoformat(text) if "T" in text or " " in text else date.fromisoformat(text)
+    if isinstance(received, datetime):
+        moment = _local(cal, received)
+    else:
+        today = _local(cal, now).date()
+        moment = _local(cal, now) if received == today else datetime.combine(received, time(0), tzinfo=cal.tz)
+    if moment > _local(cal, now):
+        raise ValueError(f"the complaint cannot be received after it is registered: {received} > {now.isoformat()}")
+    return moment
+
+
 def due_in_working_days(cal: BusinessCalendar, now: datetime, n: int) -> datetime:
     """Return the end of working hours of the ``n``th working day after the receipt day.
 

@@ -18,7 +18,8 @@ from .intake import RuleDataError
 
 UNITS = ("points", "yuan")
 # Whom a schedule line deducts from; the booking topic resolves each to people or units (S-6).
-WHO = ("responsible", "direct_leader", "dept_head", "city_kpi", "complaint_group", "channel", "support_unit")
+WHO = ("responsible", "direct_leader", "dept_head", "city_kpi", "complaint_group", "channel", "support_unit",
+       "late_party")
 SCALE = 4                                   # amounts have at most 4 decimal places (the ledger stores 1/10000)
 MONTH_ZONE = ZoneInfo("Asia/Shanghai")      # 当月绩效: the month is the local month of the booking
 

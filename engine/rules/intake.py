@@ -8,10 +8,12 @@ file, applying it does no I/O.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Mapping
+
+ESCALATION_LEVELS = ("local", "provincial", "miit")    # 本地 < 省级 < 工信部 (000 二.2)
 
 
 class RuleDataError(ValueError):
@@ -39,6 +41,8 @@ class Classification:
     default_kind: str
     major_amount: Decimal
     major_flags: tuple[str, ...]
+    # E-9 (000 二.2, 002 附件2): the escalation level a channel of receipt implies (local, provincial, miit).
+    channel_levels: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,11 @@ def load_classification(path: Path) -> Classification:
     raw = _read(path)
     try:
         amount = Decimal(str(raw["major"]["amount_at_least"]))
-        return Classification(tuple(raw["kinds"]), raw["default_kind"], amount, tuple(raw["major"]["flags"]))
+        levels = dict(raw.get("escalation", {}).get("channel_levels", {}))
+        wrong = {c: lv for c, lv in levels.items() if lv not in ESCALATION_LEVELS}
+        if wrong:
+            raise RuleDataError(f"{path}: [escalation] channel_levels {wrong}: levels are {', '.join(ESCALATION_LEVELS)}")
+        return Classification(tuple(raw["kinds"]), raw["default_kind"], amount, tuple(raw["major"]["flags"]), levels)
     except (KeyError, InvalidOperation) as exc:
         raise RuleDataError(f"{path}: missing or invalid {exc}") from exc
 
@@ -100,11 +108,64 @@ def load_routing(path: Path) -> RoutingTable:
         raise RuleDataError(f"{path}: missing {exc}") from exc
 
 
+@dataclass(frozen=True)
+class Support:
+    """N-12: one department (or outside body) a handler may ask for support, with its time limit."""
+
+    id: str
+    name: str
+    unit: str
+    groups: tuple[str, ...]
+    hours: float
+    scored: bool
+
+
+def load_support(path: Path) -> dict[str, Support]:
+    """Read the support routing table (``data/support.toml``)."""
+    raw = _read(path)
+    table: dict[str, Support] = {}
+    try:
+        for row in raw.get("support", []):
+            hours = float(row["hours"])
+            if hours <= 0:
+                raise RuleDataError(f"{path}: support {row['id']!r}: hours must be positive")
+            table[row["id"]] = Support(row["id"], row.get("name", row["id"]), row["unit"],
+                                       tuple(row.get("groups", [])), hours, bool(row.get("scored", True)))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RuleDataError(f"{path}: missing or invalid {exc}") from exc
+    return table
+
+
+def route_support(table: Mapping[str, Support], data: Mapping[str, Any]) -> dict[str, Any]:
+    """N-12: the group the support task is offered to, the unit scored, the limit as an ISO duration."""
+    wanted = data.get("support_department")
+    support = table.get(str(wanted))
+    if support is None:
+        raise RuleDataError(f"N-12: support department {wanted!r} is not in the support table "
+                            f"(known: {', '.join(sorted(table))})")
+    groups = list(support.groups) or [data.get("responsible_group")]
+    minutes = round(support.hours * 60)
+    return {"support_group": groups, "support_unit": support.unit, "support_scored": support.scored,
+            "support_limit": f"PT{minutes // 60}H{minutes % 60}M" if minutes % 60 else f"PT{minutes // 60}H"}
+
+
 def _amount(value: Any) -> Decimal:
     try:
         return Decimal(str(value)) if value not in (None, "") else Decimal(0)
     except InvalidOperation:
         return Decimal(0)
+
+
+def escalation_level(rules: Classification, data: Mapping[str, Any]) -> dict[str, Any]:
+    """E-9 (000 二.2): the level is where the customer escalated: the channel of receipt or a later outside fact.
+
+    The higher of the channel's level (``[escalation] channel_levels``) and ``escalated_outside`` (the intake's
+    or a later record of where the customer went) wins; an internal hand-over alone is a local escalation.
+    """
+    found = [rules.channel_levels.get(str(data.get("channel") or ""), "local")]
+    if data.get("escalated_outside") in ESCALATION_LEVELS:
+        found.append(data["escalated_outside"])
+    return {"escalated": True, "escalation_level": max(found, key=ESCALATION_LEVELS.index)}
 
 
 def classify(rules: Classification, data: Mapping[str, Any]) -> dict[str, Any]:

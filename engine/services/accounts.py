@@ -1,15 +1,25 @@
-"""Accounts, for sign-in at every edge: check a password, read a person's groups, keep their language."""
+"""Accounts, for sign-in at every edge: check a password (throttled), keep browser sessions, read a person's
+groups, keep their language.
+
+Refused sign-ins and browser sessions live in the database, so every web worker
+counts the same failures and honours the same sign-out.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+import hashlib
+import math
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..store.models import Account, Membership, SavedFilter
+from ..store.models import Account, Membership, SavedFilter, SignInFailure, WebSession
 from . import organisation
 from .core import Actor, Core
-from .errors import Conflict, InvalidRequest, NotFound
+from .errors import Conflict, InvalidRequest, NotFound, SignInThrottled
 from .views import AccountView
 
 __all__ = ["FILTER_SCREENS", "LOCALES", "AccountService"]
@@ -26,21 +36,66 @@ def _account(session: Session, username: str) -> tuple[Account, AccountView] | N
     return row, AccountView(row.username, row.display_name, groups, row.locale or "zh_CN")
 
 
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class AccountService:
     """Who someone is and which groups they act with; one transaction per call."""
 
     def __init__(self, core: Core):
         self._core = core
 
-    def sign_in(self, username: str, password: str) -> AccountView | None:
-        """Return the active account whose password this is, else None (unknown user or wrong password)."""
+    def sign_in(self, username: str, password: str, address: str = "") -> AccountView | None:
+        """Return the active account whose password this is, else None (unknown user or wrong password).
+
+        Raise SignInThrottled, without checking the password, when the typed username or the client ``address``
+        has had more refused sign-ins within the window than ``[sign_in]`` of policy.toml allows.
+        """
         from werkzeug.security import check_password_hash
 
+        limits, now = self._core.policy.sign_in, self._core.clock()
+        window = timedelta(minutes=limits.window_minutes)
         with self._core.db.transaction(write=False) as session:
+            for scope, column, value, limit in (("account", SignInFailure.username, username, limits.account_failures),
+                                                ("address", SignInFailure.address, address, limits.address_failures)):
+                count, oldest = session.execute(select(func.count(), func.min(SignInFailure.at)).where(
+                    column == value, SignInFailure.at > now - window)).one()
+                if count >= limit:
+                    raise SignInThrottled(scope, max(1, math.ceil((oldest + window - now).total_seconds())))
             found = _account(session, username)
-        if found is None or not found[0].password_hash:
-            return None
-        return found[1] if check_password_hash(found[0].password_hash, password) else None
+        if found is not None and found[0].password_hash and check_password_hash(found[0].password_hash, password):
+            with self._core.db.transaction() as session:
+                session.execute(delete(SignInFailure).where(SignInFailure.username == username))
+            return found[1]
+        with self._core.db.transaction() as session:
+            session.execute(delete(SignInFailure).where(SignInFailure.at <= now - window))
+            session.execute(insert(SignInFailure), {"username": username[:100], "address": address[:64], "at": now})
+        return None
+
+    def open_session(self, username: str, hours: float) -> str:
+        """Start a browser session of ``hours`` for a signed-in person; return its token (for the signed cookie)."""
+        token, now = secrets.token_urlsafe(32), self._core.clock()
+        with self._core.db.transaction() as session:
+            session.execute(delete(WebSession).where(WebSession.expires_at <= now))
+            session.execute(insert(WebSession), {"token_sha256": _digest(token), "username": username,
+                                                 "created_at": now, "expires_at": now + timedelta(hours=hours)})
+        return token
+
+    def session_account(self, token: str) -> AccountView | None:
+        """Return the active account of an open, unexpired browser session, else None."""
+        now = self._core.clock()
+        with self._core.db.transaction(write=False) as session:
+            username = session.scalar(select(WebSession.username).where(
+                WebSession.token_sha256 == _digest(token), WebSession.ended_at.is_(None), WebSession.expires_at > now))
+            found = _account(session, username) if username else None
+        return found[1] if found else None
+
+    def end_session(self, token: str) -> None:
+        """Sign a browser session out: its token signs no one in any more, in any worker."""
+        with self._core.db.transaction() as session:
+            session.execute(update(WebSession).where(WebSession.token_sha256 == _digest(token),
+                                                     WebSession.ended_at.is_(None)).values(ended_at=self._core.clock()))
 
     def account(self, username: str) -> AccountView | None:
         """Return an active account with its groups, or None."""

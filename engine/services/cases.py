@@ -21,6 +21,7 @@ from ..bpmn.forms import FieldError
 from ..store import rows
 from ..store.models import Account, IntakeToken, Membership, UserTask
 from .convert import task_view
+from . import organisation
 from .core import SYSTEM, Actor, CaseHead, Core, TaskHead, audit_row, calendar_functions
 from .errors import (
     ConcurrentUpdate, FormInvalid, InvalidRequest, NotFound, PermissionDenied, StepOverBudget, TaskAlreadyCompleted,
@@ -47,7 +48,23 @@ def people_errors(core: Core, session: Session, values: dict[str, Any], actor: A
             if str(value) not in known}
 
 
-# Start data the engine itself keeps besides the start form's fields: I-5's first-ask owner, the demo mark.
+def named_people(session: Session, form: list[dict[str, Any]], clean: dict[str, Any]) -> dict[str, Any]:
+    """Check the form's person fields (I-5, S-6): each value names a person of the organisation; store the username.
+
+    Raises FormInvalid naming every field whose value is nobody (or several people) of the organisation.
+    """
+    fields = [f["id"] for f in form if f.get("kind") == "person" and clean.get(f["id"])]
+    if not fields:
+        return clean
+    org = organisation.read(session)
+    found = {fid: org.find_person(clean[fid]) for fid in fields}
+    errors = {fid: FieldError("not_a_person") for fid, person in found.items() if person is None}
+    if errors:
+        raise FormInvalid(errors)
+    return {**clean, **{fid: person.username for fid, person in found.items()}}
+
+
+# Start data the engine itself keeps besides the start form's fields: I-5's registering clerk, the demo mark.
 ENGINE_KEYS = validate.ENGINE_KEYS
 
 
@@ -62,8 +79,9 @@ def start_case(core: Core, session: Session, key: str, data: dict[str, Any], act
     core.policy.require_start(actor, key)
     pinned = core.pin(session, key)
     bundle = core.bundle(session, key, pinned)
-    # I-5: whoever registers the case is its first-ask owner (首问责任人) unless the intake names one.
-    data = {"first_ask_owner": actor.username, **data}
+    # I-5: intake records the registering clerk; the first-ask owner (首问责任人) is whom the customer first
+    # approached, a field of the intake form when known, never the clerk by default (S-6).
+    data = {**data, "registered_by": actor.username}
     # Case data may not shadow what expressions call (``due_in_working_days``, ``len``...): issue 16 item 3.
     functions = calendar_functions(core.calendar(session), now)
     reserved = reserved_names(functions)
@@ -78,7 +96,7 @@ def start_case(core: Core, session: Session, key: str, data: dict[str, Any], act
         errors.update(form_errors)
         if errors:
             raise FormInvalid(errors)
-        data = {**data, **clean}
+        data = {**data, **named_people(session, bundle.start_form, clean)}
     elif errors:
         raise FormInvalid(errors)
     if errors := people_errors(core, session, data, actor):
@@ -119,12 +137,17 @@ def task_and_case(session: Session, task_id: str) -> tuple[TaskHead, CaseHead]:
     return found
 
 
+def _not_candidate(actor: Actor, task: TaskHead) -> PermissionDenied:
+    return PermissionDenied(f"{actor.username} is not a candidate for task {task.id}", code="not_candidate",
+                            task_id=task.id)
+
+
 def _open_task_for(actor: Actor, task: TaskHead) -> None:
+    # Someone outside the task hears 403 whatever its state: a 409 would tell them who completed it.
+    if not actor.may_work_on(task):
+        raise _not_candidate(actor, task)
     if task.state != "ready":
         raise TaskAlreadyCompleted(task.id, task.completed_by, task.state)
-    if not actor.may_work_on(task):
-        raise PermissionDenied(f"{actor.username} is not a candidate for task {task.id}", code="not_candidate",
-                               task_id=task.id)
 
 
 def _task_event(task: TaskHead, case: CaseHead, lifecycle: str, actor: Actor, now: datetime) -> dict[str, Any]:
@@ -148,6 +171,8 @@ def claim(core: Core, session: Session, task_id: str, actor: Actor, now: datetim
 def unclaim(core: Core, session: Session, task_id: str, actor: Actor, now: datetime) -> None:
     """Give a claimed task back to its candidates (its assignee, or whoever may work on any task)."""
     task, case = task_and_case(session, task_id)
+    if not (actor.may_work_on(task) or core.policy.allows(actor.groups, "any_task")):
+        raise _not_candidate(actor, task)
     if task.state != "ready":
         raise TaskAlreadyCompleted(task.id, task.completed_by, task.state)
     if task.assignee is None:
@@ -197,7 +222,11 @@ def complete(core: Core, session: Session, task_id: str, submitted: dict[str, An
     if task.assignee is not None and task.assignee != actor.username:
         raise TaskClaimedByOther(task_id, task.assignee)
     clean, errors = validate_form(task.form, submitted)
-    if errors or (errors := people_errors(core, session, clean, actor)):
+    if errors:
+        raise FormInvalid(errors)
+    # I-5, S-6: a person field drawn in the form (kind person) may give a name; it is stored as the username.
+    clean = named_people(session, task.form, clean)
+    if errors := people_errors(core, session, clean, actor):
         raise FormInvalid(errors)
     instance = core.instance(session, case)
     try:

@@ -107,6 +107,8 @@ def calendar_functions(calendar: cal.BusinessCalendar, now: datetime) -> dict[st
         "working_hours": lambda h, at=None: cal.working_hours(calendar, start(at), h).isoformat(),
         "clock_hours": lambda h, at=None: cal.clock_hours(calendar, start(at), h).isoformat(),
         "next_day_at": lambda hhmm, at=None: cal.next_day_at(calendar, start(at), hhmm).isoformat(),
+        # N-4 (001 第七条 自接到投诉之日起): the receipt instant the intake's deadlines count from.
+        "receipt_instant": lambda received: cal.receipt_instant(calendar, now, received).isoformat(),
     }
 
 

@@ -13,7 +13,7 @@ from ..bpmn.forms import FieldError
 
 __all__ = [
     "Conflict", "ConcurrentUpdate", "DeploymentRefused", "FieldError", "FormInvalid", "InvalidRequest", "NotFound",
-    "PermissionDenied", "ServiceError", "StepOverBudget", "TaskAlreadyCompleted", "TaskClaimedByOther",
+    "PermissionDenied", "ServiceError", "SignInThrottled", "StepOverBudget", "TaskAlreadyCompleted", "TaskClaimedByOther",
 ]
 
 
@@ -45,6 +45,18 @@ class PermissionDenied(ServiceError):
 
     status = 403
     code = "forbidden"
+
+
+class SignInThrottled(ServiceError):
+    """Too many refused sign-ins for this account or address within the window; ``retry_after`` in seconds."""
+
+    status = 429
+    code = "too_many_sign_ins"
+
+    def __init__(self, scope: str, retry_after: int):
+        super().__init__(f"too many refused sign-ins for this {scope}; try again in {retry_after} s", scope=scope,
+                         retry_after=retry_after)
+        self.retry_after = retry_after
 
 
 class Conflict(ServiceError):

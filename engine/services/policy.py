@@ -4,13 +4,13 @@ oversee cases, see compliance and reports. Every permission check of the service
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Mapping
 
 from .errors import PermissionDenied
 
-__all__ = ["ANYONE", "PERMISSIONS", "Policy", "load_policy"]
+__all__ = ["ANYONE", "PERMISSIONS", "Policy", "SignInLimits", "load_policy"]
 
 ANYONE = "*"
 # The permissions the code asks for; the file must give each of them (an empty list is allowed).
@@ -20,11 +20,21 @@ PERMISSIONS = ("deploy", "administer_people", "edit_calendar", "repair_cases", "
 
 
 @dataclass(frozen=True)
+class SignInLimits:
+    """How many refused sign-ins a window allows per typed username and per client address (``[sign_in]``)."""
+
+    window_minutes: int = 15
+    account_failures: int = 10
+    address_failures: int = 50
+
+
+@dataclass(frozen=True)
 class Policy:
-    """Groups per permission, and groups per process key allowed to start it."""
+    """Groups per permission, groups per process key allowed to start it, and the sign-in throttle."""
 
     permissions: Mapping[str, frozenset[str]]
     start: Mapping[str, frozenset[str]]
+    sign_in: SignInLimits = SignInLimits()
 
     def allows(self, groups: frozenset[str], permission: str) -> bool:
         """Tell whether someone in ``groups`` holds ``permission``."""
@@ -65,4 +75,14 @@ def load_policy(path: Path) -> Policy:
     if "default" not in start:
         raise ValueError(f"{path}: [start] needs a default")
     return Policy({k: _groups(path, "permissions", k, v) for k, v in given.items()},
-                  {k: _groups(path, "start", k, v) for k, v in start.items()})
+                  {k: _groups(path, "start", k, v) for k, v in start.items()},
+                  _sign_in(path, raw.get("sign_in", {})))
+
+
+def _sign_in(path: Path, raw: dict) -> SignInLimits:
+    known = {f.name for f in fields(SignInLimits)}
+    if set(raw) - known:
+        raise ValueError(f"{path}: [sign_in] knows {', '.join(sorted(known))}; not {', '.join(sorted(set(raw) - known))}")
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in raw.values()):
+        raise ValueError(f"{path}: [sign_in] values must be whole numbers above 0")
+    return SignInLimits(**raw)

@@ -322,6 +322,34 @@ class TeamComplaint(Base):
     registered_at: Mapped[datetime]
 
 
+class WebSession(Base):
+    """A signed-in browser session: the cookie carries a random token, the table its SHA-256 and its end.
+
+    Signing out ends the row, so a copy of the cookie taken before no longer signs anyone in, in any web worker.
+    """
+
+    __tablename__ = "web_session"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("account.username"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+
+
+class SignInFailure(Base):
+    """A refused sign-in (wrong password or unknown user): counted per account and per address to throttle guessing."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (Index("ix_sign_in_failure_username_at", "username", "at"),
+                      Index("ix_sign_in_failure_address_at", "address", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))      # as typed: unknown names are counted too
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
 class IntakeToken(Base):
     """The form token of an intake that started a case: the same form submitted again finds its case (issue 18)."""
 

@@ -16,6 +16,9 @@ def default_registry(settings: Settings) -> TopicRegistry:
     registry.add("classify", lambda ctx: intake.classify(ctx), sets=("kind", "severity", "major_reasons"))
     registry.add("route", lambda ctx: intake.route(ctx),
                  sets=("responsible_group", "responsible_department", "routing_profile"))
+    registry.add("escalation_level", lambda ctx: intake.escalation_level(ctx), sets=("escalated", "escalation_level"))
+    registry.add("route_support", lambda ctx: intake.route_support(ctx),
+                 sets=("support_group", "support_unit", "support_scored", "support_limit"))
     registry.add("notify", notify.notify, sets=("last_notified",))
     registry.add("record_overdue", records.record_overdue, sets=("overdue_rules",))
     registry.add("add_to_knowledge_base", records.add_to_knowledge_base, sets=("knowledge_entry_id",))
@@ -26,4 +29,6 @@ def default_registry(settings: Settings) -> TopicRegistry:
                  sets=("deduction_rules", "deductions_unresolved"))
     registry.add("count_team_complaints", lambda ctx: deductions.count_team_complaints(ctx),
                  sets=("sq_team", "sq_team_leader", "team_complaints_this_month", "sq_exemption_possible"))
+    registry.add("find_responsible", lambda ctx: deductions.find_responsible(ctx),
+                 sets=("responsible_named", "responsible_candidate"))
     return registry

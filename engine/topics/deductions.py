@@ -21,6 +21,8 @@ from ..store.models import AuditEvent, TeamComplaint
 # S-6 (000 二 首问责任制): the person the investigation named wins over the agent complained about,
 # who wins over the first-ask owner (I-5).
 RESPONSIBLE_FIELDS = ("liable_person", "complained_agent", "first_ask_owner")
+# Schedule lines that follow the responsible person (nobody to score for them is an error once someone is named).
+PERSONAL = ("responsible", "direct_leader", "dept_head", "channel")
 
 
 class DeductionError(ValueError):
@@ -37,8 +39,12 @@ class Subject:
     department: str
 
 
-def responsible_person(org: Organisation, data: Mapping[str, Any]) -> Person:
-    """S-6: return the liable person named by the investigation, else the agent, else the first-ask owner."""
+def responsible_person(org: Organisation, data: Mapping[str, Any]) -> Person | None:
+    """S-6: return the liable person named by the investigation, else the agent, else the first-ask owner.
+
+    None when the case names nobody: then no line of the responsible person (nor of their leader or
+    channel) is booked, never the registering clerk by default (I-5).
+    """
     for field in RESPONSIBLE_FIELDS:
         text = data.get(field)
         if text:
@@ -46,7 +52,29 @@ def responsible_person(org: Organisation, data: Mapping[str, Any]) -> Person:
             if person is None:
                 raise DeductionError(f"S-6: {field} {text!r} is not a person of the organisation")
             return person
-    raise DeductionError("S-6: the case names no liable person, agent or first-ask owner")
+    return None
+
+
+def in_complaint_group(org: Organisation, username: str) -> bool:
+    """Tell whether a person works in the complaint management group (投诉管理组) or one of its units."""
+    group = org.unit_for_group("complaint_group")
+    unit = org.people[username].unit
+    return group is not None and any(u.key == group.key for u in org.ancestors(unit))
+
+
+def late_party(org: Organisation, data: Mapping[str, Any]) -> Person | None:
+    """S-3 (000 二.3): the green-net handler, or instead the person outside the complaint group who made it late.
+
+    The handler is the green-net specialist who made the work order (000 一.2.3 协同新建绿网工单:
+    ``registered_by``); a liable person the investigation named outside the complaint group takes the line
+    instead (非投诉组人员导致超时的考核对应责任人当月绩效0.05分/笔).
+    """
+    named = org.find_person(data.get("liable_person")) if data.get("liable_person") else None
+    if data.get("liable_person") and named is None:
+        raise DeductionError(f"S-3: liable_person {data['liable_person']!r} is not a person of the organisation")
+    if named is not None and not in_complaint_group(org, named.username):
+        return named
+    return org.find_person(data.get("green_net_handler") or data.get("registered_by"))
 
 
 def _person(org: Organisation, username: str) -> Subject:
@@ -66,20 +94,26 @@ def subjects(who: str, org: Organisation, data: Mapping[str, Any]) -> list[Subje
         unit = org.unit_for_group("complaint_group")
         return [_unit(org, unit)] if unit else []
     if who == "support_unit":
+        # 000 二.5 scores 网格或部门: an outside carrier (unit kind external, or support_scored false) never.
         unit = org.find_unit(data.get("support_unit")) or org.find_unit(data.get("support_department"))
-        return [_unit(org, unit)] if unit else []
+        if unit is None or unit.kind == "external" or data.get("support_scored") is False:
+            return []
+        return [_unit(org, unit)]
+    if who == "late_party":
+        late = late_party(org, data)
+        return [_person(org, late.username)] if late else []
     person = responsible_person(org, data)
     if who == "responsible":
-        return [_person(org, person.username)]
+        return [_person(org, person.username)] if person else []
     if who == "direct_leader":
-        leader = org.leader_of(person.username)
+        leader = org.leader_of(person.username) if person else None
         return [_person(org, leader)] if leader else []
     if who == "channel":
-        channel = org.channel_of(person.username)
+        channel = org.channel_of(person.username) if person else None
         return [_unit(org, channel)] if channel else []
     if who == "dept_head":
         # 相关部门负连带责任: the head of the department the case was routed to is scored too.
-        departments = [org.department_of(person.username)]
+        departments = [org.department_of(person.username)] if person else []
         routed = org.unit_for_group(data.get("responsible_group"))
         if routed is not None:
             departments.append(org.department_of_unit(routed.key))
@@ -90,14 +124,19 @@ def subjects(who: str, org: Organisation, data: Mapping[str, Any]) -> list[Subje
 
 def resolve(rule: rules.Rule, org: Organisation, data: Mapping[str, Any]
             ) -> tuple[list[tuple[rules.Line, Subject]], list[str]]:
-    """Return (line, subject) pairs to book and the roles nobody holds; a rule that scores nobody is an error."""
+    """Return (line, subject) pairs to book and the roles nobody holds.
+
+    A rule that scores nobody although the case names a responsible person is an error (the organisation and
+    the case disagree, e.g. S-4 for someone who is no channel staff); with nobody named (S-6) it books nothing.
+    """
     bookings, unresolved = [], []
     for line in rule.lines:
         found = subjects(line.who, org, data)
         bookings += [(line, subject) for subject in found]
         if not found:
             unresolved.append(line.role)
-    if not bookings:
+    personal = any(line.who in PERSONAL for line in rule.lines)
+    if not bookings and personal and responsible_person(org, data) is not None:
         raise DeductionError(f"{rule.id}: nobody to score ({', '.join(unresolved)}); "
                              "check the organisation and the case's responsible person")
     return bookings, unresolved
@@ -129,10 +168,21 @@ class DeductionTopics:
     def __init__(self, settings: Settings):
         self.schedule = RuleFile(settings.path("deductions.toml"), rules.load_schedule)
 
-    def book(self, ctx: TopicContext, rule_id: str) -> dict[str, Any]:
-        """Book ``rule_id`` for the case: one ledger entry per person or unit and role, once (S-7)."""
-        rule = self.schedule.get().rule(rule_id)
-        bookings, unresolved = resolve(rule, organisation.read(ctx.session), case_facts(ctx))
+    def book(self, ctx: TopicContext, rule_id: str | list[str]) -> dict[str, Any]:
+        """Book ``rule_id`` (or each of a list, cumulative) for the case: one ledger entry per person or unit and
+        role, once (S-7). An empty list books nothing."""
+        ids = [rule_id] if isinstance(rule_id, str) else list(rule_id or [])
+        schedule = self.schedule.get()
+        rules_ = [schedule.rule(i) for i in ids]
+        org, facts = organisation.read(ctx.session), case_facts(ctx)
+        result: dict[str, Any] = {}
+        for rule in rules_:
+            result = self._book(ctx, rule, org, facts, {**ctx.data, **result})
+        return result
+
+    def _book(self, ctx: TopicContext, rule: rules.Rule, org: Organisation, facts: Mapping[str, Any],
+              data: Mapping[str, Any]) -> dict[str, Any]:
+        bookings, unresolved = resolve(rule, org, facts)
         month = rules.month_of(ctx.now)
         ledger.append(ctx.session, [{
             "kind": "booking", "case_id": ctx.case_id, "rule_id": rule.id, "subject": s.key,
@@ -140,10 +190,18 @@ class DeductionTopics:
             "amount": line.amount, "unit": line.unit, "month": month, "element_id": ctx.element_id,
             "booked_by": ctx.actor, "booked_at": ctx.now, "reverses": None, "reason": None,
         } for line, s in bookings])
-        result: dict[str, Any] = {"deduction_rules": sorted(set(ctx.data.get("deduction_rules") or []) | {rule.id})}
+        result: dict[str, Any] = {"deduction_rules": sorted(set(data.get("deduction_rules") or []) | {rule.id})}
         if unresolved:
-            result["deductions_unresolved"] = {**(ctx.data.get("deductions_unresolved") or {}), rule.id: unresolved}
+            result["deductions_unresolved"] = {**(data.get("deductions_unresolved") or {}), rule.id: unresolved}
+        elif data.get("deductions_unresolved"):
+            result["deductions_unresolved"] = data["deductions_unresolved"]
         return result
+
+    def find_responsible(self, ctx: TopicContext) -> dict[str, Any]:
+        """S-6: tell whether the case names a responsible person (investigation, agent or first-ask owner)."""
+        person = responsible_person(organisation.read(ctx.session), case_facts(ctx))
+        return {"responsible_named": person is not None,
+                "responsible_candidate": person.username if person else None}
 
     def count_team_complaints(self, ctx: TopicContext) -> dict[str, Any]:
         """Q-3: register the complaint against the agent's team once; return its rank this month and the exemption."""

@@ -1,4 +1,4 @@
-"""``classify`` (I-2, I-3) and ``route`` (I-4): apply the rule tables to the case data."""
+"""``classify`` (I-2, I-3), ``route`` (I-4) and ``escalation_level`` (E-9): apply the rule tables to the case data."""
 
 from __future__ import annotations
 
@@ -15,10 +15,19 @@ class IntakeTopics:
     def __init__(self, settings: Settings):
         self.classification = RuleFile(settings.path("classification.toml"), intake.load_classification)
         self.routing = RuleFile(settings.path("routing.toml"), intake.load_routing)
+        self.support = RuleFile(settings.path("support.toml"), intake.load_support)
 
     def classify(self, ctx: TopicContext) -> dict[str, Any]:
         """I-2/I-3: set kind, severity and the reasons a complaint is major."""
         return intake.classify(self.classification.get(), ctx.data)
+
+    def escalation_level(self, ctx: TopicContext) -> dict[str, Any]:
+        """E-9: mark the case escalated and set its level from the channel and the outside facts."""
+        return intake.escalation_level(self.classification.get(), ctx.data)
+
+    def route_support(self, ctx: TopicContext) -> dict[str, Any]:
+        """N-12: route the support request to the supporting department with its time limit."""
+        return intake.route_support(self.support.get(), ctx.data)
 
     def route(self, ctx: TopicContext) -> dict[str, Any]:
         """I-4: set the responsible group and department from the routing table."""

@@ -10,7 +10,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from engine.services import SYSTEM
+from engine.services import SYSTEM, FormInvalid
 from engine.settings import Settings
 from tests.conftest import SHANGHAI
 from tests.processes.casewalk import ROOT, Walk, shipped_engine
@@ -66,20 +66,21 @@ def test_s2a_is_not_booked_when_the_outcome_names_no_delay(engine):
 def test_s2b_local_escalation_after_the_customer_rejects_the_reply(engine):
     walk = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler").investigate("li.handler")
     walk.reply("li.handler", accepted=False).do("coordinate", "li.handler", coordination_note="再协调", accepted=False)
-    walk.escalate("local", "li.handler")
+    walk.escalate("li.handler")
     assert booked(engine, walk.case_id, "S-2b") == {
         ("city", "city_kpi", D("0.1"), "points"),
         ("wang.head", "dept_head", D("0.01"), "points"),
         ("gao.front", "direct_leader", D("0.05"), "points"),
         ("zhang.intake", "responsible", D("0.1"), "points"),
     }
-    assert walk.status == "completed"
+    assert walk.after_escalation("li.handler", "wang.head").status == "completed"
 
 
-@pytest.mark.parametrize("level", ["provincial", "miit"])
-def test_s2c_provincial_or_miit_escalation_of_a_major_complaint(engine, level):
-    walk = Walk.start(engine, "zhang.intake", MARKET, amount=2500)     # major (I-3) -> escalation
-    walk.escalate(level, "li.handler")
+@pytest.mark.parametrize("channel, level", [("comms_bureau", "provincial"), ("miit", "miit")])
+def test_s2c_provincial_or_miit_escalation_of_a_major_complaint(engine, channel, level):
+    walk = Walk.start(engine, "zhang.intake", MARKET, amount=2500, channel=channel)   # major (I-3) -> escalation
+    walk.escalate("li.handler")
+    assert walk.data["escalation_level"] == level          # E-9: from where the customer escalated
     assert booked(engine, walk.case_id, "S-2c") == {
         ("city", "city_kpi", D("0.2"), "points"),
         ("wang.head", "dept_head", D("0.05"), "points"),
@@ -90,14 +91,14 @@ def test_s2c_provincial_or_miit_escalation_of_a_major_complaint(engine, level):
 
 
 def test_e9_escalation_not_caused_by_staff_books_nothing(engine):
-    walk = Walk.start(engine, "zhang.intake", MARKET, amount=2500).escalate("local", "li.handler",
-                                                                            caused_by_staff=False)
-    assert engine.ledger.entries(case_id=walk.case_id) == [] and walk.status == "completed"
+    walk = Walk.start(engine, "zhang.intake", MARKET, amount=2500).escalate("li.handler", caused_by_staff=False)
+    assert engine.ledger.entries(case_id=walk.case_id) == [] and walk.ready() == ["record_four_elements"]
 
 
 def test_s3_overdue_green_net_order_scores_kpi_complaint_group_and_the_handler(engine, clock):
-    walk = Walk.start(engine, "lv.greennet", MARKET).accept("li.handler").investigate("li.handler")
-    at(clock, "2025-03-06T18:01:00")            # N-4: 3 working days after Monday's acceptance, N-11
+    walk = Walk.start(engine, "lv.greennet", MARKET, channel="green_net").accept("li.handler")
+    walk.investigate("li.handler")
+    at(clock, "2025-03-06T18:01:00")            # N-4: 3 working days after Monday's receipt, N-11
     engine.deadlines.fire_due_timers()
     assert booked(engine, walk.case_id, "S-3") == {
         ("city", "city_kpi", D("0.01"), "points"),
@@ -107,8 +108,18 @@ def test_s3_overdue_green_net_order_scores_kpi_complaint_group_and_the_handler(e
     assert walk.ready() == ["handover"]         # N-11: now major, escalated
 
 
+def test_s3_n11_an_overdue_ordinary_complaint_is_escalated_but_books_no_s3(engine, clock):
+    """000 二.3 绿网工单处理超时的: S-3 is about green-net work orders only, not every overdue complaint."""
+    walk = Walk.start(engine, "lv.greennet", MARKET).accept("li.handler").investigate("li.handler")
+    at(clock, "2025-03-06T18:01:00")
+    engine.deadlines.fire_due_timers()
+    assert walk.ready() == ["handover"] and walk.data["severity"] == "major"     # N-11 still holds
+    assert "gw_green_net" in walk.path() and "book_s3" not in walk.path()
+    assert engine.ledger.entries(case_id=walk.case_id) == []
+
+
 def test_s3_overdue_caused_outside_the_complaint_group_scores_that_person_instead(engine, clock):
-    walk = Walk.start(engine, "lv.greennet", MARKET).accept("li.handler")
+    walk = Walk.start(engine, "lv.greennet", MARKET, channel="green_net").accept("li.handler")
     walk.investigate("li.handler", liable_person="luo.grid")
     at(clock, "2025-03-06T18:01:00")
     engine.deadlines.fire_due_timers()
@@ -120,13 +131,35 @@ def test_s3_overdue_caused_outside_the_complaint_group_scores_that_person_instea
 
 
 def test_s4_channel_staff_complaint_costs_the_channel_50_plus_100_yuan(engine):
-    walk = Walk.start(engine, "tian.channel", CHANNEL).to_outcome("li.handler", "wang.head")
-    walk.decide(liable_party="channel")
+    walk = Walk.start(engine, "zhang.intake", CHANNEL, first_ask_owner="tian.channel").to_outcome("li.handler", "wang.head")
+    walk.decide(liable_party="channel", notified=False)
     assert booked(engine, walk.case_id, "S-4") == {
         ("channel_east_hall", "channel_prefecture", D("50"), "yuan"),
         ("channel_east_hall", "channel_city", D("100"), "yuan"),
     }
     assert booked(engine, walk.case_id, "S-1") == set()
+
+
+def test_s4_s1_a_notified_channel_complaint_keeps_its_other_lines_on_top_of_the_yuan(engine):
+    """000 二.4 在州公司每笔50元的酬金考核基础上 …; 以上考核适用于累计扣分: S-4 adds to S-1, it does not replace it."""
+    walk = Walk.start(engine, "zhang.intake", CHANNEL, first_ask_owner="tian.channel", prefecture_notified=True)
+    walk.to_outcome("li.handler", "wang.head").decide(liable_party="channel", notified=False)
+    assert {role for _, role, _, _ in booked(engine, walk.case_id, "S-4")} == {"channel_prefecture", "channel_city"}
+    assert ("tian.channel", "responsible", D("0.05"), "points") in booked(engine, walk.case_id, "S-1")
+    assert ("song.channel", "direct_leader", D("0.03"), "points") in booked(engine, walk.case_id, "S-1")
+
+
+def test_s1_an_upheld_complaint_the_prefecture_did_not_notify_books_no_s1(engine):
+    """000 二.1 州公司通报的有理由投诉和服务质量类投诉: the trigger is the prefecture's notification."""
+    walk = Walk.start(engine, "zhang.intake", MARKET).to_outcome("li.handler", "wang.head")
+    walk.decide(notified=False)
+    assert "book_outcome" in walk.path() and engine.ledger.entries(case_id=walk.case_id) == []
+
+
+def test_s1_notified_at_intake_is_scored_without_a_later_notification(engine):
+    walk = Walk.start(engine, "zhang.intake", MARKET, prefecture_notified=True).to_outcome("li.handler", "wang.head")
+    walk.decide(notified=False)
+    assert len(booked(engine, walk.case_id, "S-1")) == 4
 
 
 @pytest.mark.parametrize("department, hours, unit", [("network", 6, "network"), ("group_customer", 2, "gov_ent")])
@@ -140,6 +173,53 @@ def test_s5_department_that_does_not_support_in_time_loses_05(engine, clock, dep
     engine.deadlines.fire_due_timers()
     assert booked(engine, walk.case_id, "S-5") == {(unit, "support_unit", D("0.5"), "points")}
     assert "support" in walk.ready()            # non-interrupting: the support task stays open
+
+
+def test_s3_a_liable_person_inside_the_complaint_group_leaves_the_line_with_the_green_net_handler(engine, clock):
+    walk = Walk.start(engine, "lv.greennet", MARKET, channel="green_net").accept("li.handler")
+    walk.investigate("li.handler", liable_person="zhao.group")
+    at(clock, "2025-03-06T18:01:00")
+    engine.deadlines.fire_due_timers()
+    assert ("lv.greennet", "responsible", D("0.05"), "points") in booked(engine, walk.case_id, "S-3")
+
+
+def test_i5_s6_the_registering_clerk_is_not_booked_the_first_ask_owner_is(engine):
+    """000 二 首问责任制: the first-ask owner is whom the customer first approached, not who registers."""
+    walk = Walk.start(engine, "lv.greennet", MARKET, first_ask_owner="zhang.intake")
+    assert (walk.data["first_ask_owner"], walk.data["registered_by"]) == ("zhang.intake", "lv.greennet")
+    walk.to_outcome("li.handler", "wang.head").decide()
+    subjects = {s for s, _, _, _ in booked(engine, walk.case_id, "S-1")}
+    assert "zhang.intake" in subjects and "lv.greennet" not in subjects
+    assert "name_responsible" not in walk.path()
+
+
+def test_s6_i5_nobody_named_books_no_responsible_line_and_the_complaint_group_is_asked_to_name_one(engine):
+    walk = Walk.start(engine, "zhang.intake", MARKET, first_ask_owner=None)
+    assert "first_ask_owner" not in walk.data
+    walk.to_outcome("li.handler", "wang.head").decide()
+    assert walk.ready() == ["name_responsible"]             # S-6: never the registering clerk by default
+    walk.do("name_responsible", "zhao.group", responsible_note="无法认定具体责任人")
+    assert booked(engine, walk.case_id, "S-1") == {
+        ("city", "city_kpi", D("0.05"), "points"),
+        ("wang.head", "dept_head", D("0.01"), "points"),     # the routed department (相关部门负连带责任)
+    }
+    assert walk.data["deductions_unresolved"] == {"S-1": ["direct_leader", "responsible"]}
+    assert walk.close().status == "completed"
+
+
+def test_s6_the_person_the_complaint_group_names_is_booked(engine):
+    walk = Walk.start(engine, "zhang.intake", NETWORK, first_ask_owner=None)
+    walk.to_outcome("tang.netbasic", "ma.network").decide()
+    walk.do("name_responsible", "zhao.group", liable_person="唐工 Tang (basic-network engineer)")
+    assert ("tang.netbasic", "responsible", D("0.05"), "points") in booked(engine, walk.case_id, "S-1")
+
+
+def test_i5_s6_a_first_ask_owner_who_is_nobody_of_the_organisation_is_refused(engine):
+    with pytest.raises(FormInvalid) as refused:
+        Walk.start(engine, "zhang.intake", MARKET, first_ask_owner="路人甲")
+    assert set(refused.value.errors) == {"first_ask_owner"}
+    assert refused.value.errors["first_ask_owner"].code == "not_a_person"
+    assert engine.reads.case_list(SYSTEM) == []                 # nothing is half-saved (I-6)
 
 
 def test_s6_the_person_the_investigation_names_is_responsible_instead_of_the_first_ask_owner(engine):

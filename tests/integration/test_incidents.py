@@ -104,7 +104,7 @@ def test_a2_admin_retry_runs_the_step_again_and_is_audited(engine, db, incident,
 def test_topic_result_is_merged_into_the_case_data(engine, incident, admin):
     engine.cases.retry(incident, admin).status
     assert engine.reads.case_page(incident, SYSTEM).case.data == {"complaint": "C-1", "outcome": "upheld", "booked": 2,
-                                               "first_ask_owner": "system"}
+                                               "registered_by": "system"}
 
 
 def test_a2_retry_by_a_non_admin_is_permission_denied_and_changes_nothing(engine, incident, handler, booking_calls):

@@ -27,7 +27,8 @@ def engine(db, clock):
 
 
 def s1_case(engine, late_or_shirking: bool = False) -> Walk:
-    """A market complaint registered by zhang.intake, upheld: S-1 (and S-2a) for zhang, gao.front, wang.head, KPI."""
+    """A market complaint first put to zhang.intake, notified and upheld: S-1 (and S-2a) for zhang, gao.front,
+    wang.head, KPI."""
     return Walk.start(engine, "zhang.intake", MARKET).to_outcome("li.handler", "wang.head").decide(
         late_or_shirking=late_or_shirking)
 
@@ -40,7 +41,8 @@ def march(engine, clock):
     support.investigate("tang.netbasic", sufficient=False).ask_support("tang.netbasic", "network")
     clock.advance(hours=7)
     engine.deadlines.fire_due_timers()
-    Walk.start(engine, "tian.channel", CHANNEL).to_outcome("li.handler", "wang.head").decide(liable_party="channel")
+    Walk.start(engine, "zhang.intake", CHANNEL, first_ask_owner="tian.channel").to_outcome(
+        "li.handler", "wang.head").decide(liable_party="channel", notified=False)
     again = s1_case(engine)
     wrong = next(e for e in engine.ledger.entries(case_id=again.case_id) if e.role == "responsible")
     reversal = engine.ledger.reverse(wrong.id, engine.accounts.actor("zhao.group"), "申诉成立: 非首问责任人责任")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from datetime import datetime
+from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from engine.topics import default_registry
 ROOT = Path(__file__).parents[2]
 ORGANISATION = tomllib.loads((ROOT / "data" / "organisation.toml").read_text(encoding="utf-8"))
 # Called processes first: a deployment refuses a call activity whose process is not deployed yet.
+BEIJING = ZoneInfo("Asia/Shanghai")
 DEPLOY_ORDER = ("crisis", "demand", "escalation", "service_quality", "normal", "rectification")
 
 
@@ -30,10 +32,15 @@ def shipped_engine(db, clock, settings: Settings | None = None, cache_instances:
 
 
 def intake(category: str, **extra: Any) -> dict[str, Any]:
-    """Return the start form of normal.bpmn for a complaint of ``category`` (I-1)."""
-    return {"complainant_name": "王先生", "contact": "13800000000", "received_at": "2025-03-03",
+    """Return the start form of normal.bpmn for a complaint of ``category`` (I-1).
+
+    The customer first approached the front-desk clerk zhang.intake (I-5 first-ask owner) unless ``extra``
+    names another one, or ``first_ask_owner=None`` leaves it unknown.
+    """
+    data = {"complainant_name": "王先生", "contact": "13800000000", "received_at": "2025-03-03",
             "target": "服务", "facts": "客户反映的问题经过", "channel": "hotline", "category": category,
-            "amount": 0, "service_quality_agent_count": 0, **extra}
+            "amount": 0, "service_quality_agent_count": 0, "first_ask_owner": "zhang.intake", **extra}
+    return {k: v for k, v in data.items() if v is not None}
 
 
 def passes(path: list[str], *element_ids: str) -> bool:
@@ -50,7 +57,10 @@ class Walk:
 
     @classmethod
     def start(cls, engine: ProcessEngine, user: str, category: str, **extra: Any) -> Walk:
-        ref = engine.cases.start("normal", intake(category, **extra), engine.accounts.actor(user))
+        # I-1: registered the day it came in (the clock's Beijing date) unless ``extra`` gives received_at.
+        today = engine.clock().astimezone(BEIJING).date().isoformat()
+        ref = engine.cases.start("normal", intake(category, **{"received_at": today, **extra}),
+                                 engine.accounts.actor(user))
         return cls(engine, ref.id)
 
     @property
@@ -129,25 +139,30 @@ class Walk:
         """N-1 .. N-8: up to a satisfied call-back; the outcome is next."""
         return self.to_callback(worker, head, liable_person).callback()
 
-    def decide(self, liable_party: str = "staff", late_or_shirking: bool = False, outcome: str = "upheld") -> Walk:
-        """N-9: the complaint group decides the outcome (deductions are booked here)."""
+    def decide(self, liable_party: str = "staff", late_or_shirking: bool = False, outcome: str = "upheld",
+               notified: bool = True) -> Walk:
+        """N-9: the complaint group decides the outcome (deductions are booked here).
+
+        ``notified``: the prefecture has notified the complaint since intake (S-1's trigger, 000 二.1).
+        """
         return self.do("decide_outcome", "zhao.group", outcome=outcome, our_responsibility=True,
-                       liable_party=liable_party, late_or_shirking=late_or_shirking, outcome_reason="属实")
+                       liable_party=liable_party, late_or_shirking=late_or_shirking, notified_later=notified,
+                       outcome_reason="属实")
 
     def close(self) -> Walk:
         return self.do("analyse_cause", "zhao.group", root_cause="原因", corrective_measures="措施")
 
     # --- escalation.bpmn, E-1 .. E-9 ---
 
-    def handover(self, level: str = "local") -> Walk:
-        """E-1: the complaint group fills in a complete hand-over."""
-        return self.do("handover", "zhao.group", escalation_level=level, escalation_handler="zhou.leader",
+    def handover(self) -> Walk:
+        """E-1: the complaint group fills in a complete hand-over (the level comes from the channel, E-9)."""
+        return self.do("handover", "zhao.group", escalation_handler="zhou.leader",
                        handler_authority="全权处理", event_history="事件经过:客户多次投诉", customer_demand="解决问题",
                        progress="已核实")
 
-    def to_reply_e5(self, level: str = "local") -> Walk:
+    def to_reply_e5(self) -> Walk:
         """E-1 .. E-4 (E-3 review passed when the case is major): the reply of E-5 is next."""
-        self.handover(level).do("receive_handover", "zhou.leader", handover_complete=True)
+        self.handover().do("receive_handover", "zhou.leader", handover_complete=True)
         self.do("analyse", "zhou.leader", evaluation="评估", needs_more_contact=False).draft()
         if "qc_review" in self.ready():
             self.do("qc_review", "liu.quality", qc_advice="同意", qc_approved=True)
@@ -167,11 +182,16 @@ class Walk:
         return self.do("analyse_cause_e8", "zhao.group", cause_analysis="原因", corrective_measures="措施",
                        solution_effective=effective, escalation_caused_by_staff=caused_by_staff)
 
-    def escalate(self, level: str, worker: str, caused_by_staff: bool = True) -> Walk:
-        """Hand over at ``level`` and run the escalation to its end (E-1 .. E-9)."""
-        self.to_reply_e5(level).reply_e5()
+    def escalate(self, worker: str, caused_by_staff: bool = True) -> Walk:
+        """Hand over and run the escalation to its end (E-1 .. E-9); back in normal.bpmn the record (N-7) is next."""
+        self.to_reply_e5().reply_e5()
         self.do("implement", worker, implementation="已实施").callback_e7()
         return self.analyse_e8(caused_by_staff=caused_by_staff)
+
+    def after_escalation(self, worker: str, head: str, outcome: str = "upheld") -> Walk:
+        """N-7, N-9 for an escalated case: record, the head's review, the outcome; it then ends (E-8 analysed it)."""
+        self.record(worker).do("approve_record", head, head_approved=True, head_opinion="同意")
+        return self.decide(outcome=outcome)
 
     # --- service_quality.bpmn, Q-1 .. Q-3 ---
 

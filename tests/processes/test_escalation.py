@@ -29,7 +29,7 @@ def test_e1_incomplete_handover_is_refused(engine):
     walk = major(engine)
     task = next(t for t in engine.reads.inbox(engine.accounts.actor("zhao.group")).tasks if t.case_id == walk.case_id)
     with pytest.raises(FormInvalid) as refused:
-        engine.cases.complete(task.id, {"escalation_level": "local", "escalation_handler": "zhou.leader",
+        engine.cases.complete(task.id, {"escalation_handler": "zhou.leader",
                                   "handler_authority": "全权", "event_history": "投诉"}, engine.accounts.actor("zhao.group"))
     assert {"event_history", "customer_demand", "progress"} <= set(refused.value.errors)
     walk.handover().do("receive_handover", "zhou.leader", handover_complete=False, handover_missing="缺少进展")
@@ -98,12 +98,36 @@ def test_e7_unsatisfied_callback_leads_to_remedial_action_and_another_callback(e
 def test_e8_effective_solution_is_added_to_the_knowledge_base(engine):
     walk = major(engine).to_reply_e5().reply_e5().do("implement", "li.handler", implementation="已退费")
     walk.callback_e7().analyse_e8(effective=True, caused_by_staff=False)
-    assert walk.status == "completed" and "add_to_kb" in walk.path()
+    assert walk.ready() == ["record_four_elements"] and "add_to_kb" in walk.path()
     with engine.store_session() as session:
         entries = session.scalars(select(KnowledgeEntry).where(KnowledgeEntry.case_id == walk.case_id)).all()
         assert [(e.category, e.solution, e.measures) for e in entries] == [(MARKET, "方案", "措施")]
 
 
 def test_e8_ineffective_solution_stays_out_of_the_knowledge_base(engine):
-    walk = major(engine).escalate("local", "li.handler", caused_by_staff=False)
-    assert walk.status == "completed" and "add_to_kb" not in walk.path()
+    walk = major(engine).escalate("li.handler", caused_by_staff=False)
+    assert walk.ready() == ["record_four_elements"] and "add_to_kb" not in walk.path()
+
+
+def test_n7_n9_s1_escalated_major_case_is_recorded_reviewed_decided_and_scored(engine):
+    """004 第十条(四)(五), 第十六条; 001 第八条: an escalated case is not closed by the escalation's end."""
+    walk = major(engine).escalate("li.handler", caused_by_staff=False)
+    assert walk.ready() == ["record_four_elements"] and walk.status == "running"
+    walk.record("li.handler").do("approve_record", "wang.head", head_approved=False, head_opinion="补充")
+    assert walk.ready() == ["record_four_elements"]             # N-7: the head may send it back
+    walk.after_escalation("li.handler", "wang.head")
+    assert walk.status == "completed"
+    assert passes(walk.path(), "end_escalation", "call_escalation_major", "merge_escalated", "merge_record",
+                  "record_four_elements", "approve_record", "gw_called_back", "merge_outcome", "decide_outcome",
+                  "book_outcome", "gw_cause_done", "end_escalated")
+    assert not {"callback", "analyse_cause"} & set(walk.path())   # called back in E-7, analysed in E-8
+    assert {e.rule_id for e in engine.ledger.entries(case_id=walk.case_id)} == {"S-1"}
+
+
+def test_e9_level_comes_from_the_channel_not_from_the_handover(engine):
+    """E-9 (000 二.2): a complaint received through MIIT is a MIIT escalation; an internal hand-over is local."""
+    miit = Walk.start(engine, "zhang.intake", MARKET, amount=2500, channel="miit")
+    local = major(engine)
+    outside = Walk.start(engine, "zhang.intake", MARKET, amount=2500, escalated_outside="provincial")
+    assert [w.data["escalation_level"] for w in (miit, local, outside)] == ["miit", "local", "provincial"]
+    assert all(w.data["escalated"] for w in (miit, local, outside))

@@ -23,14 +23,16 @@ def rows(engine) -> tuple[int, int]:
                 session.scalar(select(func.count()).select_from(AuditEvent)))
 
 
-def test_i1_i5_registration_records_the_contact_and_the_registering_first_ask_owner(engine):
-    walk = Walk.start(engine, "zhang.intake", MARKET, place="营业厅", demand="退还流量费")
+def test_i1_i5_registration_records_the_contact_the_registering_clerk_and_the_first_ask_owner(engine):
+    walk = Walk.start(engine, "lv.greennet", MARKET, place="营业厅", demand="退还流量费", first_ask_owner="张受理 Zhang (intake clerk)")
     case = engine.reads.case_page(walk.case_id, SYSTEM).case
     assert {k: case.data[k] for k in ("complainant_name", "contact", "received_at", "place", "target", "facts",
                                       "channel", "demand")} == {
         "complainant_name": "王先生", "contact": "13800000000", "received_at": "2025-03-03", "place": "营业厅",
         "target": "服务", "facts": "客户反映的问题经过", "channel": "hotline", "demand": "退还流量费"}
-    assert (case.data["first_ask_owner"], case.started_by, case.category) == ("zhang.intake", "zhang.intake", MARKET)
+    # I-5: the first-ask owner is stored by username (a person of the organisation), apart from the clerk.
+    assert (case.data["first_ask_owner"], case.data["registered_by"], case.started_by, case.category) == (
+        "zhang.intake", "lv.greennet", "lv.greennet", MARKET)
 
 
 def test_i6_complaint_without_complainant_target_or_facts_is_refused_and_nothing_is_stored(engine):

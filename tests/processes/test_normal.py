@@ -66,11 +66,32 @@ def test_n3_no_solution_hands_over_to_escalation_without_quality_review(engine):
     assert walk.ready() == ["reply_e5"] and "qc_review" not in walk.path()   # E-3 is for major complaints only
 
 
-def test_n4_reply_is_due_3_working_days_after_acceptance_7_when_complex(engine):
-    general = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler")
-    complex_ = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler", complex_case=True)
+def test_n4_reply_is_due_3_working_days_after_receipt_not_acceptance_7_when_complex(engine, clock):
+    """001 第七条 自接到投诉之日起: received Monday 09:00, accepted only on Wednesday: still due Thursday."""
+    general = Walk.start(engine, "zhang.intake", MARKET)
+    complex_ = Walk.start(engine, "zhang.intake", MARKET)
+    clock.set(at("2025-03-05T10:00:00"))
+    general.accept("li.handler")
+    complex_.accept("li.handler", complex_case=True)
     assert general.timers()["reply_deadline"] == at("2025-03-06T18:00:00")
     assert complex_.timers()["reply_deadline"] == at("2025-03-12T18:00:00")
+
+
+def test_n4_a_complaint_registered_the_day_after_receipt_counts_from_the_receipt_day(engine, clock):
+    clock.set(at("2025-03-04T15:00:00"))
+    walk = Walk.start(engine, "zhang.intake", MARKET, received_at="2025-03-03").accept("li.handler")
+    assert walk.data["received_instant"] == "2025-03-03T00:00:00+08:00"
+    assert walk.timers()["reply_deadline"] == at("2025-03-06T18:00:00")
+    # 24 h after receipt had passed when the investigation began: the reminder went out at once.
+    assert "investigate_24h" not in walk.timers() and "notify_verify" in walk.path()
+    assert walk.ready() == ["investigate"]
+
+
+def test_n2_initial_verification_is_due_24_hours_after_receipt(engine, clock):
+    walk = Walk.start(engine, "zhang.intake", MARKET)
+    clock.set(at("2025-03-04T08:00:00"))
+    walk.accept("li.handler")
+    assert walk.timers()["investigate_24h"] == at("2025-03-04T09:00:00")    # not 08:00 the next day
 
 
 def test_n4_extension_reason_is_told_recorded_and_moves_the_reply_deadline(engine):
@@ -139,8 +160,8 @@ def test_n11_overdue_general_complaint_becomes_major_and_escalates(engine, clock
     clock.set(at("2025-03-06T18:01:00"))
     engine.deadlines.fire_due_timers()
     assert walk.ready() == ["handover"] and walk.data["severity"] == "major"
-    assert passes(walk.path(), "reply_deadline", "record_reply_overdue", "book_s3", "make_major", "merge_escalate",
-                  "start_escalation")
+    assert passes(walk.path(), "reply_deadline", "record_reply_overdue", "gw_green_net", "merge_green_net",
+                  "make_major", "merge_escalate", "start_escalation")
     assert overdue(engine, walk.case_id) == [("N-11", "market")]
     walk.to_reply_e5()
     assert "qc_review" in walk.path()           # now major: E-3 quality-centre review
@@ -156,3 +177,42 @@ def test_n12_support_not_delivered_in_time_is_recorded_and_scored(engine, clock)
     assert walk.ready() == ["support"]
     walk.do("support", "tang.netbasic", support_result="已优化基站")
     assert walk.ready() == ["investigate"]
+
+
+def test_n11_e5_an_escalated_overdue_complaint_keeps_its_receipt_clock(engine, clock):
+    """002 4.1.2.1 b: the overdue general complaint becomes major; 001 第七条: major 5 working days from receipt."""
+    walk = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler").investigate("li.handler")
+    clock.set(at("2025-03-06T18:01:00"))
+    engine.deadlines.fire_due_timers()
+    walk.handover().do("receive_handover", "zhou.leader", handover_complete=True)
+    assert walk.timers()["reply_due_e5"] == at("2025-03-10T18:00:00")       # Monday + 5 working days, not handover + 5
+
+
+def test_n4_e5_a_general_complaint_escalated_at_n3_keeps_its_3_day_limit(engine, clock):
+    walk = Walk.start(engine, "zhang.intake", MARKET)
+    clock.set(at("2025-03-05T09:00:00"))
+    walk.accept("li.handler").investigate("li.handler", solution_found=False)
+    walk.handover().do("receive_handover", "zhou.leader", handover_complete=True)
+    assert walk.timers()["reply_due_e5"] == at("2025-03-06T18:00:00")
+
+
+def test_n12_support_is_offered_to_the_supporting_department_only(engine):
+    walk = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler")
+    walk.investigate("li.handler", sufficient=False).ask_support("li.handler", "network")
+    task = next(t for t in engine.reads.case_page(walk.case_id, SYSTEM).tasks if t.element_id == "support")
+    assert set(task.candidate_groups) == {"net_basic", "net_all"}          # data/support.toml, not every handler
+    assert not [t for t in engine.reads.inbox(engine.accounts.actor("li.handler")).tasks
+                if t.case_id == walk.case_id and t.element_id == "support"]
+    walk.do("support", "lin.netall", support_result="已调整基站参数")
+    assert walk.ready() == ["investigate"]
+
+
+def test_n12_s5_an_overdue_external_carrier_is_recorded_and_never_scored(engine, clock):
+    walk = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler")
+    walk.investigate("li.handler", sufficient=False).ask_support("li.handler", "external_carrier")
+    assert "support" in walk.ready()        # the responsible group follows the carrier up
+    clock.advance(hours=6, minutes=1)       # 003: external carrier 6 h
+    engine.deadlines.fire_due_timers()
+    assert walk.status == "running" and walk.incident() is None
+    assert overdue(engine, walk.case_id) == [("N-12", "external_carrier")]
+    assert engine.ledger.entries(case_id=walk.case_id) == []   # 000 二.5 scores 网格或部门 only

@@ -1,5 +1,5 @@
 """Traceability: every rule of SPEC §2–§7 is enforced by a BPMN element that cites it and proven by a test
-named after it — unless docs/traceability-exceptions.toml says why not."""
+named after it that drives such an element — unless docs/traceability-exceptions.toml says why not."""
 
 from __future__ import annotations
 
@@ -55,11 +55,38 @@ def test_names() -> set[str]:
 test_names.__test__ = False     # a helper, not a test
 
 
+def test_functions() -> set[str]:
+    """Return the names of the test functions under tests/."""
+    return {node.name for path in (ROOT / "tests").rglob("test_*.py")
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test_")}
+
+
+test_functions.__test__ = False
+
+
 def exceptions() -> dict[str, dict[str, str]]:
     raw = tomllib.loads(EXCEPTIONS.read_text(encoding="utf-8"))
     for rule, entry in raw.items():
         assert entry.get("reason", "").strip(), f"exception {rule} has no reason"
     return raw
+
+
+def element_citations() -> dict[str, set[str]]:
+    """Return, per element id of the shipped processes, the rule ids its documentation cites."""
+    cites: dict[str, set[str]] = {}
+    for path in (ROOT / "processes").glob("*.bpmn"):
+        for doc in etree.parse(str(path)).getroot().iterfind(".//bpmn:documentation", BPMN_NS):
+            element = doc.getparent()
+            if element.get("id"):
+                cites.setdefault(element.get("id"), set()).update(
+                    re.findall(r"\b([A-Z]-\d+[a-z]?)\b", doc.text or ""))
+    return cites
+
+
+def rules_named(test_name: str) -> set[str]:
+    """Return the rule ids a test function's name carries: test_n4_e5_… -> {N-4, E-5}."""
+    return {f"{t[0].upper()}-{t[1:]}" for t in test_name.split("_") if re.fullmatch(r"[a-z]\d+[a-z]?", t)}
 
 
 def test_the_spec_defines_the_rules_this_test_reads():
@@ -87,3 +114,34 @@ def test_no_exception_is_left_over():
              or ("bpmn" in entry.get("missing", []) and rule in cited)
              or ("test" in entry.get("missing", []) and rule.replace("-", "").lower() in names)]
     assert stale == [], f"exceptions no longer needed: {stale}"
+
+
+def test_rules_named_reads_rule_ids_from_a_test_name():
+    assert rules_named("test_n4_e5_a_general_complaint_keeps_its_3_day_limit") == {"N-4", "E-5"}
+    assert rules_named("test_s2a_late_or_shirking") == {"S-2a"}
+
+
+def test_every_rule_test_drives_an_element_citing_the_rule():
+    """A rule's test must make the shipped processes execute an element whose documentation cites the rule.
+
+    Runs last (tests/conftest.py orders it): the conftest records, per test, the elements the engine wrote
+    audit events for. A rule is judged when every test named after it ran in this session (a partial run,
+    -k or a few files, judges only the rules whose tests it ran completely).
+    """
+    from tests.conftest import EXECUTED
+
+    cites, spec = element_citations(), set(spec_rules())
+    named: dict[str, set[str]] = {}
+    for name in test_functions():
+        for rule in rules_named(name) & spec:
+            named.setdefault(rule, set()).add(name)
+    driven: dict[str, list[bool]] = {}
+    for name, elements in EXECUTED.items():
+        for rule in rules_named(name) & spec:
+            if named.get(rule, set()) <= set(EXECUTED):
+                driven.setdefault(rule, []).append(any(rule in cites.get(e, ()) for e in elements))
+    if not driven:
+        pytest.skip("no test named after a rule ran in this session")
+    allowed = {rule for rule, entry in exceptions().items() if "drive" in entry.get("missing", [])}
+    undriven = sorted(r for r, results in driven.items() if not any(results) and r not in allowed)
+    assert undriven == [], f"rules whose tests drive no element citing them: {undriven}"

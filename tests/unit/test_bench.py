@@ -115,3 +115,14 @@ def test_the_http_bench_serves_whole_cases_with_gunicorn_and_counts_sql_in_the_s
     statements = float(counted.split("statements ")[1].split(",")[0])
     assert 10 < statements < 30, counted          # one case: a start and three completes, counted by the workers
     assert out.splitlines()[-1].startswith("http/service ")
+
+
+def test_the_reports_bench_generates_cases_and_reads_every_report(capsys):
+    from bench.reports import main as reports_main
+
+    assert reports_main(["--cases", "600", "--reads", "1", "--databases", "sqlite"]) == 0
+    out = capsys.readouterr().out
+    assert "generated 600 cases" in out
+    for report in ("P-1 2025-W24", "P-2 2025-06", "P-3 2025-Q2", "P-4 2025-06", "P-2 drill overdue", "XLSX"):
+        assert report in out
+    assert "SKIPPED" not in out

@@ -64,3 +64,13 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+@pytest.fixture
+def token(client):
+    """Return a function that signs a demo person in and gives their Authorization header."""
+    def sign_in(username, password="demo"):
+        answer = client.post("/api/token", json={"username": username, "password": password})
+        assert answer.status_code == 200, answer.get_json()
+        return {"Authorization": f"Bearer {answer.get_json()['token']}"}
+    return sign_in

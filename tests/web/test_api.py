@@ -14,16 +14,6 @@ INTAKE = {"complainant_name": "王先生", "contact": "13800000000", "received_a
           "service_quality_agent_count": 0}
 
 
-@pytest.fixture
-def token(client):
-    """Return a function that signs a demo person in and gives their Authorization header."""
-    def sign_in(username, password="demo"):
-        answer = client.post("/api/token", json={"username": username, "password": password})
-        assert answer.status_code == 200, answer.get_json()
-        return {"Authorization": f"Bearer {answer.get_json()['token']}"}
-    return sign_in
-
-
 def start(client, headers) -> dict:
     answer = client.post("/api/cases", json={"process_key": "normal", "data": INTAKE}, headers=headers)
     assert answer.status_code == 201, answer.get_json()

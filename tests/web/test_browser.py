@@ -64,9 +64,14 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def page(browser):
+    """A fresh page; the test fails if the Content-Security-Policy blocked anything on it (issue 16 item 9)."""
     context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
-    yield context.new_page()
+    fresh, blocked = context.new_page(), []
+    fresh.on("console", lambda message: blocked.append(message.text)
+             if "Content Security Policy" in message.text else None)
+    yield fresh
     context.close()
+    assert blocked == [], blocked
 
 
 def shot(page, name: str) -> None:
@@ -113,7 +118,7 @@ def register(page, base: str, category: str = MARKET) -> int:
     page.select_option("#f-category", category)
     fill(page, {"complainant_name": "王先生", "contact": "13800000000", "received_at": "2025-03-03",
                 "target": "营业厅", "facts": "客户反映流量费用与套餐不符", "channel": "hotline", "amount": "50",
-                "media_exposed": False})
+                "media_exposed": False, "first_ask_owner": "zhang.intake"})
     shot(page, "intake")
     page.click("#register")
     page.wait_for_selector("#case-status")
@@ -169,7 +174,7 @@ def test_intake_claim_invalid_then_valid_and_the_happy_path_to_the_end(page, ser
     work(page, base, "chen.callback", case_id, "callback", {"callback_note": "客户满意", "satisfied": True})
     work(page, base, "zhao.group", case_id, "decide_outcome", {
         "outcome": "upheld", "our_responsibility": True, "liable_party": "staff", "late_or_shirking": False,
-        "outcome_reason": "属实"}, screenshot="task-decide-outcome")
+        "notified_later": True, "outcome_reason": "属实"}, screenshot="task-decide-outcome")
     work(page, base, "zhao.group", case_id, "analyse_cause", {"root_cause": "原因", "corrective_measures": "措施"})
     assert engine.reads.case_page(case_id, SYSTEM).case.status == "completed"
 
@@ -246,3 +251,41 @@ def test_case_diagram_counts_the_n2_loop_and_dashes_the_task_the_n11_deadline_ca
     assert page.locator(f"{diagram}.done[data-element-id='reply']").count() == 0
     assert page.locator(f"{diagram}.done[data-element-id='reply_deadline']").count() == 1
     shot(page, "case-loop")
+
+
+CSP_WATCH = ("window.__csp = []; document.addEventListener('securitypolicyviolation', "
+             "(e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));")
+
+
+def test_pages_and_the_bpmn_js_diagram_work_under_the_content_security_policy(page, server):
+    """Issue 16 item 9: the CSP (script-src 'self', no inline script) blocks nothing the pages and bpmn-js use."""
+    base, engine = server
+    page.add_init_script(CSP_WATCH)
+    login(page, base, "zhang.intake")
+    case_id = register(page, base)
+    page.goto(f"{base}/cases/{case_id}")
+    page.wait_for_selector("#diagram[data-rendered='true']")
+    assert page.locator("#diagram g.djs-element.current[data-element-id='accept']").count() == 1
+    assert page.evaluate("window.__csp") == []
+    login(page, base, "admin", "admin")
+    version = next(v for v in engine.admin.versions() if v.key == "normal")
+    for path in ("/admin/processes", f"/admin/versions/{version.id}", "/admin/organisation", "/admin/calendar", "/"):
+        answer = page.goto(f"{base}{path}")
+        assert "script-src 'self'" in answer.headers["content-security-policy"], path
+        if path.startswith("/admin/versions/"):
+            page.wait_for_selector("#diagram[data-rendered='true']")
+        assert page.evaluate("window.__csp") == [], path
+
+
+def test_a_deployed_file_with_a_script_downloads_and_runs_nothing(page, server):
+    """Issue 16 item 6: an <html:script> inside a deployed BPMN file is never run by a signed-in browser."""
+    base, engine = server
+    xml = (Path(__file__).parents[1] / "fixtures" / "loop.bpmn").read_text(encoding="utf-8").replace(
+        "<bpmn:definitions ", '<bpmn:definitions xmlns:html="http://www.w3.org/1999/xhtml" ', 1).replace(
+        "</bpmn:definitions>", "<html:script>window.owned = 1; document.title = 'owned'</html:script></bpmn:definitions>").replace('id="loop_demo"', 'id="loop_scripted"')
+    version_id = engine.admin.deploy(xml.encode(), "scripted.bpmn")[0].version_id
+    login(page, base, "zhang.intake")
+    with page.expect_download() as download:
+        page.evaluate("(url) => { window.location.href = url; }", f"{base}/versions/{version_id}.bpmn")
+    assert download.value.suggested_filename == "scripted.bpmn"
+    assert page.title() != "owned" and page.evaluate("window.owned") is None

@@ -4,10 +4,10 @@ otherwise with a 400 naming the field, changing nothing; the forms offer a picke
 from __future__ import annotations
 
 from engine.services import SYSTEM
-from tests.web.test_api import INTAKE, start, token  # noqa: F401  (the bearer-token fixture)
+from tests.web.test_api import INTAKE, start
 
 
-def test_an_unknown_person_at_intake_is_a_400_naming_the_field(client, token, web_engine):  # noqa: F811
+def test_an_unknown_person_at_intake_is_a_400_naming_the_field(client, token, web_engine):
     clerk = token("zhang.intake")
     before = len(web_engine.reads.case_list(SYSTEM))
     answer = client.post("/api/cases", json={"process_key": "normal", "data": {
@@ -21,7 +21,7 @@ def test_an_unknown_person_at_intake_is_a_400_naming_the_field(client, token, we
     assert len(web_engine.reads.case_list(SYSTEM)) == before          # nothing started
 
 
-def test_an_unknown_responsible_person_on_n1_is_a_400_and_the_task_stays_open(client, token, web_engine):  # noqa: F811
+def test_an_unknown_responsible_person_on_n1_is_a_400_and_the_task_stays_open(client, token, web_engine):
     case = start(client, token("zhang.intake"))
     task = case["open_tasks"][0]
     handler = token("he.netbasic")
@@ -48,7 +48,7 @@ def test_the_task_form_offers_the_people_and_words_the_refusal(client, auth, web
     assert "不是本单位的人员:nobody.xyz" in refused.get_data(as_text=True)
 
 
-def test_the_api_start_with_the_same_token_answers_the_first_case(client, token, web_engine):  # noqa: F811
+def test_the_api_start_with_the_same_token_answers_the_first_case(client, token, web_engine):
     clerk = token("zhang.intake")
     body = {"process_key": "normal", "data": INTAKE, "token": "retry-after-timeout-0001"}
     first = client.post("/api/cases", json=body, headers=clerk)
@@ -78,7 +78,7 @@ def test_only_the_assignee_or_an_administrator_hands_a_task_over(web_engine):
     assert moved.assignee == "tang.netbasic"
 
 
-def test_the_api_searches_cases_by_contact_and_pages_by_keyset(client, token, web_engine):  # noqa: F811
+def test_the_api_searches_cases_by_contact_and_pages_by_keyset(client, token, web_engine):
     clerk = token("zhang.intake")
     ids = [start(client, clerk)["id"] for _ in range(3)]
     group = token("zhao.group")

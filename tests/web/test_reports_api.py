@@ -8,7 +8,6 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.reportmonth import Month
-from tests.web.test_api import token  # noqa: F401 - the fixture
 
 
 @pytest.fixture

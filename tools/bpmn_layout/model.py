@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 GROUPS = {'intake', 'handler', 'dept_head', 'complaint_group', 'callback',
           'quality_centre', 'pr', 'leadership', 'team_leader'}
 TOPICS = {'classify', 'route', 'book_deductions', 'notify', 'add_to_knowledge_base',
-          'count_issue_complaints', 'record_overdue', 'count_team_complaints'}
+          'count_issue_complaints', 'record_overdue', 'count_team_complaints', 'find_responsible',
+          'escalation_level', 'route_support'}
 FIELD_TYPES = {'string', 'text', 'long', 'double', 'boolean', 'date', 'enum'}
 
 TASKS = {'user', 'service', 'script', 'call'}
@@ -26,16 +27,17 @@ class Field:
     values: list[tuple[str, str]] = field(default_factory=list)
     constraints: dict[str, str] = field(default_factory=dict)
     overwrite: bool = False  # intentionally writes a key another task (or a loop) also writes
+    person: bool = False     # the value names a person of the organisation (camunda:property kind=person)
 
 
-def F(id, label, type='string', req=False, default=None, values=None, overwrite=False, **cons):
+def F(id, label, type='string', req=False, default=None, values=None, overwrite=False, person=False, **cons):
     """Build a form field; keyword constraints: minlength, maxlength, min, max, readonly."""
     if type not in FIELD_TYPES:
         raise ValueError(f'field {id}: type {type}')
     if type == 'boolean' and default is None:
         default = 'false'
     return Field(id, label, type, req, default, list(values or []),
-                 {k: str(v) for k, v in cons.items()}, overwrite)
+                 {k: str(v) for k, v in cons.items()}, overwrite, person)
 
 
 @dataclass
@@ -107,7 +109,7 @@ class Process:
         n = Node(id, kind, name, lane, col, row, **kw)
         if kind == 'user':
             groups = [g.strip() for g in (n.groups or '').split(',')]
-            if n.groups != '${responsible_group}' and not set(groups) <= GROUPS:
+            if n.groups not in ('${responsible_group}', '${support_group}') and not set(groups) <= GROUPS:
                 raise ValueError(f'{id}: candidate groups {n.groups}')
         if kind == 'service' and n.topic not in TOPICS:
             raise ValueError(f'{id}: topic {n.topic}')
@@ -123,6 +125,31 @@ class Process:
         if default:
             self.nodes[src].default = fid
         return f
+
+    def shift(self, first_col, by=1):
+        """Move every node from column ``first_col`` on ``by`` columns right (column widths and routes too)."""
+        def moved(c):
+            return c + by if c >= first_col else c
+
+        for n in self.nodes.values():
+            n.col = moved(n.col)
+            if n.at_col is not None:
+                n.at_col = moved(n.at_col)
+        self.colw = {moved(c): w for c, w in self.colw.items()}
+
+        def spec(v):
+            if isinstance(v, tuple) and v and v[0] == 'x':
+                return ('x', moved(v[1]), *v[2:])
+            if isinstance(v, tuple) and v and v[0] == 'xm':
+                return ('xm', moved(v[1]), moved(v[2]))
+            return v
+
+        for f in self.flows:
+            if f.route:
+                if 'pts' in f.route:
+                    f.route['pts'] = [(spec(x), spec(y)) for x, y in f.route['pts']]
+                if 'x' in f.route:
+                    f.route['x'] = spec(f.route['x'])
 
     def chain(self, *ids):
         for a, b in zip(ids, ids[1:]):

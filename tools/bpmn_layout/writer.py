@@ -124,6 +124,9 @@ def _node(parent, n, p):
                 val = el(fe, 'camunda:validation')
                 for name, cfg in cons:
                     el(val, 'camunda:constraint', {'name': name, 'config': cfg})
+            if f.person:
+                props = el(fe, 'camunda:properties')
+                el(props, 'camunda:property', {'id': 'kind', 'value': 'person'})
             for vid, vname in f.values:
                 el(fe, 'camunda:value', {'id': vid, 'name': vname})
     if n.params:

@@ -5,7 +5,7 @@ from ..model import F, Process
 RG = '${responsible_group}'
 
 
-def build():
+def _build():
     p = Process(
         'escalation', '投诉升级处理流程',
         'Escalated complaints, SPEC §4 (E-1..E-9); 002 附件2 投诉升级处理流程, 002 3.1.2 / 3.3.3 '
@@ -28,10 +28,8 @@ def build():
     a('user', 'handover', '填写升级移交单 (E-1)', 'complaint_group', 2, 0, groups='complaint_group',
       doc='E-1 (002 附件2: 明确升级处理的职责和权限; 移交的投诉信息应完整无缺,应包括事件经过、客户提出的要求、'
           '进展程度): who handles at the higher level, with what authority; complete hand-over. '
-          'escalation_level drives E-9 scoring (000 二.2).',
-      form=[F('escalation_level', '升级级别', 'enum', req=True, default='local', values=[
-                ('local', '本地升级投诉'), ('provincial', '省级升级投诉'), ('miit', '工信部投诉')]),
-            F('escalation_handler', '升级处理责任人', req=True, maxlength=50),
+          'The escalation level (E-9) is not chosen here: it comes from where the customer escalated.',
+      form=[F('escalation_handler', '升级处理责任人', req=True, maxlength=50),
             F('handler_authority', '处理职责与权限', 'text', req=True, maxlength=2000),
             F('event_history', '事件经过', 'text', req=True, minlength=10, maxlength=8000),
             F('customer_demand', '客户提出的要求', 'text', req=True, minlength=2, maxlength=4000),
@@ -77,8 +75,12 @@ def build():
             F('accepted', '客户接受解决方案', 'boolean')])
     a('end', 'resolve_end', '已答复', 'leadership', 15, 0, **s)
     a('boundary', 'reply_due_e5', '答复时限届满', 'leadership', 5, attach='resolve', edge='t', at_col=6,
-      interrupting=False, timer=('timeDate', "${due_in_working_days(5 if severity == 'major' else 3)}"),
-      doc='E-5 (001 第七条; 002 附件2): major 5 working days (general 3); overdue is recorded, work goes on.')
+      interrupting=False,
+      timer=('timeDate', "${due_reply_major if severity == 'major' else "
+                         "(due_reply_complex if complex_case else due_reply_general)}"),
+      doc='E-5 (001 第七条 自接到投诉之日起: major 5 working days, general 3, complex 7): counted from the receipt '
+          '(due times computed at registration, I-1), not from the hand-over; a general complaint made major '
+          'by N-11 keeps its clock (002 4.1.2.1 b). Overdue is recorded, work goes on.')
     a('service', 'record_e5_overdue', '记录答复超时 (E-5)', 'complaint_group', 7, 0, topic='record_overdue',
       params=[('rule_id', 'E-5')], doc='E-5 (001 第七条): timeliness record (A-2 及时率).')
     a('service', 'notify_e5_overdue', '通知上级主管 (E-5)', 'complaint_group', 10, 0, topic='notify',
@@ -118,7 +120,8 @@ def build():
       form=[F('cause_analysis', '原因分析', 'text', req=True, maxlength=4000),
             F('corrective_measures', '纠正措施', 'text', req=True, maxlength=4000),
             F('solution_effective', '解决方案有效', 'boolean'),
-            F('escalation_caused_by_staff', '因责任人未及时处理或推诿导致升级', 'boolean')])
+            F('escalation_caused_by_staff', '因责任人未及时处理或推诿导致升级', 'boolean'),
+            F('liable_person', '导致升级的责任人(非首问责任人时填写)', maxlength=50, person=True)])
     a('xgw', 'gw_effective', '方案有效?', 'complaint_group', 25, 0, doc='E-8 (002 附件2).')
     a('service', 'add_to_kb', '纳入处理知识库 (E-8)', 'complaint_group', 26, 0, topic='add_to_knowledge_base',
       doc='E-8 (002 附件2: 将有效的解决方案纳入投诉处理服务规范文件).')
@@ -132,7 +135,7 @@ def build():
     a('end', 'end_escalation', '升级处理完结', 'complaint_group', 31, 0)
 
     f = p.flow
-    p.chain('start_escalation', 'merge_handover', 'handover', 'receive_handover', 'gw_handover_complete')
+    p.chain('merge_handover', 'handover', 'receive_handover', 'gw_handover_complete')
     f('gw_handover_complete', 'resolve', '完整', '${handover_complete}')
     f('gw_handover_complete', 'merge_handover', '不完整,退回', default=True,
       route={'out': 'b', 'in': 'b', 'pts': [(None, ('y', 'leadership', 1)), (('x', 1), None)]})
@@ -171,3 +174,15 @@ def build():
       route={'out': 'b', 'in': 'b', 'pts': [(None, cg_bypass), (('x', 30), None)]})
     p.chain('book_escalation', 'merge_end_e9', 'end_escalation')
     return p
+
+
+def build():
+    p = _build()
+    p.shift(1)
+    p.add('service', 'set_level', '确定升级级别 (E-9)', 'complaint_group', 1, 0, topic='escalation_level',
+          doc='E-9 (000 二.2 导致用户本地升级投诉 / 省级升级投诉或工信部投诉): the level is where the customer '
+              'escalated: the channel of receipt (工信部, 省通信管理局, 省公司网站, 集团公司; data/classification.toml) '
+              'or the outside fact escalated_outside, else local. Sets escalated, escalation_level.')
+    p.chain('start_escalation', 'set_level', 'merge_handover')
+    return p
+

@@ -5,7 +5,16 @@ from ..model import F, Process
 RG = '${responsible_group}'
 
 
-def build():
+REGISTER = '''received_instant = receipt_instant(received_at)
+due_verify = clock_hours(24, received_instant)
+due_reply_general = due_in_working_days(3, received_instant)
+due_reply_major = due_in_working_days(5, received_instant)
+due_reply_complex = due_in_working_days(7, received_instant)
+complex_case = False
+escalated = False'''
+
+
+def _build():
     p = Process(
         'normal', '普通投诉处理流程',
         'Intake and normal complaint handling. SPEC §2 (I-1..I-6) and §3 (N-1..N-12); '
@@ -23,8 +32,11 @@ def build():
     # ---------------------------------------------------------------- intake (I-1..I-4)
     a('start', 'start_received', '收到客户意见', 'intake', 0, 1,
       doc='I-1 (001 第五条; 客人投诉 第九条): every contact is registered within 24 h of receipt: who, '
-          'contact, time, place, target, facts, channel, demand. I-5 (000 二 首问责任制): the user who '
-          'registers is the first-ask owner. I-6 (001 道路运输 第六条): no complainant, target or facts '
+          'contact, time, place, target, facts, channel, demand. I-5 (000 二 首问责任制): the first-ask owner is '
+          'the staff member the customer first approached (a person of the organisation, optional: the '
+          'investigation may name one later); the registering clerk is recorded apart (registered_by) and is '
+          'never the first-ask owner by default. N-11 / S-3 (000 一.2, 二.3): channel 绿网工单 marks a '
+          'green-net work order. I-6 (001 道路运输 第六条): no complainant, target or facts '
           '-> rejected before the case starts (required fields below).',
       form=[F('complainant_name', '投诉人', req=True, maxlength=50),
             F('contact', '联系方式', req=True, maxlength=100),
@@ -36,8 +48,14 @@ def build():
                 ('hotline', '热线电话'), ('email', '电子邮件'), ('web', '网站'), ('wechat', '微信'),
                 ('letter', '信函'), ('walk_in', '现场来访'), ('provincial_site', '省公司网站'),
                 ('media', '媒体'), ('consumer_association', '消费者协会'), ('hotline_12315', '12315热线'),
-                ('group_company', '集团公司'), ('miit', '工信部'), ('comms_bureau', '省通信管理局')]),
+                ('group_company', '集团公司'), ('miit', '工信部'), ('comms_bureau', '省通信管理局'),
+                ('green_net', '绿网工单')]),
             F('demand', '客户诉求', 'text'),
+            F('prefecture_notified', '州公司通报的投诉(S-1)', 'boolean'),
+            F('first_ask_owner', '首问责任人(客户最先找到的员工,知道时填写)', maxlength=50, person=True),
+            F('escalated_outside', '客户已向外升级投诉至(E-9)', 'enum', default='none', values=[
+                ('none', '未向外升级'), ('local', '本地升级投诉'), ('provincial', '省级升级投诉'),
+                ('miit', '工信部投诉')]),
             F('category', '投诉分类(五级节点)', maxlength=200),
             F('amount', '涉及金额(元)', 'double', default='0', min=0),
             F('media_exposed', '已被媒体曝光', 'boolean'),
@@ -72,7 +90,6 @@ def build():
       doc='I-3 (002 4.1.2.1): a major complaint goes straight to the escalation process.')
     a('call', 'call_escalation_major', '重大投诉升级处理 (I-3)', 'complaint_group', 4, 0, called='escalation',
       doc='I-3 (002 4.1.2.1 b; 002 附件2 投诉升级处理流程): major complaints are handled by escalation E-1..E-9.')
-    a('end', 'end_major', '重大投诉已处理', 'complaint_group', 5, 0)
     a('xgw', 'gw_service_quality', '话务员服务质量投诉?', 'handler', 4, 0,
       doc='Q-1 (001 第七章 6.1.1): a service-quality complaint against exactly one call-centre agent, '
           'customer not VIP/专业户, goes to the team leader for 二解 first.')
@@ -106,8 +123,9 @@ def build():
             F('proposed_solution', '拟定解决方案', 'text', maxlength=4000),
             F('liable_person', '调查认定的责任人(非首问责任人时填写)', maxlength=50)])
     a('boundary', 'investigate_24h', '24小时未核实', 'handler', 10, attach='investigate', **s,
-      interrupting=False, dx=0, timer=('timeDuration', 'PT24H'),
-      doc='N-2 (001 质量投诉 第四章1): initial verification within 24 h; reminder, the task stays open.')
+      interrupting=False, dx=0, timer=('timeDate', '${due_verify}'),
+      doc='N-2 (001 质量投诉 第四章1: 接到投诉后24小时内进行初步核实): 24 h from receipt (due_verify, set at '
+          'registration); reminder, the task stays open.')
     a('service', 'notify_verify', '提醒承办部门核实 (N-2)', 'handler', 10, 1, topic='notify', **s,
       params=[('to', RG), ('template', 'n2_verify_within_24h')],
       doc='N-2 (001 质量投诉 第四章1): reminder to the responsible group.')
@@ -125,15 +143,17 @@ def build():
                 ('group_customer_onsite', '集团客户部上门(6小时)'), ('external_carrier', '基础运营商(6小时)')])])
     a('xgw', 'gw_support', '需部门支撑?', 'handler', 13, 1, **s,
       doc='N-12 (003 组织架构: 支撑时限): support requested?')
-    a('user', 'support', '部门支撑处理 (N-12)', 'handler', 14, 1, groups='handler', **s,
-      doc='N-12 (003): the supporting department answers within its limit: network 6 h, group-customer 2 h '
-          '(on site 6 h), external carrier 6 h.',
+    a('user', 'support', '部门支撑处理 (N-12)', 'handler', 14, 1, groups='${support_group}', **s,
+      doc='N-12 (003 支撑时限): the supporting department answers within its limit: network 6 h, group-customer '
+          '2 h (on site 6 h), external carrier 6 h. Offered to the supporting department\'s group only '
+          '(support_group, data/support.toml); an external carrier is followed up by the responsible group.',
       form=[F('support_result', '支撑处理结果', 'text', req=True, maxlength=4000),
             F('support_unit', '支撑部门/网格', maxlength=100)])
     a('boundary', 'support_overdue', '支撑超时', 'handler', 14, attach='support', **s,
       interrupting=False, dx=30,
-      timer=('timeDuration', "${'PT2H' if support_department == 'group_customer' else 'PT6H'}"),
-      doc='N-12 (003; 000 二.5): support not delivered in its time limit; scored, the task stays open.')
+      timer=('timeDuration', '${support_limit}'),
+      doc='N-12 (003; 000 二.5): support not delivered in its time limit (support_limit, data/support.toml); '
+          'recorded and scored (an external carrier is recorded, never scored), the task stays open.')
     a('service', 'record_support_overdue', '记录支撑超时 (N-12)', 'handler', 15, 3, topic='record_overdue', **s,
       params=[('rule_id', 'N-12')], doc='N-12 (003): timeliness record for the supporting department.')
     a('service', 'book_s5', '支撑不力扣分 (S-5)', 'handler', 16, 3, topic='book_deductions', **s,
@@ -160,14 +180,18 @@ def build():
             F('accepted', '协调后客户接受', 'boolean', overwrite=True)])
     a('end', 'end_coordinated', '协调结束', 'handler', 18, 1, **s)
     a('boundary', 'reply_deadline', '答复时限届满', 'handler', 8, attach='handle', edge='t', at_col=9,
-      timer=('timeDate', '${due_in_working_days(7 if complex_case else 3)}'),
-      doc='N-4 (001 第七条; 001 质量投诉 第四章2-3): 3 working days (complex 7) from acceptance. '
+      timer=('timeDate', '${due_reply_complex if complex_case else due_reply_general}'),
+      doc='N-4 (001 第七条: 自接到投诉之日起; 001 质量投诉 第四章2-3): 3 working days (complex 7) from receipt, '
+          'computed at registration (due_reply_general, due_reply_complex), not from acceptance. '
           'N-11 (002 4.1.2.1 b): a general complaint without a final solution at its deadline becomes major '
           'and is escalated (interrupting).')
     a('service', 'record_reply_overdue', '记录超时 (N-11)', 'complaint_group', 10, 1, topic='record_overdue',
       params=[('rule_id', 'N-11')], doc='N-11 (002 4.1.2.1 b): timeliness record of the overdue complaint.')
-    a('service', 'book_s3', '超时扣分 (S-3)', 'complaint_group', 12, 1, topic='book_deductions',
-      params=[('rule_id', 'S-3')], doc='N-11, S-3 (000 二.3): overdue work order scored (KPI, group, handler).')
+    a('service', 'book_s3', '绿网工单超时扣分 (S-3)', 'complaint_group', 12, 1, topic='book_deductions',
+      params=[('rule_id', 'S-3')],
+      doc='N-11, S-3 (000 二.3 绿网工单处理超时的): overdue green-net work order scored: city KPI 0.01, complaint '
+          'group 0.01, the green-net handler 0.05, or instead the person outside the complaint group who made '
+          'it late (非投诉组人员导致超时的考核对应责任人).')
     a('script', 'make_major', '升级为重大投诉 (N-11)', 'complaint_group', 14, 1, script="severity = 'major'",
       doc='N-11 (002 4.1.2.1 b: 超过规定期限仍未形成最终解决方案的一般投诉 = 重大投诉).')
     a('xgw', 'gw_escalate', '需要升级?', 'handler', 19, 0,
@@ -175,7 +199,9 @@ def build():
     a('xgw', 'merge_escalate', '', 'complaint_group', 19, 1)
     a('call', 'call_escalation', '投诉升级处理 (N-3/N-5/N-11)', 'complaint_group', 20, 1, called='escalation',
       doc='N-3, N-5, N-11 -> escalation process E-1..E-9 (002 附件2 投诉升级处理流程).')
-    a('end', 'end_escalated', '升级处理完毕', 'complaint_group', 21, 1)
+    a('xgw', 'merge_escalated', '', 'complaint_group', 21, 1,
+      doc='N-7, N-9 (004 第十条(四)(五), 第十六条; 001 第八条): escalated and major cases come back for the '
+          'record, the head\'s review, the outcome and the deductions.')
 
     # ---------------------------------------------------------------- N-6 .. N-10
     a('user', 'act', '按答复内容实施 (N-6)', 'handler', 20, 0, groups=RG,
@@ -215,19 +241,25 @@ def build():
       form=[F('remedy_action', '补救措施', 'text', req=True, maxlength=4000)])
     a('user', 'decide_outcome', '认定投诉结果 (N-9)', 'complaint_group', 28, 1, groups='complaint_group',
       doc='N-9 (001 第八条; 004 第十六条): upheld / not upheld / partly upheld; deductions if upheld and our '
-          'responsibility. S-6: liable person = first-ask owner unless the investigation named another.',
+          'responsibility. S-6: liable person = first-ask owner unless the investigation named another. '
+          'S-1 (000 二.1 州公司通报的有理由投诉和服务质量类投诉): only a complaint the prefecture notified, at '
+          'intake (prefecture_notified) or since (notified_later).',
       form=[F('outcome', '投诉结果', 'enum', req=True, values=[
                 ('upheld', '成立'), ('not_upheld', '不成立'), ('partly_upheld', '部分成立')]),
             F('our_responsibility', '属我方责任', 'boolean'),
             F('liable_party', '责任方', 'enum', default='staff', values=[
                 ('staff', '本公司人员(S-1)'), ('channel', '渠道人员(S-4)')]),
             F('late_or_shirking', '经核实因责任人未及时处理或推诿用户导致(S-2a)', 'boolean'),
+            F('notified_later', '州公司已通报本投诉(受理后通报, S-1)', 'boolean'),
             F('outcome_reason', '认定理由', 'text', req=True, maxlength=2000)])
     a('xgw', 'gw_upheld', '需考核扣分?', 'complaint_group', 29, 1,
       doc='N-9 (004 第十六条: 投诉事实成立且属于我方责任的 … 扣除相应分值).')
     a('service', 'book_outcome', '登记考核扣分 (S-1/S-4)', 'complaint_group', 30, 1, topic='book_deductions',
-      params=[('rule_id', "${'S-4' if liable_party == 'channel' else 'S-1'}")],
-      doc='N-9, S-1 (000 二.1: reasoned / service-quality complaint), S-4 (000 二.4: channel staff, yuan).')
+      params=[('rule_id', "${(['S-1'] if prefecture_notified or notified_later else []) + "
+                          "(['S-4'] if liable_party == 'channel' else [])}")],
+      doc='N-9, S-1 (《投诉处理管理办法》二.1 州公司通报的有理由投诉和服务质量类投诉: only complaints the prefecture '
+          'notified), S-4 (二.4 渠道人员…在州公司每笔50元的酬金考核基础上,市公司对每件另计考核酬金100元: the '
+          'channel\'s yuan come on top of the other lines, 以上考核适用于累计扣分): both when both hold.')
     a('xgw', 'gw_late_or_shirking', '未及时处理或推诿?', 'complaint_group', 31, 1,
       doc='S-2a (000 二.2: 经核实因责任人未及时处理或推诿用户导致产生服务质量投诉的, 考核责任人当月绩效0.05分/笔), '
           'cumulative with S-1/S-4 (以上考核适用于累计扣分).')
@@ -244,7 +276,7 @@ def build():
 
     # ---------------------------------------------------------------- flows
     f = p.flow
-    p.chain('start_received', 'classify', 'route', 'gw_kind')
+    p.chain('classify', 'route', 'gw_kind')
     f('gw_kind', 'answer_consultation', '咨询', "${kind == 'consultation'}")
     f('gw_kind', 'merge_demand', '需求/建议', "${kind in ('demand', 'suggestion')}")
     f('gw_kind', 'gw_severity', '投诉', default=True)
@@ -254,7 +286,7 @@ def build():
     p.chain('merge_demand', 'call_demand', 'end_demand')
     f('gw_severity', 'call_escalation_major', '重大', "${severity == 'major'}")
     f('gw_severity', 'gw_service_quality', '一般', default=True)
-    p.chain('call_escalation_major', 'end_major')
+    f('call_escalation_major', 'merge_escalated', route={'out': 'r', 'in': 't', 'pts': [(('x', 21), None)]})
     f('gw_service_quality', 'call_service_quality', '单一话务员,非VIP',
       '${service_quality_agent_count == 1 and not customer_vip}')
     f('gw_service_quality', 'merge_accept', '否', default=True)
@@ -268,7 +300,6 @@ def build():
     f('gw_info', 'inform_delay', '信息不足', '${not info_sufficient}')
     f('gw_info', 'gw_solution', '信息充分', default=True)
     f('inform_delay', 'gw_support')
-    f('gw_support', 'support', '需要支撑', '${support_needed}')
     f('gw_support', 'merge_retry', '无需支撑', default=True)
     f('support', 'merge_retry', route={'out': 'b', 'in': 'r', 'pts': [(None, ('y', 'handler', 2))]})
     f('merge_retry', 'merge_investigate', route={'out': 'l', 'in': 'b', 'pts': [(('x', 9), None)]})
@@ -281,29 +312,108 @@ def build():
     f('coordinate', 'end_coordinated')
     # deadline -> major -> escalation
     f('reply_deadline', 'record_reply_overdue')
-    p.chain('record_reply_overdue', 'book_s3', 'make_major', 'merge_escalate')
+    p.chain('make_major', 'merge_escalate')
     f('gw_escalate', 'merge_escalate', '需升级', '${not solution_found or not accepted}')
     f('gw_escalate', 'act', '客户接受', default=True)
-    p.chain('merge_escalate', 'call_escalation', 'end_escalated')
+    p.chain('merge_escalate', 'call_escalation', 'merge_escalated', 'merge_record')
     p.chain('act', 'merge_record', 'record_four_elements', 'approve_record', 'gw_approved')
-    f('gw_approved', 'merge_callback', '通过', '${head_approved}')
     f('gw_approved', 'merge_record', '退回补充', default=True,
       route={'out': 't', 'in': 'b', 'pts': [(None, ('y', 'handler', 0, 75)), (('x', 21), None)]})
     p.chain('merge_callback', 'callback', 'gw_satisfied')
     p.chain('callback_due', 'notify_callback_due', 'end_callback_reminder')
-    f('gw_satisfied', 'decide_outcome', '满意', '${satisfied}', route={'style': 'hv'})
     f('gw_satisfied', 'remedy', '不满意', default=True,
       route={'out': 't', 'in': 'r', 'pts': [(None, ('y', 'handler', 0))]})
     f('remedy', 'merge_callback',
       route={'out': 'b', 'in': 't', 'pts': [(None, ('lt', 'callback', 16)), (('x', 25), None)]})
     f('decide_outcome', 'gw_upheld')
-    f('gw_upheld', 'book_outcome', '成立且我方责任',
-      "${outcome in ('upheld', 'partly_upheld') and our_responsibility}")
     f('gw_upheld', 'merge_deductions', '否', default=True,
       route={'out': 't', 'in': 't', 'pts': [(None, ('y', 'complaint_group', 0)), (('x', 33), None)]})
     f('book_outcome', 'gw_late_or_shirking')
     f('gw_late_or_shirking', 'book_s2a', '是', '${late_or_shirking}')
     f('gw_late_or_shirking', 'merge_deductions', '否', default=True)
     f('book_s2a', 'merge_deductions', route={'style': 'hv'})
-    p.chain('merge_deductions', 'analyse_cause', 'end_closed')
+    p.chain('analyse_cause', 'end_closed')
+    return p
+
+
+def _flows_after(p):
+    """Flows of the nodes added by ``build`` after the first drawing (final column numbers)."""
+    f = p.flow
+    f('gw_approved', 'gw_called_back', '通过', '${head_approved}')
+    f('gw_called_back', 'merge_callback', '未升级', default=True)
+    f('gw_called_back', 'merge_outcome', '已回访 (E-7)', '${escalated}',
+      route={'out': 't', 'in': 'l', 'pts': [(None, ('y', 'complaint_group', 1))]})
+    f('gw_satisfied', 'merge_outcome', '满意', '${satisfied}', route={'style': 'hv'})
+    f('merge_outcome', 'decide_outcome')
+    f('gw_upheld', 'find_responsible', '成立且我方责任',
+      "${outcome in ('upheld', 'partly_upheld') and our_responsibility}")
+    f('find_responsible', 'gw_named')
+    f('gw_named', 'merge_named', '已有责任人', '${responsible_named}')
+    f('gw_named', 'name_responsible', '无人认定', default=True)
+    f('name_responsible', 'merge_named', route={'style': 'hv'})
+    f('merge_named', 'book_outcome')
+    f('merge_deductions', 'gw_cause_done')
+    f('gw_cause_done', 'end_escalated', '已升级 (E-8)', '${escalated}', route={'style': 'vh'}, label_at=(-42, 16))
+    f('gw_cause_done', 'analyse_cause', '未升级', default=True)
+
+
+def build():
+    p = _build()
+    a, f = p.add, p.flow
+    # ---------------------------------------------------------------- columns added after the first drawing
+    p.shift(1)
+    a('script', 'register_receipt', '登记接诉时间与时限 (I-1, N-4)', 'intake', 1, 1,
+      script=REGISTER,
+      doc='I-1 (001 第五条): the receipt time is registered. N-4 (001 第七条: 自接到投诉之日起,一般投诉3个工作日、'
+          '重大投诉5个工作日内给予答复; 001 质量投诉 第四章: 24小时内初步核实, 复杂投诉7个工作日): every '
+          'receipt-anchored deadline is computed here, once, from received_at, and carried in the case so that '
+          'acceptance, 二解 and escalation do not restart the clock (N-11, 002 4.1.2.1 b). '
+          'Sets received_instant, due_verify, due_reply_general, due_reply_major, due_reply_complex, '
+          'complex_case, escalated.')
+    f('start_received', 'register_receipt')
+    f('register_receipt', 'classify')
+    # S-3 only for green-net work orders (000 二.3)
+    a('xgw', 'gw_green_net', '绿网工单?', 'complaint_group', 12, 1,
+      doc='S-3 (000 二.3 绿网工单处理超时的): only a green-net work order (channel 绿网工单) is scored for being late.')
+    a('xgw', 'merge_green_net', '', 'complaint_group', 14, 1)
+    p.chain('record_reply_overdue', 'gw_green_net')
+    f('gw_green_net', 'book_s3', '绿网工单', "${channel == 'green_net'}")
+    f('gw_green_net', 'merge_green_net', '否', default=True,
+      route={'out': 'b', 'in': 'b', 'pts': [(None, ('y', 'complaint_group', 2)), (('x', 14), None)]})
+    p.chain('book_s3', 'merge_green_net', 'make_major')
+    # escalated cases were called back in E-7: after the review they go to the outcome
+    p.shift(26)
+    a('xgw', 'gw_called_back', '已在升级流程回访?', 'dept_head', 26, 0,
+      doc='E-7 / N-8: an escalated case was called back in the escalation process (E-7); it goes on to the '
+          'outcome (N-9), the others to the call-back (N-8).')
+    p.shift(30)
+    a('xgw', 'merge_outcome', '', 'complaint_group', 30, 1)
+    # S-6: somebody must be named before the responsible person is scored
+    p.shift(33, 4)
+    a('service', 'find_responsible', '确定考核责任人 (S-6)', 'complaint_group', 33, 1, topic='find_responsible',
+      doc='S-6 (000 二 投诉责任人判定,采用首问责任制): the responsible person is the one the investigation named, '
+          'else the agent complained about, else the first-ask owner (I-5). Sets responsible_named, '
+          'responsible_candidate.')
+    a('xgw', 'gw_named', '有责任人?', 'complaint_group', 34, 1,
+      doc='S-6: nobody named -> the complaint group is asked to name one; never the registering clerk.')
+    a('user', 'name_responsible', '指定责任人 (S-6)', 'complaint_group', 35, 2, groups='complaint_group',
+      doc='S-6 (000 二 首问责任制; 相关部门负连带责任): neither intake nor investigation named a first-ask owner or '
+          'liable person: the complaint group names one. Left empty, no responsible-person line is booked.',
+      form=[F('liable_person', '考核责任人', maxlength=50, person=True, overwrite=True),
+            F('responsible_note', '认定说明', 'text', maxlength=2000)])
+    a('xgw', 'merge_named', '', 'complaint_group', 36, 1)
+    p.shift(p.nodes['analyse_cause'].col)
+    a('xgw', 'gw_cause_done', '已分析原因?', 'complaint_group', p.nodes['analyse_cause'].col - 1, 1,
+      doc='N-10 / E-8: an escalated case had its cause analysed in E-8 (002 附件2 投诉升级处理流程).')
+    a('end', 'end_escalated', '升级投诉处理完结', 'complaint_group', p.nodes['analyse_cause'].col + 1, 2)
+    _flows_after(p)
+    # N-12: the support request is routed to the supporting department (data/support.toml)
+    p.shift(15)
+    a('service', 'route_support', '确定支撑部门与时限 (N-12)', 'handler', 15, 1, topic='route_support',
+      parent='handle',
+      doc='N-12 (003 组织架构: 网络部6小时, 集团客户部2小时(上门6小时), 基础运营商6小时; 000 二.5): the support '
+          'task goes to the supporting department (not to every handler), with its time limit, from '
+          'data/support.toml. Sets support_group, support_unit, support_limit, support_scored.')
+    f('gw_support', 'route_support', '需要支撑', '${support_needed}')
+    f('route_support', 'support')
     return p
