@@ -19,7 +19,7 @@ from .intake import RuleDataError
 UNITS = ("points", "yuan")
 # Whom a schedule line deducts from; the booking topic resolves each to people or units (S-6).
 WHO = ("responsible", "direct_leader", "dept_head", "city_kpi", "complaint_group", "channel", "support_unit",
-       "late_party")
+       "late_party", "team_leader")
 SCALE = 4                                   # amounts have at most 4 decimal places (the ledger stores 1/10000)
 MONTH_ZONE = ZoneInfo("Asia/Shanghai")      # 当月绩效: the month is the local month of the booking
 
@@ -34,7 +34,7 @@ class Line:
 
     who: str
     role: str
-    amount: Decimal
+    amount: Decimal | None      # None: unpriced, the process owner has not set the amount yet (books nothing)
     unit: str
 
 
@@ -79,6 +79,8 @@ def _line(row: Mapping[str, Any], where: str) -> Line:
     unit = row.get("unit", "points")
     if unit not in UNITS:
         raise RuleDataError(f"{where}: unit = {unit!r}, expected one of {', '.join(UNITS)}")
+    if row.get("amount") in (None, ""):
+        return Line(who, str(row.get("role") or who), None, unit)     # unpriced: the owner fills it in
     amount = exact_amount(row.get("amount"), where)
     if amount <= 0:
         raise RuleDataError(f"{where}: a deduction is positive, got {amount}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 
 from ..store.models import AuditEvent, Case
 from . import cases
@@ -23,6 +23,7 @@ class CrisisRules:
     monthly_escalations: int
     escalation_marker: str
     every_minutes: int
+    counted_kinds: tuple[str, ...] = ("complaint",)     # C-1 b: 投诉 only, not consultations or demands
 
 
 def load_crisis_rules(path: Path) -> CrisisRules:
@@ -30,14 +31,18 @@ def load_crisis_rules(path: Path) -> CrisisRules:
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     return CrisisRules(raw["process"], int(raw["daily_complaints_per_category"]),
                        int(raw["monthly_escalations_per_category"]), raw["escalation_marker_element"],
-                       int(raw.get("watch_every_minutes", 10)))
+                       int(raw.get("watch_every_minutes", 10)), tuple(raw.get("counted_kinds", ["complaint"])))
 
 
 _WATCH_LOCK = 715_002_003      # advisory lock id: one crisis watch at a time on PostgreSQL
 
 
 def detect_crises(core: Core, rules: CrisisRules, now: datetime) -> list[int]:
-    """Start a crisis case for each category over a threshold that has none today; return the new case ids.
+    """Start a crisis case for each category over a threshold; return the new case ids.
+
+    C-1 b, C-2 (003 预警级别 三级): the daily count counts complaints only (categories under a kind of
+    ``counted_kinds``) and starts a crisis once per category and day; the monthly count of escalations starts
+    one once per category and month (a category over it stays over it for the rest of the month).
 
     One transaction, serialised between schedulers (BEGIN IMMEDIATE on SQLite, an
     advisory lock on PostgreSQL), so a category gets one crisis a day however many
@@ -54,6 +59,7 @@ def detect_crises(core: Core, rules: CrisisRules, now: datetime) -> list[int]:
         daily = dict(session.execute(
             select(Case.category, func.count()).where(
                 Case.process_key != rules.process, Case.category.is_not(None),
+                or_(*[Case.category.like(f"{kind}.%") for kind in rules.counted_kinds]),
                 Case.started_at >= day_start, Case.started_at < now)
             .group_by(Case.category).having(func.count() >= rules.daily_complaints)).all())
         escalated = func.count(func.distinct(AuditEvent.case_id))
@@ -62,9 +68,12 @@ def detect_crises(core: Core, rules: CrisisRules, now: datetime) -> list[int]:
             .where(AuditEvent.element_id == rules.escalation_marker, AuditEvent.lifecycle == "ready",
                    AuditEvent.at >= month_start, AuditEvent.at < now, Case.category.is_not(None))
             .group_by(Case.category).having(escalated >= rules.monthly_escalations)).all())
-        already = set(session.scalars(select(Case.category).where(
-            Case.process_key == rules.process, Case.started_at >= day_start,
-            Case.started_at < day_start + timedelta(days=1))))
+        this_month = session.execute(select(Case.category, Case.started_at, Case.data).where(
+            Case.process_key == rules.process, Case.started_at >= month_start,
+            Case.started_at < day_start + timedelta(days=1))).all()
+        already = {c for c, started_at, _ in this_month if started_at >= day_start}
+        monthly_done = {c for c, _, data in this_month if (data or {}).get("trigger") == "monthly_escalations"}
+        monthly = {c: n for c, n in monthly.items() if c not in monthly_done}
         for category in sorted((set(daily) | set(monthly)) - already):
             data = {"category": category, "crisis_category": category,
                     "trigger": "daily_complaints" if category in daily else "monthly_escalations",

@@ -27,7 +27,7 @@ def default_registry(settings: Settings) -> TopicRegistry:
     deductions = DeductionTopics(settings)
     registry.add("book_deductions", lambda ctx, rule_id: deductions.book(ctx, rule_id),
                  sets=("deduction_rules", "deductions_unresolved"))
-    registry.add("count_team_complaints", lambda ctx: deductions.count_team_complaints(ctx),
+    registry.add("count_team_complaints", lambda ctx, optional="false": deductions.count_team_complaints(ctx, optional),
                  sets=("sq_team", "sq_team_leader", "team_complaints_this_month", "sq_exemption_possible"))
     registry.add("find_responsible", lambda ctx: deductions.find_responsible(ctx),
                  sets=("responsible_named", "responsible_candidate"))

@@ -99,6 +99,10 @@ def subjects(who: str, org: Organisation, data: Mapping[str, Any]) -> list[Subje
         if unit is None or unit.kind == "external" or data.get("support_scored") is False:
             return []
         return [_unit(org, unit)]
+    if who == "team_leader":
+        # Q-2 (001 6.2.4(3)): the agent's own team leader, who had to call back (sq_team_leader).
+        leader = org.find_person(data.get("sq_team_leader"))
+        return [_person(org, leader.username)] if leader else []
     if who == "late_party":
         late = late_party(org, data)
         return [_person(org, late.username)] if late else []
@@ -182,7 +186,9 @@ class DeductionTopics:
 
     def _book(self, ctx: TopicContext, rule: rules.Rule, org: Organisation, facts: Mapping[str, Any],
               data: Mapping[str, Any]) -> dict[str, Any]:
-        bookings, unresolved = resolve(rule, org, facts)
+        found, unresolved = resolve(rule, org, facts)
+        bookings = [(line, s) for line, s in found if line.amount is not None]
+        unpriced = sorted({line.role for line, _ in found if line.amount is None})
         month = rules.month_of(ctx.now)
         ledger.append(ctx.session, [{
             "kind": "booking", "case_id": ctx.case_id, "rule_id": rule.id, "subject": s.key,
@@ -195,6 +201,10 @@ class DeductionTopics:
             result["deductions_unresolved"] = {**(data.get("deductions_unresolved") or {}), rule.id: unresolved}
         elif data.get("deductions_unresolved"):
             result["deductions_unresolved"] = data["deductions_unresolved"]
+        if unpriced:        # the schedule names the role but not yet the amount (e.g. the tobacco profile)
+            result["deductions_unpriced"] = {**(data.get("deductions_unpriced") or {}), rule.id: unpriced}
+        elif data.get("deductions_unpriced"):
+            result["deductions_unpriced"] = data["deductions_unpriced"]
         return result
 
     def find_responsible(self, ctx: TopicContext) -> dict[str, Any]:
@@ -203,10 +213,16 @@ class DeductionTopics:
         return {"responsible_named": person is not None,
                 "responsible_candidate": person.username if person else None}
 
-    def count_team_complaints(self, ctx: TopicContext) -> dict[str, Any]:
-        """Q-3: register the complaint against the agent's team once; return its rank this month and the exemption."""
-        org = organisation.read(ctx.session)
+    def count_team_complaints(self, ctx: TopicContext, optional: str = "false") -> dict[str, Any]:
+        """Q-3: register the complaint against the agent's team once; return its rank this month and the exemption.
+
+        ``optional`` true: a case that names no complained agent counts nothing (normal.bpmn counts every
+        complaint against an agent, 001 6.2.1(3) 含不通知回访或回访不接受的, before the 二解 choice).
+        """
         text = ctx.data.get("complained_agent")
+        if not text and str(optional).lower() == "true":
+            return {}
+        org = organisation.read(ctx.session)
         agent = org.find_person(text)
         if agent is None:
             raise DeductionError(f"Q-3: complained_agent {text!r} is not a person of the organisation")

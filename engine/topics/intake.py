@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..rules import intake
-from ..services import TopicContext
+from ..services import TopicContext, organisation
 from ..settings import RuleFile, Settings
 
 
@@ -30,5 +30,16 @@ class IntakeTopics:
         return intake.route_support(self.support.get(), ctx.data)
 
     def route(self, ctx: TopicContext) -> dict[str, Any]:
-        """I-4: set the responsible group and department from the routing table."""
-        return intake.route(self.routing.get(), ctx.data)
+        """I-4: set the responsible group and department from the routing table, and the routed department's head.
+
+        N-7 (004 第十条(五) 提交本部门负责人审核): ``responsible_head`` is the head of the department (or grid)
+        the group belongs to; a department without a head falls back to the company's head.
+        """
+        routed = intake.route(self.routing.get(), ctx.data)
+        org = organisation.read(ctx.session)
+        unit = org.unit_for_group(routed["responsible_group"]) or org.find_unit(routed.get("responsible_department"))
+        head = org.department_of_unit(unit.key).head if unit else None
+        if head is None:
+            company = next((u for u in org.units.values() if u.kind == "company"), None)
+            head = company.head if company else None
+        return {**routed, "responsible_head": head}

@@ -89,3 +89,48 @@ def test_c2_two_categories_over_the_threshold_in_one_watch_start_two_crises(engi
     assert categories == ["complaint.billing.disputed_fees", SIGNAL]
     assert [engine.reads.case_page(c, SYSTEM).case.status for c in started] == ["running", "running"]
     assert engine.deadlines.detect_crises(rules) == []
+
+
+@pytest.mark.slow
+def test_c2_c1_the_shipped_watch_over_two_days_and_a_month(db, clock):
+    """C-1 b, C-2 with the shipped data/crisis.toml and crisis.bpmn, complaints through the shipped normal.bpmn:
+    complaints only are counted; a category gets one crisis a day for its daily count and one a month for its
+    escalations (003 预警级别 三级: 当天>=100件 / 月升级>=5件)."""
+    from datetime import datetime
+
+    from tests.conftest import SHANGHAI
+    from tests.processes.casewalk import ROOT, Walk, shipped_engine
+
+    engine = shipped_engine(db, clock)
+    rules = ROOT / "data" / "crisis.toml"
+    market = "complaint.billing.disputed_fees"
+
+    def started() -> list[tuple[str, str]]:
+        clock.advance(minutes=1)
+        return [(engine.reads.case_page(c, SYSTEM).case.data["crisis_category"],
+                 engine.reads.case_page(c, SYSTEM).case.data["trigger"]) for c in engine.deadlines.detect_crises(rules)]
+
+    def complaints(count: int, category: str, **extra) -> None:
+        for _ in range(count):
+            Walk.start(engine, "zhang.intake", category, **extra)
+
+    complaints(100, "consultation.billing")         # consultations are not counted (not 投诉)
+    complaints(99, SIGNAL)
+    assert started() == []
+    complaints(1, SIGNAL)
+    assert started() == [(SIGNAL, "daily_complaints")]
+    complaints(5, market, amount=2500)              # major: five escalations (E-1 hand-over) this month
+    assert started() == [(market, "monthly_escalations")]
+    crises = [c for c in engine.reads.case_list(SYSTEM, limit=1000) if c.process_key == "crisis"]
+    assert len(crises) == 2 and all(engine.reads.case_page(c.id, SYSTEM).case.status == "running" for c in crises)
+
+    clock.set(datetime(2025, 3, 4, 9, 0, tzinfo=SHANGHAI))             # the next day
+    assert started() == []                          # the month's five escalations gave their crisis already
+    complaints(100, SIGNAL)
+    assert started() == [(SIGNAL, "daily_complaints")]                  # a new day, a new daily count
+
+    clock.set(datetime(2025, 4, 1, 9, 0, tzinfo=SHANGHAI))             # the next month
+    complaints(4, market, amount=2500)
+    assert started() == []                          # March's escalations do not count in April
+    complaints(1, market, amount=2500)
+    assert started() == [(market, "monthly_escalations")]

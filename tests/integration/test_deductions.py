@@ -281,13 +281,10 @@ def test_q3_successful_second_explanation_exempts_the_agent_until_the_ninth_team
     assert engine.ledger.entries(month="2025-03") == []
     ninth = complain_about(engine, "xie.agent", "wu.teamleader")
     assert (ninth.data["team_complaints_this_month"], ninth.data["sq_result"]) == (9, "withdrawn")
-    assert booked(engine, ninth.case_id, "S-1") == {         # S-8: from the 9th on, scored under S-1
-        ("city", "city_kpi", D("0.05"), "points"),
-        ("cao.callcentre", "dept_head", D("0.01"), "points"),
-        ("wu.teamleader", "direct_leader", D("0.03"), "points"),
-        ("xie.agent", "responsible", D("0.05"), "points"),
-    }
-    assert {e.element_id for e in engine.ledger.entries(case_id=ninth.case_id)} == {"book_agent"}
+    # S-8, 001 6.2.1(3): from the 9th on the agent is scored by the centre's QA standard (按当前质检标准评定考核),
+    # rule Q-3 of the schedule, not S-1; its lines are unpriced until the owner enters the standard's amounts.
+    assert "book_agent" in ninth.path() and booked(engine, ninth.case_id, "S-1") == set()
+    assert ninth.data["deductions_unpriced"] == {"Q-3": ["agent"]}
 
 
 def test_q3_the_count_starts_again_each_month(engine, clock):
@@ -296,7 +293,7 @@ def test_q3_the_count_starts_again_each_month(engine, clock):
     at(clock, "2025-04-01T09:00:00")
     april = complain_about(engine, "pan.agent", "jiang.teamleader")
     assert (april.data["team_complaints_this_month"], april.data["sq_result"]) == (1, "exempted")
-    assert len(engine.ledger.entries(month="2025-03")) == 4 and engine.ledger.entries(month="2025-04") == []
+    assert "deductions_unpriced" not in april.data and "book_agent" not in april.path()
 
 
 def test_changing_an_amount_in_the_schedule_file_changes_the_next_booking(db, clock, tmp_path):
@@ -313,3 +310,22 @@ def test_changing_an_amount_in_the_schedule_file_changes_the_next_booking(db, cl
     assert ("zhang.intake", "responsible", D("0.05"), "points") in booked(engine, first.case_id, "S-1")
     assert ("zhang.intake", "responsible", D("0.075"), "points") in booked(engine, second.case_id, "S-1")
     assert [t["amount"] for t in engine.ledger.totals("2025-03") if t["key"] == "zhang.intake"] == [D("0.125")]
+
+
+def test_s7_an_unpriced_schedule_books_nothing_until_the_owner_sets_the_amounts(db, clock, tmp_path):
+    """The tobacco profile's own schedule (004 第十六条 《绩效考评实施办法》): unpriced lines book nothing, say so."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data_dir)
+    for name in ("routing.toml", "categories.toml"):     # the demo organisation's routing, the tobacco schedule
+        shutil.copy(data_dir / "profiles" / "telecom" / name, data_dir / "profiles" / "tobacco" / name)
+    engine = shipped_engine(db, clock, Settings(data_dir, "tobacco"))
+    first = Walk.start(engine, "zhang.intake", MARKET).to_outcome("li.handler", "wang.head").decide()
+    assert engine.ledger.entries(case_id=first.case_id) == []
+    assert first.data["deductions_unpriced"] == {"S-1": ["complained_party"]}
+    schedule = data_dir / "profiles" / "tobacco" / "deductions.toml"
+    text = schedule.read_text(encoding="utf-8")
+    line = '{ who = "responsible", role = "complained_party", unit = "points" }'
+    schedule.write_text(text.replace(line, line.replace('unit', 'amount = "1", unit'), 1), encoding="utf-8")
+    os.utime(schedule, ns=(time.time_ns(), time.time_ns() + 1_000_000_000))
+    second = Walk.start(engine, "zhang.intake", MARKET).to_outcome("li.handler", "wang.head").decide()
+    assert booked(engine, second.case_id, "S-1") == {("zhang.intake", "complained_party", D("1"), "points")}

@@ -216,3 +216,26 @@ def test_n12_s5_an_overdue_external_carrier_is_recorded_and_never_scored(engine,
     assert walk.status == "running" and walk.incident() is None
     assert overdue(engine, walk.case_id) == [("N-12", "external_carrier")]
     assert engine.ledger.entries(case_id=walk.case_id) == []   # 000 二.5 scores 网格或部门 only
+
+
+def test_n8_n5_a_customer_still_unsatisfied_at_the_call_back_may_be_escalated(engine):
+    """004 第十三条 若客户不满意,要重新处理或进行投诉升级: the remedy loop is not the only way out."""
+    walk = Walk.start(engine, "zhang.intake", MARKET).to_callback("li.handler", "wang.head")
+    walk.callback(satisfied=False)
+    walk.do("remedy", "li.handler", remedy_action="补偿话费")
+    walk.do("callback", "chen.callback", callback_note="仍不满意,要求升级", satisfied=False, unsatisfied_next="escalate")
+    assert walk.ready() == ["handover"]
+    assert passes(walk.path(), "remedy", "callback", "gw_satisfied", "merge_escalate", "start_escalation")
+    walk.escalate("li.handler", caused_by_staff=False).after_escalation("li.handler", "wang.head")
+    assert walk.status == "completed" and walk.path().count("callback") == 2
+
+
+def test_n7_the_feedback_form_is_reviewed_by_the_routed_departments_head_only(engine):
+    """004 第十条(五) 提交本部门负责人审核: not any department head."""
+    walk = Walk.start(engine, "zhang.intake", MARKET).accept("li.handler").investigate("li.handler")
+    walk.reply("li.handler").do("act", "li.handler", action_taken="已退费").record("li.handler")
+    task = next(t for t in engine.reads.case_page(walk.case_id, SYSTEM).tasks if t.element_id == "approve_record")
+    assert list(task.candidate_users) == ["wang.head"] and walk.data["responsible_head"] == "wang.head"
+    assert not [t for t in engine.reads.inbox(engine.accounts.actor("ma.network")).tasks if t.case_id == walk.case_id]
+    walk.do("approve_record", "wang.head", head_approved=True, head_opinion="同意")
+    assert walk.ready() == ["callback"]

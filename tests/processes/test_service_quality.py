@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from engine.services import SYSTEM, PermissionDenied
 from engine.store.models import OverdueRecord
 from tests.conftest import SHANGHAI
 from tests.processes.casewalk import Walk, passes
@@ -82,7 +83,36 @@ def test_q2_no_call_back_before_17_00_next_day_is_recorded_and_falls_back(engine
     clock.set(at(4, 17, 1))
     engine.deadlines.fire_due_timers()
     assert walk.ready() == ["accept"] and walk.data["sq_result"] == "failed"
-    assert passes(walk.path(), "deadline", "record_late", "end_late", "gw_sq_result", "merge_accept")
+    assert passes(walk.path(), "deadline", "record_late", "book_late", "end_late", "gw_sq_result", "merge_accept")
+    assert walk.data["deductions_unpriced"] == {"Q-2": ["team_leader"]}   # 001 6.2.4(3) 未按规范执行: the leader
     with engine.store_session() as session:
         assert session.scalars(select(OverdueRecord.rule_id).where(OverdueRecord.case_id == walk.case_id)).all() \
             == ["Q-2"]
+
+
+def test_q3_s8_vip_and_multi_agent_complaints_count_toward_the_team_limit(engine):
+    """001 6.2.1(3) 本组员工被投诉次数…(含不通知回访或回访不接受的): complaints without 二解 count too."""
+    vip = against_xie(engine, customer_vip=True)
+    several = against_xie(engine, service_quality_agent_count=2)
+    assert vip.ready() == ["accept"] and several.ready() == ["accept"]      # no 二解 for them (Q-1)
+    assert (vip.data["team_complaints_this_month"], several.data["team_complaints_this_month"]) == (1, 2)
+    third = against_xie(engine)
+    assert third.data["team_complaints_this_month"] == 3 and third.ready() == ["call_back"]
+
+
+def test_q1_q2_the_call_back_is_the_agents_own_team_leaders_and_the_agent_is_told(engine):
+    from engine.store.models import Notification
+
+    walk = against_xie(engine)
+    task = next(t for t in engine.reads.case_page(walk.case_id, SYSTEM).tasks if t.element_id == "call_back")
+    assert list(task.candidate_users) == ["wu.teamleader"] and list(task.candidate_groups) == []
+    other = engine.accounts.actor("jiang.teamleader")             # team 2's leader
+    assert not [t for t in engine.reads.inbox(other).tasks if t.case_id == walk.case_id]
+    with pytest.raises(PermissionDenied):
+        engine.cases.claim(task.id, other)
+    with engine.store_session() as session:
+        sent = [(n.recipient, n.template) for n in session.scalars(
+            select(Notification).where(Notification.case_id == walk.case_id).order_by(Notification.id))]
+    assert sent == [("wu.teamleader", "q2_second_explanation"), ("xie.agent", "q2_agent_complained")]
+    walk.second_explanation("wu.teamleader")
+    assert walk.data["sq_result"] == "exempted"

@@ -24,11 +24,13 @@ def amounts(rule_id: str) -> dict[tuple[str, str], tuple[D, str]]:
 
 
 def test_the_shipped_schedule_is_seed_000_two():
-    assert sorted(SCHEDULE.rules) == ["S-1", "S-2a", "S-2b", "S-2c", "S-3", "S-4", "S-5"]
+    assert sorted(SCHEDULE.rules) == ["Q-2", "Q-3", "S-1", "S-2a", "S-2b", "S-2c", "S-3", "S-4", "S-5"]
     assert amounts("S-4") == {("channel", "channel_prefecture"): (D("50"), "yuan"),
                               ("channel", "channel_city"): (D("100"), "yuan")}
     assert amounts("S-3")[("complaint_group", "complaint_group")] == (D("0.01"), "points")
-    assert all(isinstance(line.amount, D) for rule in SCHEDULE.rules.values() for line in rule.lines)
+    assert all(isinstance(line.amount, D) for rule in SCHEDULE.rules.values() for line in rule.lines
+               if rule.id.startswith("S-"))
+    assert [line.amount for rule in ("Q-2", "Q-3") for line in SCHEDULE.rule(rule).lines] == [None, None]
     assert SCHEDULE.team_monthly_limit == 8
 
 
@@ -121,3 +123,24 @@ def test_a_role_nobody_holds_is_reported_not_booked():
     assert unresolved == ["direct_leader"]                       # the general manager has no leader
     assert {(s.key, line.role) for line, s in bookings} == {
         ("city", "city_kpi"), ("zhou.leader", "dept_head"), ("zhou.leader", "responsible")}
+
+
+def test_s7_the_tobacco_profile_ships_its_own_unpriced_schedule():
+    """004 第十六条 refers to the bureau's 《绩效考评实施办法》: the tobacco profile does not book telecom amounts."""
+    from engine.settings import Settings
+
+    path = Settings(DATA, "tobacco").path("deductions.toml")
+    assert path == DATA / "profiles" / "tobacco" / "deductions.toml"
+    tobacco = rules.load_schedule(path)
+    assert set(tobacco.rules) == set(SCHEDULE.rules)            # every rule the processes book is there
+    assert all(line.amount is None for rule in tobacco.rules.values() for line in rule.lines)
+    priced = rules.parse_schedule({"exemption": {"team_monthly_limit": 8}, "rule": [
+        {"id": "S-1", "deduct": [{"who": "responsible", "amount": "2", "unit": "points"}]}]})
+    assert priced.rule("S-1").lines[0].amount == D("2")
+
+
+def test_s6_an_unpriced_line_still_names_whom_it_would_score():
+    tobacco = rules.load_schedule(DATA / "profiles" / "tobacco" / "deductions.toml")
+    bookings, unresolved = resolve(tobacco.rule("S-1"), ORG, {"first_ask_owner": "zhang.intake"})
+    assert [(line.role, line.amount, s.key) for line, s in bookings] == [("complained_party", None, "zhang.intake")]
+    assert unresolved == []

@@ -51,6 +51,7 @@ class Node:
     doc: str = ''
     parent: str | None = None          # id of the embedded sub-process holding this node
     groups: str | None = None          # user task candidateGroups
+    users: str | None = None           # user task candidateUsers (an expression such as ${sq_team_leader})
     due: str | None = None             # user task camunda:dueDate
     form: list[Field] = field(default_factory=list)
     topic: str | None = None
@@ -107,7 +108,7 @@ class Process:
         if id in self.nodes:
             raise ValueError(f'duplicate node id {id}')
         n = Node(id, kind, name, lane, col, row, **kw)
-        if kind == 'user':
+        if kind == 'user' and not (n.users and not n.groups):
             groups = [g.strip() for g in (n.groups or '').split(',')]
             if n.groups not in ('${responsible_group}', '${support_group}') and not set(groups) <= GROUPS:
                 raise ValueError(f'{id}: candidate groups {n.groups}')

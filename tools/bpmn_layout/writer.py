@@ -96,6 +96,7 @@ def _node(parent, n, p):
     attrs = {'id': n.id, 'name': display_name(n)}
     if n.kind == 'user':
         attrs['camunda:candidateGroups'] = n.groups
+        attrs['camunda:candidateUsers'] = n.users
         attrs['camunda:dueDate'] = n.due
     elif n.kind == 'service':
         attrs['camunda:type'] = 'external'

@@ -11,7 +11,8 @@ due_reply_general = due_in_working_days(3, received_instant)
 due_reply_major = due_in_working_days(5, received_instant)
 due_reply_complex = due_in_working_days(7, received_instant)
 complex_case = False
-escalated = False'''
+escalated = False
+unsatisfied_next = "remedy"'''
 
 
 def _build():
@@ -25,7 +26,7 @@ def _build():
          ('complaint_group', '投诉管理组', 3, 'group complaint_group: 000 一.1 投诉管理组'),
          ('handler', '承办部门', 4, 'candidate group ${responsible_group} (set by route, I-4)', 40, 20),
          ('dept_head', '部门负责人', 1, 'group dept_head: 004 第十条(五)'),
-         ('callback', '回访员', 2, 'group callback: 004 第十一条', 30)],
+         ('callback', '回访员', 3, 'group callback: 004 第十一条', 30)],
         colw={8: 120, 29: 200})
     a = p.add
 
@@ -70,7 +71,7 @@ def _build():
           'Sets kind, severity.')
     a('service', 'route', '确定责任部门 (I-4)', 'intake', 2, 1, topic='route',
       doc='I-4 (000 四; 004 第八条): routing table (data) from the category. Sets responsible_group, '
-          'responsible_department.')
+          'responsible_department, responsible_head (the head of the routed department, N-7).')
     a('xgw', 'gw_kind', '意见类型?', 'intake', 3, 1, label='tl', doc='I-2 (004 第九条(二)~(五)): split by kind.')
     a('user', 'answer_consultation', '当场解答咨询 (I-2)', 'intake', 4, 0, groups='intake',
       doc='I-2 (004 第九条(三)): a consultation that can be answered on the spot is answered and closed; '
@@ -217,8 +218,9 @@ def _build():
             F('handling_result', '处理结果', 'text', req=True, maxlength=4000),
             F('customer_satisfaction', '客户对处理结果的满意度', 'enum', req=True, values=[
                 ('satisfied', '满意'), ('basically_satisfied', '基本满意'), ('dissatisfied', '不满意')])])
-    a('user', 'approve_record', '审核处理反馈表 (N-7)', 'dept_head', 23, 0, groups='dept_head',
-      doc='N-7 (004 第十条(五)): the department head reviews and signs the feedback form.',
+    a('user', 'approve_record', '审核处理反馈表 (N-7)', 'dept_head', 23, 0, users='${responsible_head}',
+      doc='N-7 (《客户投诉管理实施办法》第十条(五) 承办人员将《客户投诉处理反馈表》提交本部门负责人审核): the head of '
+          'the department the case was routed to (responsible_head) reviews and signs, no other head.',
       form=[F('head_approved', '审核通过', 'boolean'),
             F('head_opinion', '部门负责人意见', 'text', req=True, maxlength=2000)])
     a('xgw', 'gw_approved', '审核通过?', 'dept_head', 24, 0, doc='N-7 (004 第十条(五)).')
@@ -227,15 +229,18 @@ def _build():
       due='${due_in_working_days(3)}',
       doc='N-8 (004 第十一条): call back within 3 working days of the handler\'s feedback; satisfied -> record.',
       form=[F('callback_note', '回访记录', 'text', req=True, maxlength=2000),
-            F('satisfied', '客户满意', 'boolean')])
-    a('boundary', 'callback_due', '回访时限届满', 'callback', 26, attach='callback', interrupting=False,
+            F('satisfied', '客户满意', 'boolean'),
+            F('unsatisfied_next', '客户仍不满意时', 'enum', default='remedy', values=[
+                ('remedy', '重新处理(补救后再回访)'), ('escalate', '投诉升级')])])
+    a('boundary', 'callback_due', '回访时限届满', 'callback', 26, attach='callback', interrupting=False, dx=0,
       timer=('timeDate', '${due_in_working_days(3)}'),
       doc='N-8 (004 第十一条): 3 working days; reminder, the call-back stays open.')
-    a('service', 'notify_callback_due', '提醒回访 (N-8)', 'callback', 27, 1, topic='notify',
+    a('service', 'notify_callback_due', '提醒回访 (N-8)', 'callback', 26, 1, topic='notify',
       params=[('to', 'complaint_group'), ('template', 'n8_callback_due')], doc='N-8 (004 第十一条).')
-    a('end', 'end_callback_reminder', '已提醒', 'callback', 28, 1)
-    a('xgw', 'gw_satisfied', '客户满意?', 'callback', 27, 0,
-      doc='N-8 (002 附件2; 004 第十一条: 重新形成派单…处理至客户满意).')
+    a('end', 'end_callback_reminder', '已提醒', 'callback', 26, 2)
+    a('xgw', 'gw_satisfied', '客户满意?', 'callback', 27, 0, label='tl',
+      doc='N-8 (002 附件2; 004 第十一条: 重新形成派单…处理至客户满意; 第十三条: 若客户不满意,要重新处理或进行投诉升级): '
+          'satisfied -> outcome; not satisfied -> remedial action and another call-back, or escalation.')
     a('user', 'remedy', '采取补救措施 (N-8)', 'handler', 26, 0, groups=RG,
       doc='N-8 (002 附件2: 如客户仍然不满意,则应通知责任人采取补救行动): remedial action, then call back again.',
       form=[F('remedy_action', '补救措施', 'text', req=True, maxlength=4000)])
@@ -285,7 +290,6 @@ def _build():
     f('gw_answered', 'merge_demand', '未能当场解答', default=True)
     p.chain('merge_demand', 'call_demand', 'end_demand')
     f('gw_severity', 'call_escalation_major', '重大', "${severity == 'major'}")
-    f('gw_severity', 'gw_service_quality', '一般', default=True)
     f('call_escalation_major', 'merge_escalated', route={'out': 'r', 'in': 't', 'pts': [(('x', 21), None)]})
     f('gw_service_quality', 'call_service_quality', '单一话务员,非VIP',
       '${service_quality_agent_count == 1 and not customer_vip}')
@@ -369,7 +373,7 @@ def build():
           'receipt-anchored deadline is computed here, once, from received_at, and carried in the case so that '
           'acceptance, 二解 and escalation do not restart the clock (N-11, 002 4.1.2.1 b). '
           'Sets received_instant, due_verify, due_reply_general, due_reply_major, due_reply_complex, '
-          'complex_case, escalated.')
+          'and the defaults complex_case, escalated, unsatisfied_next.')
     f('start_received', 'register_receipt')
     f('register_receipt', 'classify')
     # S-3 only for green-net work orders (000 二.3)
@@ -416,4 +420,18 @@ def build():
           'data/support.toml. Sets support_group, support_unit, support_limit, support_scored.')
     f('gw_support', 'route_support', '需要支撑', '${support_needed}')
     f('route_support', 'support')
+    # Q-3: every service-quality complaint against an agent counts toward the team's 8 (VIP, several agents too)
+    p.shift(5)
+    a('service', 'register_sq_complaint', '登记话务员被投诉 (Q-3)', 'handler', 5, 0, topic='count_team_complaints',
+      params=[('optional', 'true')],
+      doc='Q-3, S-8 (《服务质量投诉处理规范》6.2.1(3) 本组员工被投诉次数没有超过8次(含不通知回访或回访不接受的)): '
+          'a complaint naming a complained agent counts for the agent\'s team and month here, also when it '
+          'gets no 二解 (VIP / 专业户 customer, two or more agents). Sets sq_team, sq_team_leader, '
+          'team_complaints_this_month, sq_exemption_possible.')
+    f('gw_severity', 'register_sq_complaint', '一般', default=True)
+    f('register_sq_complaint', 'gw_service_quality')
+    # N-8 / 004 第十三条 若客户不满意,要重新处理或进行投诉升级: the call-back may send the case to escalation
+    f('gw_satisfied', 'merge_escalate', '不满意,升级', "${not satisfied and unsatisfied_next == 'escalate'}",
+      route={'out': 'b', 'in': 't', 'pts': [(None, ('y', 'callback', 1, 55)), (('xm', 21, 22), None),
+                                          (None, ('y', 'complaint_group', 0, 30)), (('x', 22), None)]})
     return p

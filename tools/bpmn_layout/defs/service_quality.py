@@ -3,7 +3,7 @@
 from ..model import F, Process
 
 
-def build():
+def _build():
     p = Process(
         'service_quality', '服务质量投诉二解流程',
         'Second explanation (二解) of a service-quality complaint against one call-centre agent, SPEC §7 '
@@ -25,16 +25,18 @@ def build():
       doc='Q-3, S-8 (001 6.2.1(3): 本组员工被投诉次数, 含不通知回访或回访不接受的): the complaint against '
           'complained_agent is counted for the agent\'s team and month when it reaches 二解, whatever its result.')
     a('service', 'notify_team_leader', '通知话务班长二解 (Q-2)', 'complaint_group', 3, 1, topic='notify',
-      params=[('to', 'team_leader'), ('template', 'q2_second_explanation')],
-      doc='Q-2 (001 3.3: 便笺通知被投诉话务员及归属组长,同时短信通知归属组长).')
+      params=[('to', '${sq_team_leader}'), ('template', 'q2_second_explanation')],
+      doc='Q-2 (001 3.3: 便笺通知被投诉话务员及归属组长,同时短信通知归属组长): the agent\'s own team leader.')
     a('sub', 'second_explanation', '二解回访 (Q-2)', 'team_leader', 4, 0, anchor_row=0,
       doc='Q-2 (001 3.2, 6.1.3, 6.3): the team leader calls the customer back before 17:00 of the next day; '
           'at most 3 attempts, each at least 3 hours after the previous one.')
     s = dict(parent='second_explanation')
     a('start', 'se_start', '开始回访', 'team_leader', 4, 0, **s)
     a('xgw', 'merge_attempt', '', 'team_leader', 5, 0, **s)
-    a('user', 'call_back', '回访并填中途意见 (Q-2)', 'team_leader', 6, 0, groups='team_leader', **s,
-      doc='Q-2 (001 6.1.4 中途意见模板: 经听()流水号录音,话务员(…),客户投诉情况(属实/不存在),经联系客户解释,'
+    a('user', 'call_back', '回访并填中途意见 (Q-2)', 'team_leader', 6, 0, users='${sq_team_leader}', **s,
+      doc='Q-1, Q-2 (001 3.2: 话务班长作为服务质量投诉工作责任人, 负责对本组员工服务质量投诉…进行二解): offered to '
+          'the complained agent\'s own team leader (sq_team_leader) only; another team\'s leader cannot take it. '
+          'Q-2 (001 6.1.4 中途意见模板: 经听()流水号录音,话务员(…),客户投诉情况(属实/不存在),经联系客户解释,'
           '客户(接受/不接受),回访流水号***; 6.3: 用10086回访, 客户不接受不再纠缠).',
       form=[F('recording_serial', '经听录音流水号', req=True, maxlength=50),
             F('agent_conduct', '话务员当时的服务情况或存在的问题', 'text', req=True, maxlength=2000),
@@ -80,23 +82,22 @@ def build():
     a('script', 'set_withdrawn', '撤销投诉,不豁免 (S-8)', 'complaint_group', 14, 0,
       script="sq_result = 'withdrawn'",
       doc='S-8 (001 6.2.1(3): 超过的则从第9次的被投诉的人员开始按当前质检标准评定考核).')
-    a('service', 'book_agent', '话务员考核扣分 (S-1)', 'complaint_group', 15, 0, topic='book_deductions',
-      params=[('rule_id', 'S-1')],
-      doc='S-8, S-1 (000 二.1; 001 6.2.2): scored under the current QA standard: the agent (complained_agent), '
-          'the team leader as direct leader, the call-centre head, the city KPI.')
+    a('service', 'book_agent', '按质检标准考核话务员 (Q-3)', 'complaint_group', 15, 0, topic='book_deductions',
+      params=[('rule_id', 'Q-3')],
+      doc='Q-3, S-8 (《服务质量投诉处理规范》6.2.1(3) 超过的则从第9次的被投诉的人员开始按当前质检标准评定考核; 6.2.2): '
+          'scored under the call centre\'s QA standard (质检标准, schedule rule Q-3), not under S-1.')
     a('end', 'end_scored', '撤销,按质检考核', 'complaint_group', 16, 0)
     a('end', 'end_review_failed', '复核不通过', 'complaint_group', 14, 2,
       doc='Q-3 (001 6.2.3): not the customer in person / chased -> normal process (sq_result failed).')
 
     f = p.flow
     p.chain('start_sq', 'init', 'register_team_complaint', 'notify_team_leader')
-    f('notify_team_leader', 'second_explanation', route={'style': 'h', 'x': ('x', 3, 80)})
     p.chain('se_start', 'merge_attempt', 'call_back', 'count_attempt', 'gw_retry')
     f('gw_retry', 'wait_3h', '3小时后再拨', "${callback_result == 'not_reached' and sq_attempts < 3}",
       route={'out': 'b', 'in': 'r', 'pts': [(None, ('y', 'team_leader', 1))]})
     f('gw_retry', 'se_end', '结束', default=True)
     f('wait_3h', 'merge_attempt', route={'out': 'l', 'in': 'b', 'pts': [(('x', 5), None)]})
-    p.chain('deadline', 'record_late', 'end_late')
+    f('deadline', 'record_late')
     f('second_explanation', 'gw_withdrawn')
     f('gw_withdrawn', 'review_recording', '已撤销', "${callback_result == 'accepted'}")
     f('gw_withdrawn', 'end_not_withdrawn', '未撤销', default=True)
@@ -108,4 +109,21 @@ def build():
     f('gw_exempt', 'end_review_failed', '不通过', default=True)
     p.chain('set_exempted', 'end_exempted')
     p.chain('set_withdrawn', 'book_agent', 'end_scored')
+    return p
+
+
+def build():
+    p = _build()
+    p.shift(4)
+    p.nodes['end_late'].col += 1
+    p.add('service', 'book_late', '未按规范执行考核 (Q-2)', 'team_leader', p.nodes['record_late'].col + 1, 2,
+          topic='book_deductions', params=[('rule_id', 'Q-2')],
+          doc='Q-2 (《服务质量投诉处理规范》6.2.4(3) 回访人员未在规定时限内(即接到通知第二天17:00前)回访客户及添加中途意见: '
+              '直接按"未按规范执行"考核回访人员): the team leader is scored (schedule rule Q-2).')
+    p.chain('record_late', 'book_late', 'end_late')
+    p.add('service', 'notify_agent', '通知被投诉话务员 (Q-2)', 'complaint_group', 4, 1, topic='notify',
+          params=[('to', '${complained_agent}'), ('template', 'q2_agent_complained')],
+          doc='Q-2 (001 3.3: 接获客户投诉时需便笺通知被投诉话务员及归属组长): the agent is told of the complaint.')
+    p.flow('notify_team_leader', 'notify_agent')
+    p.flow('notify_agent', 'second_explanation', route={'style': 'h', 'x': ('x', 4, 80)})
     return p
