@@ -15,7 +15,7 @@ def default_registry(settings: Settings) -> TopicRegistry:
     intake = IntakeTopics(settings)
     registry.add("classify", lambda ctx: intake.classify(ctx), sets=("kind", "severity", "major_reasons"))
     registry.add("route", lambda ctx: intake.route(ctx),
-                 sets=("responsible_group", "responsible_department", "routing_profile"))
+                 sets=("responsible_group", "responsible_department", "routing_profile", "responsible_head"))
     registry.add("escalation_level", lambda ctx: intake.escalation_level(ctx), sets=("escalated", "escalation_level"))
     registry.add("route_support", lambda ctx: intake.route_support(ctx),
                  sets=("support_group", "support_unit", "support_scored", "support_limit"))
@@ -26,7 +26,7 @@ def default_registry(settings: Settings) -> TopicRegistry:
                  sets=("count_now", "count_previous", "change_ratio", "tracking_history"))
     deductions = DeductionTopics(settings)
     registry.add("book_deductions", lambda ctx, rule_id: deductions.book(ctx, rule_id),
-                 sets=("deduction_rules", "deductions_unresolved"))
+                 sets=("deduction_rules", "deductions_unresolved", "deductions_unpriced"))
     registry.add("count_team_complaints", lambda ctx, optional="false": deductions.count_team_complaints(ctx, optional),
                  sets=("sq_team", "sq_team_leader", "team_complaints_this_month", "sq_exemption_possible"))
     registry.add("find_responsible", lambda ctx: deductions.find_responsible(ctx),
