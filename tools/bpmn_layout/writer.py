@@ -2,10 +2,39 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from .layout import Layout
 from .model import Process
+
+# A process owner reads regulation titles and clauses, never the seed file numbers the definitions use
+# (000 二.3 -> 《投诉处理管理办法》二.3). Order matters: the composite seed 001 holds several regulations.
+CITATIONS = [
+    (r'\b001 质量投诉 ?', '《质量投诉处理管理制度》'),
+    (r'\b001 道路运输 ?', '《道路运输服务质量投诉管理规定》'),
+    (r'\b001 投诉考核 ?', '《投诉考核管理规定》'),
+    (r'(?<!《)客人投诉 (?=第)', '《客人投诉处理的管理规定》'),
+    (r'\b001 第七章', '《服务质量投诉处理规范》'),
+    (r'\b001 (?=\d)', '《服务质量投诉处理规范》'),
+    (r'\b001 (?=第)', '《医院服务投诉管理制度》'),
+    (r'\b000 ', '《投诉处理管理办法》'),
+    (r'\b002 ', '《集团客户投诉/需求管理办法》'),
+    (r'\b003 危机投诉事件快速反应机制', '《危机投诉事件快速反应机制》'),
+    (r'\b003 ', '《投诉快速响应体系实施方案》'),
+    (r'\b004 ', '《客户投诉管理实施办法》'),
+    (r'\b000(?=[);:,.])', '《投诉处理管理办法》'),
+    (r'\b002(?=[);:,.])', '《集团客户投诉/需求管理办法》'),
+    (r'\b003(?=[);:,.])', '《投诉快速响应体系实施方案》'),
+    (r'\b004(?=[);:,.])', '《客户投诉管理实施办法》'),
+]
+
+
+def cite(text):
+    """Return documentation with the seed numbers replaced by the regulations' titles."""
+    for pattern, title in CITATIONS:
+        text = re.sub(pattern, title, text)
+    return text
 
 NS = {
     'bpmn': 'http://www.omg.org/spec/BPMN/20100524/MODEL',
@@ -52,12 +81,12 @@ def write(p: Process, lay: Layout, path):
     el(collab, 'bpmn:participant', {'id': f'Participant_{p.id}', 'name': p.name, 'processRef': p.id})
     proc = el(root, 'bpmn:process', {'id': p.id, 'name': p.name, 'isExecutable': 'true'})
     if p.doc:
-        el(proc, 'bpmn:documentation', text=p.doc)
+        el(proc, 'bpmn:documentation', text=cite(p.doc))
     lane_set = el(proc, 'bpmn:laneSet', {'id': f'LaneSet_{p.id}'})
     for lane in p.lanes:
         le = el(lane_set, 'bpmn:lane', {'id': f'Lane_{p.id}_{lane.key}', 'name': lane.name})
         if lane.doc:
-            el(le, 'bpmn:documentation', text=lane.doc)
+            el(le, 'bpmn:documentation', text=cite(lane.doc))
         for n in p.nodes.values():
             if n.lane == lane.key and n.parent is None:
                 el(le, 'bpmn:flowNodeRef', text=n.id)
@@ -74,7 +103,7 @@ def write(p: Process, lay: Layout, path):
         fe = el(parent, 'bpmn:sequenceFlow', {'id': f.id, 'name': f.name,
                                               'sourceRef': f.src, 'targetRef': f.tgt})
         if f.doc:
-            el(fe, 'bpmn:documentation', text=f.doc)
+            el(fe, 'bpmn:documentation', text=cite(f.doc))
         if f.cond:
             el(fe, 'bpmn:conditionExpression', {'xsi:type': 'bpmn:tFormalExpression'}, f.cond)
     _diagram(root, p, lay)
@@ -112,7 +141,7 @@ def _node(parent, n, p):
         attrs['default'] = n.default
     e = el(parent, f'bpmn:{TAG[n.kind]}', attrs)
     if n.doc:
-        el(e, 'bpmn:documentation', text=n.doc)
+        el(e, 'bpmn:documentation', text=cite(n.doc))
     ext = None
     if n.form:
         ext = el(e, 'bpmn:extensionElements')
