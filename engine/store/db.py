@@ -50,8 +50,9 @@ def _has_nul(value) -> bool:
     if isinstance(value, (list, tuple)):
         return any(_has_nul(v) for v in value)
     if isinstance(value, dict):
-        return any(_has_nul(v) for v in value.values())
-    return False
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    wrapped = getattr(value, "obj", None)       # psycopg's Json/Jsonb adapters hold the document unserialized
+    return wrapped is not None and _has_nul(wrapped)
 
 
 def _refuse_nul(conn, cursor, statement, parameters, context, executemany):
