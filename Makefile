@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATABASE_URL ?= sqlite:///var/complaints.db
 export DATABASE_URL
 
-.PHONY: run serve test bench install db deploy demo clean browser
+.PHONY: run serve test bench install db deploy demo clean browser fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -68,6 +68,12 @@ bench: install
 	$(BIN)/python -m bench.conformance
 	$(BIN)/python -m bench.reports
 	$(BIN)/python -m bench --clients 4
+
+# schemathesis --checks all against the served app on SQLite and, when TEST_DATABASE_URL is set, PostgreSQL:
+# FUZZ_SECONDS of fuzzing each; prints requests sent and server errors, fails on any 5xx or failed check.
+FUZZ_SECONDS ?= 120
+fuzz: install
+	COMPLAINTS_FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/web/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

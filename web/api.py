@@ -23,11 +23,13 @@ from engine.services.report_queries import DRILL_KEYS
 from engine.services.serialize import plain
 
 from .auth import engine
-from .openapi import document
+from .openapi import REPORT_KEYS, document, openapi_path, request_check
 from .tasks import inbox_filters
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 PUBLIC = {"api.token", "api.openapi"}
+# The report keys are part of the route, so /api/reports/typical is the typical cases' and nothing else's.
+REPORT_ROUTE = "any(" + ", ".join(f'"{key}"' for key in REPORT_KEYS) + ")"
 
 
 def signer() -> URLSafeTimedSerializer:
@@ -57,8 +59,17 @@ def authenticate():
         raise Unauthorized("sign in or send Authorization: Bearer <token> (POST /api/token)")
 
 
+@bp.before_request
+def check_request():
+    """Check parameters and body against the operation in the OpenAPI document (400 naming what is wrong)."""
+    if request.url_rule is not None:
+        g.body = request_check().check(openapi_path(request.url_rule.rule), request.method, request.view_args or {},
+                                       request.args, request.get_data)
+
+
 def body() -> dict:
-    data = request.get_json(silent=True)
+    """The request's JSON object, as the document's check parsed it."""
+    data = g.get("body")
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object")
     return data
@@ -204,20 +215,20 @@ def drill_args(args) -> dict:
     return {k: {"true": True, "false": False}.get(v, v) for k, v in args.items() if k in DRILL_KEYS}
 
 
-@bp.get("/reports/<key>")
+@bp.get(f"/reports/<{REPORT_ROUTE}:key>")
 def report(key):
     args = request.args
     return jsonify(plain(engine().reports.report(key, args.get("period", ""), g.actor, args.get("department"))))
 
 
-@bp.get("/reports/<key>/cases")
+@bp.get(f"/reports/<{REPORT_ROUTE}:key>/cases")
 def report_cases(key):
     args = request.args
     found = engine().reports.cases(key, args.get("period", ""), g.actor, drill_args(args), args.get("department"))
     return jsonify(plain(found))
 
 
-@bp.get("/reports/<key>/export/<fmt>")
+@bp.get(f"/reports/<{REPORT_ROUTE}:key>/export/<fmt>")
 def report_export(key, fmt):
     args = request.args
     data = engine().reports.export(key, args.get("period", ""), g.actor, fmt, args.get("department"))

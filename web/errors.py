@@ -27,10 +27,13 @@ def service_error(exc: ServiceError):
 
 
 def http_error(exc: HTTPException):
+    # Keep what the exception tells beside its page: Allow of a 405, WWW-Authenticate of a 401.
+    headers = [(name, value) for name, value in exc.get_headers() if name.lower() != "content-type"]
     if _wants_json():
         return jsonify(error=exc.description, type=exc.name, code=exc.name.lower().replace(" ", "_"),
-                       params={}), exc.code
-    return render_template("error.html", status=exc.code, error={"error": exc.description, "type": exc.name}), exc.code
+                       params={}), exc.code, headers
+    return (render_template("error.html", status=exc.code, error={"error": exc.description, "type": exc.name}),
+            exc.code, headers)
 
 
 def init_app(app) -> None:

@@ -1,8 +1,28 @@
-"""The OpenAPI 3.1 document of the JSON API (served at /api/openapi.json)."""
+"""The OpenAPI 3.1 document of the JSON API (served at /api/openapi.json), and the request check made from it.
+
+Every API request is checked against its operation in this document before
+the view runs (``RequestCheck``): path and query parameters, and the JSON
+body. A parameter's ``x-error-code`` names the code of its 400. What the document says is what is enforced, so a bad request is a 400
+with the parameter and the reason, never an error deeper down: text carries no
+NUL or lone surrogate (PostgreSQL stores neither), numbers stay within what a
+JSON client holds exactly, ids within their columns, a body within
+``MAX_DEPTH`` levels.
+"""
 
 from __future__ import annotations
 
+import copy
+import json
+import re
+from functools import lru_cache
 from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import best_match
+
+from engine.bpmn.parser import PROCESS_KEY
+from engine.services import InvalidRequest
+from engine.services.reads import CURSOR
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -15,43 +35,124 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 def _errors(*codes: int) -> dict[str, Any]:
     words = {400: "invalid request or form (per-field errors)", 401: "not signed in or bad token",
-             403: "not allowed for this user", 404: "no such object", 409: "conflict (already completed, claimed)"}
-    return {str(c): _json(_ref("Error"), words[c]) for c in codes}
+             403: "not allowed for this user", 404: "no such object", 409: "conflict (already completed, claimed)",
+             413: "the body is longer than the server takes (MAX_CONTENT_LENGTH)",
+             429: "too many refused sign-ins for this account or address"}
+    found = {str(c): _json(_ref("Error"), words[c]) for c in codes}
+    if 429 in codes:
+        found["429"]["headers"] = {"Retry-After": {"description": "seconds until a sign-in is taken again",
+                                                   "schema": {"type": "integer"}}}
+    return found
 
 
-TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}
-CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+# Text that every database stores: no NUL (the pattern is written as an escape, so any regex engine reads it).
+# A lone surrogate cannot be written in UTF-8: the parse of a body refuses it (``parse_json``).
+STORABLE = r"^[^\x00]*$"
+MAX_DEPTH = 32                      # levels of arrays and objects in a request body
+MAX_SAFE = 2 ** 53 - 1              # the largest integer a JavaScript client holds exactly
+INT32 = 2 ** 31 - 1                 # the largest id of an integer column
+
+
+def _text(max_length: int, **more: Any) -> dict[str, Any]:
+    return {"type": "string", "pattern": STORABLE, "maxLength": max_length, **more}
+
+
+TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": _text(100)}
+CASE_ID = {"name": "case_id", "in": "path", "required": True,
+           "schema": {"type": "integer", "minimum": 1, "maximum": INT32}}
 DETAIL = {"name": "detail", "in": "query", "required": False, "schema": {"type": "string", "enum": ["full"]},
           "description": "full: add the whole case page (one more read)"}
-
-
-SELECTION = [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d}
-             for n, d in (("process", "process key"), ("version", "version number"),
-                          ("category", "category code (and everything under it)"),
-                          ("department", "responsible department"), ("status", "running, completed or incident"),
-                          ("from", "cases started on or after YYYY-MM-DD (Beijing time)"),
-                          ("to", "cases started on or before YYYY-MM-DD"))]
-REPORT_KEY = {"name": "key", "in": "path", "required": True,
-              "schema": {"type": "string", "enum": ["P-1", "P-2", "P-3", "P-4"]}}
+PROCESS_KEY_SCHEMA = {"type": "string", "pattern": f"^{PROCESS_KEY.pattern}$",
+                      "description": "a deployed process id"}
+FORM_DATA = {"type": "object", "description": "the form's values by field id (the BPMN form decides which; "
+                                              "a value it refuses is a 400 form_invalid with per-field errors)",
+             "propertyNames": _text(200), "additionalProperties": _ref("Value")}
+# A week, a month or a quarter (which one a report takes is its own: a 400 invalid_period names it).
+PERIOD = {"type": "string", "pattern": "^\\d{4}-(W(0[1-9]|[1-4]\\d|5[0-3])|0[1-9]|1[0-2]|Q[1-4])$"}
+REPORT_KEYS = ("P-1", "P-2", "P-3", "P-4")
+REPORT_KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string", "enum": list(REPORT_KEYS)}}
+DATE = {"type": "string", "format": "date", "pattern": "^\\d{4}-\\d{2}-\\d{2}$"}
+SELECTION = [{"name": n, "in": "query", "required": False, "schema": schema, "description": d, **more}
+             for n, schema, d, more in (
+                 ("process", _text(100), "process key", {}), ("version", {"type": "integer", "minimum": 1, "maximum": INT32}, "version number",
+                  {"x-error-code": "invalid_version"}),
+                 ("category", _text(200), "category code (and everything under it)", {}),
+                 ("department", _text(100), "responsible department", {}),
+                 ("status", {"type": "string", "enum": ["running", "completed", "incident"]},
+                  "running, completed or incident", {"x-error-code": "invalid_status"}),
+                 ("from", DATE, "cases started on or after YYYY-MM-DD (Beijing time)", {"x-error-code": "invalid_date"}),
+                 ("to", DATE, "cases started on or before YYYY-MM-DD", {"x-error-code": "invalid_date"}))]
 REPORT_QUERY = [
-    {"name": "period", "in": "query", "required": True, "schema": {"type": "string"},
-     "description": "YYYY-Www (P-1), YYYY-MM (P-2, P-4), YYYY-Qn (P-3)"},
-    {"name": "department", "in": "query", "required": False, "schema": {"type": "string"},
+    {"name": "period", "in": "query", "required": True, "schema": PERIOD, "x-error-code": "invalid_period",
+     "description": "YYYY-Www (P-1), YYYY-MM (P-2, P-4), YYYY-Qn (P-3); another report's form is a 400 "
+                    "invalid_period"},
+    {"name": "department", "in": "query", "required": False, "schema": _text(100),
      "description": "one department (a department head always gets their own)"}]
-DRILL = [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d} for n, d in (
+DRILL = [{"name": n, "in": "query", "required": False, "schema": _text(200), "description": d} for n, d in (
     ("kind", "complaint, consultation, demand, suggestion, demand_or_suggestion"), ("channel", "intake channel"),
     ("category", "category code"), ("grid", "grid group"),
     ("transferred", "true/false: dispatched (投诉转派, P-1)"), ("overdue", "true/false: reply deadline missed"),
     ("upheld", "true/false"), ("escalated", "true/false"), ("month_start", "ISO instant of a quarter's month"))]
 
 
-def _task_action(summary: str) -> dict[str, Any]:
-    return {"post": {"summary": summary, "parameters": [TASK_ID],
-                     "responses": {"200": _json(_ref("Task"), "the task now"), **_errors(401, 403, 404, 409)}}}
+def _task_action(summary: str, operation_id: str) -> dict[str, Any]:
+    return {"post": {"summary": summary, "operationId": operation_id, "parameters": [TASK_ID],
+                     "responses": {"200": _json(_ref("Task"), "the task now"), **_errors(400, 401, 403, 404, 409)}}}
+
+
+# After a case starts, its first open task can be read, claimed, given back and completed (stateful fuzzing).
+TASK_LINKS = {name: {"operationId": operation, "parameters": {"task_id": "$response.body#/open_tasks/0/id"}}
+              for name, operation in (("task", "getTask"), ("claim", "claimTask"), ("unclaim", "unclaimTask"),
+                                      ("complete", "completeTask"))}
+CASE_LINK = {"case": {"operationId": "getCase", "parameters": {"case_id": "$response.body#/id"}}}
+
+
+def _bounded(schema: Any) -> None:
+    """Give every request schema the bounds the store needs, where its author gave none: text without NUL,
+    integers within an integer column, numbers a JSON client holds exactly (so a new operation is safe too)."""
+    if not isinstance(schema, dict):
+        return
+    kind = schema.get("type")
+    if kind == "string" and not ({"pattern", "enum", "format", "const"} & set(schema)):
+        schema["pattern"] = STORABLE
+    elif kind == "integer":
+        schema.setdefault("minimum", -INT32 - 1)
+        schema.setdefault("maximum", INT32)
+    elif kind == "number":
+        schema.setdefault("minimum", -MAX_SAFE)
+        schema.setdefault("maximum", MAX_SAFE)
+    for key in ("properties", "patternProperties"):
+        for child in schema.get(key, {}).values():
+            _bounded(child)
+    for key in ("items", "additionalProperties", "propertyNames"):
+        _bounded(schema.get(key))
+    for key in ("anyOf", "oneOf", "allOf"):
+        for child in schema.get(key, ()):
+            _bounded(child)
+
+
+def _harden(doc: dict[str, Any]) -> dict[str, Any]:
+    """Bound every operation's request schemas; document the 400 of its check and the 413 of a body."""
+    for item in doc["paths"].values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", ()):
+                _bounded(parameter["schema"])
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                _bounded(content["schema"])
+            answers = operation["responses"]
+            if operation.get("parameters") or operation.get("requestBody"):
+                answers.setdefault("400", _errors(400)["400"])
+            if operation.get("requestBody"):
+                answers.setdefault("413", _errors(413)["413"])
+    return doc
 
 
 def document() -> dict[str, Any]:
-    """Return the OpenAPI document."""
+    """Return the OpenAPI document (its request schemas bounded for the store: ``_bounded``)."""
+    return _harden(copy.deepcopy(_document()))
+
+
+def _document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Complaint handling API", "version": "1.0.0",
@@ -61,81 +162,98 @@ def document() -> dict[str, Any]:
         "security": [{"bearer": []}, {"session": []}],
         "paths": {
             "/api/token": {"post": {
-                "summary": "Exchange username and password for a bearer token", "security": [],
+                "summary": "Exchange username and password for a bearer token (refused sign-ins are throttled "
+                           "per account and address: 429)", "security": [], "operationId": "getToken",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["username", "password"],
-                    "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}}}},
+                    "properties": {"username": _text(100), "password": _text(1000)}}}}},
                 "responses": {"200": _json({"type": "object", "required": ["token"], "properties": {
                     "token": {"type": "string"}, "username": {"type": "string"},
                     "groups": {"type": "array", "items": {"type": "string"}},
-                    "expires_in": {"type": "integer"}}}, "a token"), **_errors(400, 401)}}},
-            "/api/openapi.json": {"get": {"summary": "This document", "security": [],
+                    "expires_in": {"type": "integer"}}}, "a token"), **_errors(400, 401, 413, 429)}}},
+            "/api/openapi.json": {"get": {"summary": "This document", "security": [], "operationId": "openapi",
                                           "responses": {"200": {"description": "OpenAPI 3.1"}}}},
             "/api/tasks": {"get": {
                 "summary": "A page of my tasks and the tasks my groups may claim, by due time",
-                "parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": "string"},
-                                "description": d} for n, d in (
-                    ("process", "process key"), ("category", "category code (and everything under it)"),
-                    ("due", "due on or before this date (YYYY-MM-DD)"), ("overdue", "any value: overdue only"),
-                    ("cursor", "next_cursor of the previous page"))] + [
-                    {"name": "page_size", "in": "query", "required": False,
+                "operationId": "listTasks",
+                "parameters": [
+                    {"name": "process", "in": "query", "required": False, "description": "process key",
+                     "schema": _text(100)},
+                    {"name": "category", "in": "query", "required": False, "schema": _text(200),
+                     "description": "category code (and everything under it)"},
+                    {"name": "due", "in": "query", "required": False, "x-error-code": "invalid_date",
+                     "schema": {"type": "string", "format": "date", "pattern": "^\\d{4}-\\d{2}-\\d{2}$"},
+                     "description": "due on or before this date (YYYY-MM-DD)"},
+                    {"name": "overdue", "in": "query", "required": False, "schema": _text(10),
+                     "description": "any value: overdue only"},
+                    {"name": "cursor", "in": "query", "required": False, "x-error-code": "invalid_cursor",
+                     "schema": {"type": "string", "pattern": f"^{CURSOR.pattern}$"},
+                     "description": "next_cursor of the previous page"},
+                    {"name": "page_size", "in": "query", "required": False, "x-error-code": "invalid_page_size",
                      "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}],
                 "responses": {"200": _json(_ref("InboxPage"), "one page"), **_errors(400, 401)}}},
             "/api/tasks/{task_id}": {"get": {
-                "summary": "One task with its form", "parameters": [TASK_ID],
-                "responses": {"200": _json(_ref("Task"), "the task"), **_errors(401, 403, 404)}}},
-            "/api/tasks/{task_id}/claim": _task_action("Claim a task of one's groups"),
-            "/api/tasks/{task_id}/unclaim": _task_action("Give a claimed task back"),
+                "summary": "One task with its form", "parameters": [TASK_ID], "operationId": "getTask",
+                "responses": {"200": _json(_ref("Task"), "the task"), **_errors(400, 401, 403, 404)}}},
+            "/api/tasks/{task_id}/claim": _task_action("Claim a task of one's groups", "claimTask"),
+            "/api/tasks/{task_id}/unclaim": _task_action("Give a claimed task back", "unclaimTask"),
             "/api/tasks/{task_id}/complete": {"post": {
-                "summary": "Complete a task with the values of its form",
+                "summary": "Complete a task with the values of its form", "operationId": "completeTask",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "properties": {"data": {"type": "object"}}}}}},
+                    "type": "object", "properties": {"data": FORM_DATA}}}}},
                 "parameters": [TASK_ID, DETAIL],
                 "responses": {"200": _json(_ref("CaseRef"), "the case after the task and its open tasks"),
-                              **_errors(400, 401, 403, 404, 409)}}},
+                              **_errors(400, 401, 403, 404, 409, 413)}}},
             "/api/cases": {"get": {
                 "summary": "Search the cases one may see (issue 18): filters, sort, keyset pages",
+                "operationId": "searchCases",
                 "parameters": [{"name": "number", "in": "query", "required": False, "schema": {"type": "integer"}, "description": "case number"}, {"name": "customer", "in": "query", "required": False, "schema": {"type": "string"}, "description": "part of the complainant's name"}, {"name": "contact", "in": "query", "required": False, "schema": {"type": "string"}, "description": "part of the contact (phone)"}, {"name": "text", "in": "query", "required": False, "schema": {"type": "string"}, "description": "text in the facts"}, {"name": "category", "in": "query", "required": False, "schema": {"type": "string"}, "description": "a category code and its subtree"}, {"name": "status", "in": "query", "required": False, "schema": {"type": "string"}, "description": "running | incident | completed"}, {"name": "department", "in": "query", "required": False, "schema": {"type": "string"}, "description": "responsible department (unit key)"}, {"name": "since", "in": "query", "required": False, "schema": {"type": "string"}, "description": "registered on or after (YYYY-MM-DD, Beijing)"}, {"name": "until", "in": "query", "required": False, "schema": {"type": "string"}, "description": "registered on or before (YYYY-MM-DD, Beijing)"}, {"name": "sort", "in": "query", "required": False, "schema": {"type": "string"}, "description": "newest | oldest | updated"}, {"name": "page_size", "in": "query", "required": False, "schema": {"type": "integer"}, "description": "1 to 500"}, {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}, "description": "the previous page's next_cursor"}],
                 "responses": {"200": _json({"type": "object", "required": ["cases", "next_cursor"], "properties": {
                     "cases": {"type": "array", "items": {"type": "object"}},
                     "next_cursor": {"type": ["string", "null"]}, "sort": {"type": "string"}}}, "one page"),
                     **_errors(400, 401)}}, "post": {
                 "summary": "Start a case (intake: the start form is validated, I-6)", "parameters": [DETAIL],
+                "operationId": "startCase",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["process_key"],
-                    "properties": {"process_key": {"type": "string"}, "data": {"type": "object"},
-                                   "token": {"type": "string", "minLength": 8, "maxLength": 64,
+                    "properties": {"process_key": PROCESS_KEY_SCHEMA, "data": FORM_DATA,
+                                   "token": {"type": "string", "minLength": 8, "maxLength": 64, "pattern": STORABLE,
                                              "description": "idempotency: the same token again answers the "
                                                             "case it started (also the Idempotency-Key header)"}}}}}},
-                "responses": {"201": _json(_ref("CaseRef"), "the new case and its open tasks"),
+                "responses": {"201": {**_json(_ref("CaseRef"), "the new case and its open tasks"),
+                                      "links": {**TASK_LINKS, **CASE_LINK}},
                               "200": _json(_ref("CaseRef"), "the case this token already started (replayed)"),
-                              **_errors(400, 401, 403, 404)}}},
+                              **_errors(400, 401, 403, 404, 413)}}},
             "/api/cases/{case_id}": {"get": {
                 "summary": "A case: facts, tasks, timers, audit events, executed path, deductions",
-                "parameters": [CASE_ID],
-                "responses": {"200": _json(_ref("Case"), "the case"), **_errors(401, 403, 404)}}},
+                "parameters": [CASE_ID], "operationId": "getCase",
+                "responses": {"200": _json(_ref("Case"), "the case"), **_errors(400, 401, 403, 404)}}},
             "/api/processes": {
-                "get": {"summary": "Deployed process versions with their running cases",
+                "get": {"summary": "Deployed process versions with their running cases", "operationId": "listVersions",
                         "responses": {"200": _json({"type": "array", "items": _ref("Version")}, "versions"),
                                       **_errors(401)}},
-                "post": {"summary": "Deploy a BPMN file (administrators and process owners)",
+                "post": {"summary": "Deploy a BPMN file (administrators and process owners); a file the engine "
+                                    "cannot run is a 400 deployment_refused naming line and element",
+                         "operationId": "deploy",
                          "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                              "type": "object", "required": ["file"],
                              "properties": {"file": {"type": "string", "format": "binary"}}}}}},
                          "responses": {"201": _json({"type": "array", "items": {"type": "object"}}, "deployed"),
-                                       **_errors(400, 401, 403)}}},
+                                       **_errors(400, 401, 403, 413)}}},
             "/api/compliance/conformance": {"get": {
                 "summary": "A-2: conformance of a selection of cases (compliance group and administrators)",
+                "operationId": "conformance",
                 "parameters": SELECTION,
                 "responses": {"200": _json(_ref("ConformanceSummary"), "fitness per version and month, deviations"),
                               **_errors(400, 401, 403)}}},
             "/api/compliance/adherence": {"get": {
                 "summary": "A-2: deadline adherence (及时率) per rule, version, department and month",
+                "operationId": "adherence",
                 "parameters": SELECTION,
                 "responses": {"200": _json(_ref("AdherenceReport"), "rows and the missed deadlines"),
                               **_errors(400, 401, 403)}}},
             "/api/compliance/export.{fmt}": {"get": {
-                "summary": "A-3: the event log of a selection as XES (IEEE 1849) or CSV",
+                "summary": "A-3: the event log of a selection as XES (IEEE 1849) or CSV", "operationId": "exportLog",
                 "parameters": [{"name": "fmt", "in": "path", "required": True,
                                 "schema": {"type": "string", "enum": ["xes", "csv"]}}] + SELECTION,
                 "responses": {"200": {"description": "the log as a download", "content": {
@@ -143,6 +261,7 @@ def document() -> dict[str, Any]:
                     **_errors(400, 401, 403)}}},
             "/api/compliance/logs": {"post": {
                 "summary": "A-2: check another system's event log against a process version (nothing is stored)",
+                "operationId": "checkLog",
                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                     "type": "object", "required": ["file", "process_key", "version"], "properties": {
                         "file": {"type": "string", "format": "binary"}, "process_key": {"type": "string"},
@@ -161,15 +280,16 @@ def document() -> dict[str, Any]:
                               **_errors(401, 403, 404)}}},
             "/api/reports/{key}": {"get": {
                 "summary": "A report of a period (P-1 weekly, P-2 monthly, P-3 quarterly, P-4 rectification)",
+                "operationId": "report",
                 "parameters": [REPORT_KEY, *REPORT_QUERY],
                 "responses": {"200": _json(_ref("Report"), "the report"), **_errors(400, 401, 403, 404)}}},
             "/api/reports/{key}/cases": {"get": {
-                "summary": "The cases behind a figure of a report (drill-down, at most 500)",
+                "summary": "The cases behind a figure of a report (drill-down, at most 500)", "operationId": "reportCases",
                 "parameters": [REPORT_KEY, *REPORT_QUERY, *DRILL],
                 "responses": {"200": _json({"type": "array", "items": {"type": "object"}}, "case summaries"),
                               **_errors(400, 401, 403, 404)}}},
             "/api/reports/{key}/export/{fmt}": {"get": {
-                "summary": "A report as CSV or XLSX",
+                "summary": "A report as CSV or XLSX", "operationId": "reportExport",
                 "parameters": [REPORT_KEY, {"name": "fmt", "in": "path", "required": True,
                                             "schema": {"type": "string", "enum": ["csv", "xlsx"]}}, *REPORT_QUERY],
                 "responses": {"200": {"description": "the file", "content": {
@@ -178,17 +298,19 @@ def document() -> dict[str, Any]:
                         "schema": {"type": "string", "format": "binary"}}}}, **_errors(400, 401, 403, 404)}}},
             "/api/reports/typical": {"post": {
                 "summary": "Pick a typical case of a week (P-1, 000 一.1.6; the complaint group)",
+                "operationId": "pickTypical",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["period", "case_id"],
-                    "properties": {"period": {"type": "string"}, "case_id": {"type": "integer"},
-                                   "note": {"type": "string"}}}}}},
+                    "properties": {"period": PERIOD, "case_id": CASE_ID["schema"],
+                                   "note": _text(4000)}}}}},
                 "responses": {"201": _json({"type": "object"}, "picked"),
-                              "200": _json({"type": "object"}, "picked already"), **_errors(400, 401, 403, 404)}}},
+                              "200": _json({"type": "object"}, "picked already"), **_errors(400, 401, 403, 404, 413)}}},
             "/api/reports/typical/{period}/{case_id}": {"delete": {
-                "summary": "Withdraw a typical case of a week",
-                "parameters": [{"name": "period", "in": "path", "required": True, "schema": {"type": "string"}},
+                "summary": "Withdraw a typical case of a week", "operationId": "unpickTypical",
+                "parameters": [{"name": "period", "in": "path", "required": True, "schema": PERIOD,
+                                "x-error-code": "invalid_period"},
                                CASE_ID],
-                "responses": {"200": _json({"type": "object"}, "unpicked or not"), **_errors(400, 401, 403)}}},
+                "responses": {"200": _json({"type": "object"}, "unpicked or not"), **_errors(400, 401, 403, 404)}}},
             "/api/mail": {"get": {
                 "summary": "The mail outbox, newest first (administrators): reports and notifications",
                 "parameters": [{"name": "state", "in": "query", "required": False,
@@ -204,6 +326,12 @@ def document() -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
                                 "session": {"type": "apiKey", "in": "cookie", "name": "session"}},
             "schemas": {
+                "Value": {"description": "a form value: text, number, true/false, null, or a list or object of them",
+                          "anyOf": [_text(100_000), {"type": "number", "minimum": -MAX_SAFE, "maximum": MAX_SAFE},
+                                    {"type": "boolean"}, {"type": "null"},
+                                    {"type": "array", "items": _ref("Value")},
+                                    {"type": "object", "propertyNames": _text(200),
+                                     "additionalProperties": _ref("Value")}]},
                 "Error": {"type": "object", "required": ["error", "code"], "properties": {
                     "error": {"type": "string", "description": "English message"}, "type": {"type": "string"},
                     "code": {"type": "string", "description": "stable code to translate or act on"},
@@ -302,3 +430,119 @@ def document() -> dict[str, Any]:
             },
         },
     }
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _depth(value: Any) -> int:
+    """Return how many levels of arrays and objects ``value`` has (without recursion); refuse a lone surrogate."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, str):
+            _utf8(item)
+        elif isinstance(item, (list, dict)):
+            deepest = max(deepest, level)
+            if isinstance(item, dict):
+                for key in item:
+                    _utf8(key)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _utf8(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidRequest("the body has a lone surrogate (an escape \\ud800 to \\udfff alone), which is not text",
+                             code="invalid_body") from None
+
+
+def parse_json(data: bytes) -> Any:
+    """Parse a request body as strict JSON (no NaN or Infinity) of at most ``MAX_DEPTH`` levels; 400 otherwise."""
+    try:
+        value = json.loads(data, parse_constant=_reject_constant)
+    except RecursionError:
+        raise InvalidRequest(f"the body is nested deeper than {MAX_DEPTH} levels", code="invalid_body",
+                             max_depth=MAX_DEPTH) from None
+    except ValueError as exc:     # also bytes that are not UTF-8, and integers of more than 4300 digits
+        raise InvalidRequest(f"the body is not JSON: {exc}", code="invalid_body") from None
+    if _depth(value) > MAX_DEPTH:
+        raise InvalidRequest(f"the body is nested deeper than {MAX_DEPTH} levels", code="invalid_body",
+                             max_depth=MAX_DEPTH)
+    return value
+
+
+def _whole_number(text: str) -> int | str:
+    return int(text) if re.fullmatch(r"[+-]?\d{1,30}", text) else text
+
+
+def _reason(error) -> str:
+    """Say what a value fails without repeating the value (it may be a password)."""
+    rule, wanted = error.validator, error.validator_value
+    if rule == "pattern":
+        return "may not contain NUL" if wanted == STORABLE else f"must match {wanted}"
+    words = {"type": "must be of type {}", "maximum": "must be at most {}", "minimum": "must be at least {}",
+             "maxLength": "must be at most {} characters", "minLength": "must be at least {} characters",
+             "format": "must be a {}", "enum": "must be one of {}"}
+    return words[rule].format(wanted) if rule in words else error.message[:200]
+
+
+class RequestCheck:
+    """Check requests against the operations of the document: parameters and JSON bodies."""
+
+    def __init__(self, doc: dict[str, Any]):
+        self._doc = doc
+        self._validators: dict[tuple, Draft202012Validator] = {}
+
+    def _errors(self, key: tuple, schema: dict[str, Any], value: Any):
+        """The first error of ``value`` against ``schema`` ("#/components/..." resolve inside the document)."""
+        if key not in self._validators:
+            self._validators[key] = Draft202012Validator({"allOf": [schema], "components": self._doc["components"]},
+                                                         format_checker=FormatChecker())
+        return best_match(self._validators[key].iter_errors(value))
+
+    def check(self, path: str, method: str, path_args: dict[str, Any], query, body) -> Any:
+        """Raise InvalidRequest (400) naming the first parameter or body part the operation refuses; return the
+        parsed JSON body when the operation takes one (``body`` is called to read it)."""
+        operation = self._doc["paths"].get(path, {}).get(method.lower())
+        if operation is None:
+            return None
+        for parameter in operation.get("parameters", ()):
+            name, where, schema = parameter["name"], parameter["in"], parameter["schema"]
+            if where == "path":
+                value = path_args.get(name)
+            elif where == "query" and name in query:
+                value = _whole_number(query[name]) if schema.get("type") == "integer" else query[name]
+            elif parameter.get("required"):
+                raise InvalidRequest(f"{where} parameter {name} is required", code="invalid_parameter",
+                                     name=name, location=where)
+            else:
+                continue
+            error = self._errors((path, method, where, name), schema, value)
+            if error is not None:
+                raise InvalidRequest(f"{where} parameter {name} {_reason(error)}",
+                                     code=parameter.get("x-error-code", "invalid_parameter"), name=name,
+                                     location=where)
+        content = operation.get("requestBody", {}).get("content", {})
+        if "application/json" not in content:
+            return None
+        parsed = parse_json(body())
+        error = self._errors((path, method, "body"), content["application/json"]["schema"], parsed)
+        if error is not None:
+            where = "/".join(str(p) for p in error.absolute_path) or "the body"
+            raise InvalidRequest(f"{where} {_reason(error)}", code="invalid_body", at=where)
+        return parsed
+
+
+@lru_cache(maxsize=1)
+def request_check() -> RequestCheck:
+    """The check of the served document (one per process; the document does not change while it runs)."""
+    return RequestCheck(document())
+
+
+def openapi_path(rule: str) -> str:
+    """Return the document's path of a Flask rule: ``/api/cases/<int:case_id>`` is ``/api/cases/{case_id}``."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)

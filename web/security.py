@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -30,6 +30,7 @@ DOWNLOAD_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
 HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
            "Referrer-Policy": "same-origin", "Cross-Origin-Opener-Policy": "same-origin"}
 MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def safe_next(target: str | None, fallback: str) -> str:
@@ -62,10 +63,15 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     @app.before_request
-    def refuse_long_bodies():
+    def refuse_long_bodies_and_nul():
         limit = app.config["MAX_CONTENT_LENGTH"]
         if limit is not None and request.content_length is not None and request.content_length > limit:
             raise RequestEntityTooLarge(f"the body may be at most {limit} bytes")
+        # The pages' query strings and forms (the API checks its own against the OpenAPI document).
+        if request.blueprint != "api":
+            posted = request.form.values() if request.mimetype in FORMS else ()
+            if any("\x00" in value for values in (request.args.values(), posted) for value in values):
+                raise BadRequest("text may not contain NUL characters")
 
     @app.after_request
     def headers(response):

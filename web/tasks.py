@@ -28,7 +28,9 @@ def inbox_filters(args) -> dict:
         except ValueError:
             raise InvalidRequest(f"due is not a date (YYYY-MM-DD): {args['due']!r}", code="invalid_date",
                                  field="due") from None
-        filters["due_before"] = datetime.combine(day + timedelta(days=1), time(), BEIJING)
+        # Due on or before the last day there is: every due task.
+        filters["due_before"] = (datetime.combine(day + timedelta(days=1), time(), BEIJING) if day < date.max
+                                 else datetime.max.replace(tzinfo=BEIJING))
     if args.get("page_size"):
         try:
             filters["page_size"] = int(args["page_size"])

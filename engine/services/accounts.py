@@ -36,6 +36,10 @@ def _account(session: Session, username: str) -> tuple[Account, AccountView] | N
     return row, AccountView(row.username, row.display_name, groups, row.locale or "zh_CN")
 
 
+def _storable(text: str) -> str:
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -54,6 +58,8 @@ class AccountService:
         """
         from werkzeug.security import check_password_hash
 
+        # What a database stores: a NUL or a lone surrogate in a name or an address is no one's (and counted).
+        typed, username, address = username, _storable(username)[:100], _storable(address)[:64]
         limits, now = self._core.policy.sign_in, self._core.clock()
         window = timedelta(minutes=limits.window_minutes)
         with self._core.db.transaction(write=False) as session:
@@ -63,14 +69,14 @@ class AccountService:
                     column == value, SignInFailure.at > now - window)).one()
                 if count >= limit:
                     raise SignInThrottled(scope, max(1, math.ceil((oldest + window - now).total_seconds())))
-            found = _account(session, username)
+            found = _account(session, username) if username == typed else None
         if found is not None and found[0].password_hash and check_password_hash(found[0].password_hash, password):
             with self._core.db.transaction() as session:
                 session.execute(delete(SignInFailure).where(SignInFailure.username == username))
             return found[1]
         with self._core.db.transaction() as session:
             session.execute(delete(SignInFailure).where(SignInFailure.at <= now - window))
-            session.execute(insert(SignInFailure), {"username": username[:100], "address": address[:64], "at": now})
+            session.execute(insert(SignInFailure), {"username": username, "address": address, "at": now})
         return None
 
     def open_session(self, username: str, hours: float) -> str:

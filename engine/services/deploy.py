@@ -32,6 +32,9 @@ def deploy_file(core: Core, session: Session, content: bytes, file_name: str, ac
                 now: datetime) -> list[DeployedVersion]:
     """Validate a BPMN file and store each process in it as a new version; identical content is a no-op."""
     core.policy.require(actor, "deploy", "deploy processes")
+    if not file_name or len(file_name) > 200 or any(ch == "\x00" or "\ud800" <= ch <= "\udfff" for ch in file_name):
+        raise DeploymentRefused("the file name must be 1 to 200 characters of text", file_name[:200].replace(
+            "\x00", "?"), None, None)
     sha = hashlib.sha256(content).hexdigest()
     latest = rows.latest_versions(session)
 

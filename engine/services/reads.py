@@ -6,7 +6,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+import re
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import literal, or_, select, tuple_
@@ -27,18 +28,29 @@ __all__ = ["MAX_PAGE", "PAGE_SIZE", "ReadService", "executed_path"]
 PAGE_SIZE, MAX_PAGE = 50, 500
 
 
+# A cursor is the sort key of a page's last task: due and creation time in microseconds since 1970 (UTC), then
+# the task id. Every string of this form is a position in the inbox, so the API describes it by its pattern.
+CURSOR = re.compile(r"(\d{1,18})\.(\d{1,18})\.([0-9A-Za-z-]{1,36})")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_LAST = datetime.max.replace(tzinfo=timezone.utc)
+
+
 def _cursor(key: inbox.SortKey) -> str:
     due, created, task_id = key
-    raw = json.dumps([due.isoformat(), created.isoformat(), task_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return f"{(due - _EPOCH) // timedelta(microseconds=1)}.{(created - _EPOCH) // timedelta(microseconds=1)}.{task_id}"
+
+
+def _instant(micros: str) -> datetime:
+    """A position in time; one past the last datetime is after every task (an empty page)."""
+    value = int(micros)
+    return _EPOCH + timedelta(microseconds=value) if value < (_LAST - _EPOCH) // timedelta(microseconds=1) else _LAST
 
 
 def _after(cursor: str) -> inbox.SortKey:
-    try:
-        due, created, task_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(due), datetime.fromisoformat(created), str(task_id)
-    except (ValueError, TypeError, binascii.Error):
-        raise InvalidRequest("the cursor is not one this inbox gave", code="invalid_cursor") from None
+    found = CURSOR.fullmatch(cursor)
+    if found is None:
+        raise InvalidRequest("the cursor is not one this inbox gave", code="invalid_cursor")
+    return _instant(found[1]), _instant(found[2]), found[3]
 
 
 # Case search orders: the column and whether it runs newest first; ties are broken by the case number.

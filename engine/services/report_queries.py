@@ -17,6 +17,7 @@ from sqlalchemy import and_, case, exists, func, literal, not_, select, type_coe
 from sqlalchemy.orm import Session, aliased
 
 from ..store.models import AuditEvent, Case, DeductionEntry, ExactDecimal, OrgUnit, OverdueRecord, TypicalCase
+from .errors import InvalidRequest
 from .report_config import ReportConfig
 from .views import ReportTable
 
@@ -75,10 +76,16 @@ def population(cfg: ReportConfig, start: datetime, end: datetime, department: st
         elif key == "grid":
             where.append(and_(_field("responsible_department") == "grid", _field("responsible_group") == value))
         elif key == "month_start":
-            month_start = datetime.fromisoformat(value)
+            try:        # an instant with its offset, as the report's drill-down gives it
+                month_start = datetime.fromisoformat(value)
+                nxt = month_start.replace(year=month_start.year + month_start.month // 12,
+                                          month=month_start.month % 12 + 1)
+                if month_start.tzinfo is None:
+                    raise ValueError("no offset")
+            except (TypeError, ValueError):
+                raise InvalidRequest(f"month_start is not an instant with its offset: {value!r}",
+                                     code="invalid_drill", month_start=value) from None
             where.append(Case.started_at >= month_start)
-            nxt = month_start.replace(year=month_start.year + month_start.month // 12,
-                                      month=month_start.month % 12 + 1)
             where.append(Case.started_at < nxt)
     return where
 

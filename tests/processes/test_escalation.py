@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from engine.services import FormInvalid
+from engine.services import SYSTEM, FormInvalid
 from engine.store.models import KnowledgeEntry, OverdueRecord
 from tests.conftest import SHANGHAI
 from tests.processes.casewalk import Walk, passes
@@ -131,3 +131,17 @@ def test_e9_level_comes_from_the_channel_not_from_the_handover(engine):
     outside = Walk.start(engine, "zhang.intake", MARKET, amount=2500, escalated_outside="provincial")
     assert [w.data["escalation_level"] for w in (miit, local, outside)] == ["miit", "local", "provincial"]
     assert all(w.data["escalated"] for w in (miit, local, outside))
+
+
+def test_e7_the_call_back_is_due_within_3_working_days_and_a_late_one_is_reminded(engine, clock):
+    """004 第十一条 在三个工作日内对投诉客户进行电话回访: the escalation's call-back has the same limit."""
+    walk = major(engine).to_reply_e5().reply_e5().do("implement", "li.handler", implementation="已退费")
+    assert walk.timers()["callback_due_e7"] == datetime(2025, 3, 6, 18, 0, tzinfo=SHANGHAI)
+    task = next(t for t in engine.reads.case_page(walk.case_id, SYSTEM).tasks if t.element_id == "callback_e7")
+    assert task.due_at == datetime(2025, 3, 6, 18, 0, tzinfo=SHANGHAI)
+    clock.set(datetime(2025, 3, 6, 18, 1, tzinfo=SHANGHAI))
+    engine.deadlines.fire_due_timers()
+    assert passes(walk.path(), "callback_due_e7", "notify_callback_due_e7", "end_callback_reminder_e7")
+    assert walk.ready() == ["callback_e7"]
+    walk.callback_e7()
+    assert walk.ready() == ["analyse_cause_e8"]

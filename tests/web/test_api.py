@@ -8,6 +8,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from tests.conftest import fixture_bytes
+from web.openapi import openapi_path
 
 INTAKE = {"complainant_name": "王先生", "contact": "13800000000", "received_at": "2025-03-03", "target": "服务",
           "facts": "客户反映的问题经过", "channel": "hotline", "category": "complaint.network.signal", "amount": 0,
@@ -23,8 +24,7 @@ def start(client, headers) -> dict:
 def test_openapi_document_validates_and_names_every_route(client, app):
     doc = client.get("/api/openapi.json").get_json()
     validate(doc)
-    routes = {r.rule.replace("<int:", "{").replace("<", "{").replace(">", "}") for r in app.url_map.iter_rules()
-              if r.rule.startswith("/api/")}
+    routes = {openapi_path(r.rule) for r in app.url_map.iter_rules() if r.rule.startswith("/api/")}
     assert routes == set(doc["paths"])
 
 

@@ -208,7 +208,8 @@ def test_a_process_without_an_id_is_refused_at_deploy(client, token, web_engine)
         assert answer.status_code == 400, bad
         assert answer.get_json()["code"] == "deployment_refused" and "process id" in answer.get_json()["error"]
     assert len(web_engine.admin.versions()) == before
-    assert client.post("/api/cases", json={"process_key": "", "data": {}}, headers=headers).status_code == 404
+    empty = client.post("/api/cases", json={"process_key": "", "data": {}}, headers=headers)
+    assert empty.status_code == 400 and empty.get_json()["params"]["at"] == "process_key"
 
 
 def test_a_409_tells_the_completer_only_to_candidates(client, token):

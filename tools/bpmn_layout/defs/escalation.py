@@ -16,7 +16,7 @@ def _build():
          ('leadership', '上级主管/专业部门', 2, 'group leadership: the higher supervisor (E-1)', 40),
          ('quality_centre', '品管中心', 1, 'group quality_centre: 002 3.1.2', 0, 45),
          ('handler', '责任部门', 1, 'candidate group ${responsible_group} (I-4)'),
-         ('callback', '回访员', 1, 'group callback', 30)],
+         ('callback', '回访员', 2, 'group callback', 30)],
         colw={16: 180})
     a = p.add
     cg_bypass = ('y', 'complaint_group', 0, 82)
@@ -107,10 +107,18 @@ def _build():
       form=[F('implementation', '实施情况', 'text', req=True, maxlength=4000)])
     a('xgw', 'merge_callback_e7', '', 'callback', 21, 0)
     a('user', 'callback_e7', '回访客户 (E-7)', 'callback', 22, 0, groups='callback',
-      doc='E-7 (002 附件2: 及时对客户进行回访,以了解方案的效果和客户的满意程度).',
+      due='${due_in_working_days(3)}',
+      doc='E-7 (002 附件2: 及时对客户进行回访,以了解方案的效果和客户的满意程度; 004 第十一条: 在三个工作日内对投诉客户'
+          '进行电话回访): due 3 working days after the implementation.',
       form=[F('callback_note', '回访记录', 'text', req=True, maxlength=2000),
             F('satisfied', '客户满意', 'boolean')])
     a('xgw', 'gw_satisfied_e7', '客户满意?', 'callback', 23, 0, doc='E-7 (002 附件2).')
+    a('boundary', 'callback_due_e7', '回访时限届满', 'callback', 22, attach='callback_e7', interrupting=False, dx=0,
+      timer=('timeDate', '${due_in_working_days(3)}'),
+      doc='E-7 (004 第十一条): 3 working days; reminder, the call-back stays open.')
+    a('service', 'notify_callback_due_e7', '提醒回访 (E-7)', 'callback', 22, 1, topic='notify',
+      params=[('to', 'complaint_group'), ('template', 'e7_callback_due')], doc='E-7 (004 第十一条).')
+    a('end', 'end_callback_reminder_e7', '已提醒', 'callback', 23, 1)
     a('user', 'remedy_e7', '采取补救措施 (E-7)', 'handler', 22, 0, groups=RG,
       doc='E-7 (002 附件2: 如果客户仍然不满意,应通知责任人采取补救行动).',
       form=[F('remedy_action', '补救措施', 'text', req=True, maxlength=4000)])
@@ -159,6 +167,7 @@ def _build():
     f('merge_implement', 'implement')
     f('implement', 'merge_callback_e7', route={'style': 'h', 'x': ('xm', 20, 21)})
     p.chain('merge_callback_e7', 'callback_e7', 'gw_satisfied_e7')
+    p.chain('callback_due_e7', 'notify_callback_due_e7', 'end_callback_reminder_e7')
     f('gw_satisfied_e7', 'analyse_cause_e8', '满意', '${satisfied}', route={'style': 'hv'})
     f('gw_satisfied_e7', 'remedy_e7', '不满意', default=True,
       route={'out': 't', 'in': 'r', 'pts': [(None, ('y', 'handler', 0))]})
