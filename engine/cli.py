@@ -18,6 +18,7 @@ from .services.serialize import error as error_json, plain
 from .settings import Settings
 
 EXIT = {400: 2, 403: 3, 404: 4, 409: 5}
+STILL_IN_INCIDENT = 6          # retry (or repair with retry) ran and the case is in incident again
 
 
 def _out(value: Any) -> None:
@@ -89,6 +90,12 @@ def cmd_complete(engine, args) -> Any:
 
 def cmd_retry(engine, args) -> Any:
     return engine.cases.retry(args.case, engine.accounts.actor(args.user))
+
+
+def cmd_repair(engine, args) -> Any:
+    return engine.cases.repair(args.case, engine.accounts.actor(args.user), reason=args.reason,
+                               data=_json_arg(args.data) if args.data else None, version=args.version,
+                               retry=not args.no_retry)
 
 
 def cmd_fire(engine, args) -> Any:
@@ -311,6 +318,11 @@ def parser() -> argparse.ArgumentParser:
     add("complete", cmd_complete, "complete a task with form data", (("task",), {}), user,
         (("--data",), {"help": "JSON object or @file"}))
     add("retry", cmd_retry, "retry a case in incident (admin)", (("case",), {"type": int}), user)
+    add("repair", cmd_repair, "repair a case (admin, audited): set start-form data, move it to another version "
+        "of its process, retry its failed steps", (("case",), {"type": int}), user,
+        (("--reason",), {"required": True}), (("--data",), {"help": "JSON object or @file: start-form fields"}),
+        (("--version",), {"type": int, "help": "version number of the case's process to move it to"}),
+        (("--no-retry",), {"action": "store_true", "help": "set data or version only; keep the incident"}))
     add("fire-timers", cmd_fire, "fire the timers due at --now (default: the current time)")
     add("case", cmd_case, "show a case", (("case",), {"type": int}))
     add("audit", cmd_audit, "show a case's audit trail and executed path", (("case",), {"type": int}))
@@ -396,6 +408,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if result is not None:
         _out(result)
+    retried = args.command == "retry" or (args.command == "repair" and not args.no_retry)
+    if retried and getattr(result, "status", None) == "incident":
+        # The step failed again: the command did not do what was asked; say so and fail (exit 6).
+        json.dump({"error": f"case {result.id} is still in incident after the {args.command}",
+                   "code": "still_in_incident"}, sys.stderr)
+        sys.stderr.write("\n")
+        return STILL_IN_INCIDENT
     return 0
 
 

@@ -14,6 +14,8 @@ FIELD = {
     "min_length": "must be at least %(n)s characters", "max_length": "must be at most %(n)s characters",
     "min": "must be at least %(n)s", "max": "must be at most %(n)s", "pattern": "must match %(pattern)s",
     "unknown_group": "unknown group: %(groups)s", "taken": "is taken", "not_a_unit": "is not a unit",
+    "reserved": "is a name the process's expressions use (%(name)s) and cannot be case data",
+    "long_range": "must be a whole number of at most 19 digits (a 64-bit long)",
     "unknown_person": "is nobody of the organisation: %(value)s",
     "not_a_candidate": "may not work on this task (not in its groups): %(value)s",
 }
@@ -40,6 +42,12 @@ SERVICE = {
     "not_in_incident": "The case is not in incident.",
     "invalid_date": "Not a date (YYYY-MM-DD).",
     "invalid_cursor": "This page link is out of date; start from the first page.",
+    "nul_character": "Text may not contain the NUL character.",
+    "migration_refused": "The case cannot move to that version: %(reason)s",
+    "version_not_found": "Process %(process_key)s has no version %(version)s.",
+    "case_completed": "The case is completed; there is nothing to repair.",
+    "step_over_budget": "This step did not finish within its budget (%(kind)s): nothing was saved and the case is "
+                        "now in incident for an administrator.",
     "report_not_found": "There is no report %(report)s.",
     "invalid_period": "%(period)s is not a period of report %(report)s.",
     "no_department": "You head no department: the reports show a department to its head.",

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from . import clock
+from .budget import BudgetExceeded, Limits, load_limits
 from .forms import validate as validate_form
 from .parser import BpmnFileError, FileInfo, build_specs, describe, inspect_file, start_form
 from .runtime import Host, Instance
 from .serialize import json_safe
 from .views import Bundle, EngineError, EventView, Step, TimerView, UserTaskView
-from .sandbox import SandboxError
+from .sandbox import SandboxError, describe_name, reserved_names
 
 __all__ = [
-    "BpmnFileError", "Bundle", "EngineError", "EventView", "FileInfo", "Host", "Instance", "SandboxError",
+    "BpmnFileError", "BudgetExceeded", "Bundle", "Limits", "load_limits", "EngineError", "EventView", "FileInfo", "Host", "Instance", "SandboxError", "describe_name", "reserved_names",
     "Step", "TimerView", "UserTaskView", "clock", "inspect_file", "json_safe", "make_bundle", "validate_form",
 ]
 

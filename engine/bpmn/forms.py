@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import math
 import re
+
+import re2
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -18,6 +21,7 @@ from lxml import etree
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 FIELD_TYPES = {"string", "text", "long", "double", "boolean", "date", "enum"}
+LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 CONSTRAINTS = {"required", "minlength", "maxlength", "min", "max", "pattern", "readonly"}
 
 
@@ -30,6 +34,8 @@ MESSAGES = {
     "min": "must be at least {n}", "max": "must be at most {n}", "pattern": "must match {pattern}",
     "unknown_group": "unknown group: {groups}", "not_a_person": "is not a person of the organisation",
     "taken": "is taken", "not_a_unit": "is not a unit",
+    "long_range": "must be a whole number of at most 19 digits (a 64-bit long)",
+    "reserved": "is a name the process's expressions use ({name}) and cannot be case data",
     "unknown_person": "is nobody of the organisation: {value}",
     "not_a_candidate": "may not work on this task (not in its groups): {value}",
 }
@@ -64,23 +70,37 @@ def _c(tag: str) -> str:
     return f"{{{CAMUNDA}}}{tag}"
 
 
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+
+
+@lru_cache(maxsize=1024)
+def compile_pattern(pattern: str):
+    """Compile a form pattern with RE2 (linear time: no catastrophic backtracking, no backreferences)."""
+    return re2.compile(pattern, _RE2_OPTIONS)
+
+
 def parse_form(node: etree._Element) -> list[dict[str, Any]]:
     """Read the ``camunda:formData`` fields of a user task node."""
     fields = []
     for xml_field in node.iterfind(f"{{{BPMN}}}extensionElements/{_c('formData')}/{_c('formField')}"):
         field_id = xml_field.get("id")
-        field_type = xml_field.get("type") or "string"
+        field_type = xml_field.get("type")
         if not field_id:
             raise FormDefinitionError("a form field has no id")
+        if not field_type:
+            raise FormDefinitionError(f"form field {field_id!r} has no type; choose one of "
+                                      f"{', '.join(sorted(FIELD_TYPES))} (docs/bpmn-dialect.md)")
         if field_type not in FIELD_TYPES:
-            raise FormDefinitionError(f"form field {field_id!r} has unknown type {field_type!r}")
+            raise FormDefinitionError(f"form field {field_id!r} has unknown type {field_type!r}; the types are "
+                                      f"{', '.join(sorted(FIELD_TYPES))} (docs/bpmn-dialect.md)")
         constraints: dict[str, Any] = {}
         for constraint in xml_field.iterfind(f"{_c('validation')}/{_c('constraint')}"):
             name = constraint.get("name")
             if name not in CONSTRAINTS:
                 raise FormDefinitionError(f"form field {field_id!r} has unknown constraint {name!r}")
             constraints[name] = _constraint_value(field_id, name, constraint.get("config"))
-        fields.append({
+        field = {
             "id": field_id,
             "label": xml_field.get("label") or field_id,
             "type": field_type,
@@ -93,7 +113,18 @@ def parse_form(node: etree._Element) -> list[dict[str, Any]]:
                 {"id": v.get("id"), "name": v.get("name") or v.get("id")}
                 for v in xml_field.iterfind(_c("value"))
             ],
-        })
+        }
+        if field_type == "enum" and (not field["options"] or not all(o["id"] for o in field["options"])):
+            raise FormDefinitionError(f"enum field {field_id!r} needs values, each with an id (camunda:value)")
+        if field_type != "enum" and field["options"]:
+            raise FormDefinitionError(f"field {field_id!r} of type {field_type} has enum values")
+        if field["default"] is not None and not _blank(field["default"]):
+            try:
+                _check_constraints(field, _coerce(field, field["default"]))
+            except _Refused as exc:
+                raise FormDefinitionError(f"the default {field['default']!r} of field {field_id!r} "
+                                          f"{exc.error.message}") from None
+        fields.append(field)
     return fields
 
 
@@ -104,9 +135,11 @@ def _constraint_value(field_id: str, name: str, config: str | None) -> Any:
         raise FormDefinitionError(f"constraint {name!r} of field {field_id!r} needs a config value")
     if name == "pattern":
         try:
-            re.compile(config)
-        except re.error as exc:
-            raise FormDefinitionError(f"pattern of field {field_id!r} is not a regular expression: {exc}") from exc
+            compile_pattern(config)
+        except re2.error as exc:
+            reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+            raise FormDefinitionError(f"pattern of field {field_id!r} is not an RE2 regular expression "
+                                      f"(no backreferences or lookarounds): {reason}") from exc
         return config
     try:
         return float(config) if name in {"min", "max"} else int(config)
@@ -123,17 +156,21 @@ def _coerce(field: dict[str, Any], raw: Any) -> Any:
     if kind == "long":
         if isinstance(raw, bool):
             raise _Refused("whole_number")
-        if isinstance(raw, int):
-            return raw
         if isinstance(raw, str) and re.fullmatch(r"[+-]?\d+", raw.strip()):
-            return int(raw)
+            if len(raw.strip()) > 20:
+                raise _Refused("long_range")
+            raw = int(raw)
+        if isinstance(raw, int):
+            if not LONG_MIN <= raw <= LONG_MAX:        # Camunda's long is Java's: 64 bits
+                raise _Refused("long_range")
+            return raw
         raise _Refused("whole_number")
     if kind == "double":
         if isinstance(raw, bool):
             raise _Refused("number")
         try:
             value = float(raw)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise _Refused("number") from None
         if not math.isfinite(value):
             raise _Refused("number")
@@ -164,7 +201,7 @@ def _check_constraints(field: dict[str, Any], value: Any) -> None:
             raise _Refused("min_length", n=c["minlength"])
         if "maxlength" in c and len(value) > c["maxlength"]:
             raise _Refused("max_length", n=c["maxlength"])
-        if "pattern" in c and not re.fullmatch(c["pattern"], value):
+        if "pattern" in c and not compile_pattern(c["pattern"]).fullmatch(value):
             raise _Refused("pattern", pattern=c["pattern"])
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if "min" in c and value < c["min"]:
@@ -197,6 +234,8 @@ def validate(fields: list[dict[str, Any]], submitted: dict[str, Any],
                 errors[fid] = FieldError("read_only")
             continue
         raw = submitted.get(fid)
+        if _blank(raw) and not _blank(field.get("default")):
+            raw = field["default"]          # an optional field left out takes its drawn default
         if _blank(raw):
             if field["constraints"].get("required") and field["type"] != "boolean":
                 errors[fid] = FieldError("required")

@@ -19,10 +19,12 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import clock, sandbox, serialize
+from . import budget, clock, sandbox, serialize, timers
 from .events import events as audit_events
 from .serialize import json_safe
 from .specs import FormUserTask
@@ -34,6 +36,7 @@ from .views import Bundle, EngineError, Step, TimerView, UserTaskView
 class Host:
     functions: dict[str, Any]
     call_topic: Callable[[str, dict[str, Any], dict[str, Any], str], dict[str, Any] | None]
+    limits: budget.Limits = budget.DEFAULT_LIMITS      # the budget of each command (``budget``)
 
 
 _host: ContextVar[Host | None] = ContextVar("engine_host", default=None)
@@ -54,6 +57,18 @@ class _SandboxEnvironment(BasePythonScriptEngineEnvironment):
 
 
 class _ScriptEngine(PythonScriptEngine):
+    def evaluate(self, task, expression, external_context=None):
+        value = super().evaluate(task, expression, external_context)
+        definition = getattr(task.task_spec, "event_definition", None)
+        kind = timers.kind_of(definition)
+        if kind and expression == definition.expression:
+            # A timer's value is parsed later, outside any task: check it here, where its task is known.
+            try:
+                timers.check(kind, value)
+            except timers.TimerValueError as exc:
+                raise WorkflowTaskException(f"timer {expression.strip()!r}: {exc}", task=task, exception=exc) from exc
+        return value
+
     def call_topic(self, task, topic: str, params: dict[str, Any]) -> dict[str, Any] | None:
         host = _host.get()
         if host is None:
@@ -105,16 +120,56 @@ class Instance:
         return self._command(host, moment, act)
 
     def retry(self, host: Host, moment: datetime) -> Step:
-        """Put tasks in ERROR back to READY and run again."""
+        """Put tasks in ERROR back to READY and run again.
+
+        A case without a failed task (its last command went over budget and was
+        rolled back) is run on from where it was stored: its due timers fire again.
+        """
         errored = [t for t in self._all_tasks() if t.state == TaskState.ERROR]
-        if not errored:
-            raise EngineError("the case has no failed step to retry")
 
         def act():
             for task in errored:
-                task._set_state(TaskState.READY)
+                _rerun(task)
 
         return self._command(host, moment, act)
+
+    def repair(self, host: Host, moment: datetime, changes: dict[str, Any], retry: bool) -> Step:
+        """An administrator's repair: set case data on the tasks the case stands at, then (``retry``) run the
+        failed steps again; without ``retry`` the case stays as it is, with the new data."""
+        open_tasks = [t for t in self._all_tasks() if t.state in (_READY, _WAITING, _ERROR, TaskState.STARTED)]
+
+        def act():
+            # A waiting or failed task takes its parent's data again when it is updated: both get the changes.
+            for task in open_tasks or [_last_completed(self._all_tasks()) or self.workflow.task_tree]:
+                task.data.update(changes)
+                if task.parent is not None:
+                    task.parent.data.update(changes)
+            if retry:
+                for task in open_tasks:
+                    if task.state == _ERROR:
+                        _rerun(task)
+
+        return self._command(host, moment, act)
+
+    def migrate(self, bundle: Bundle) -> None:
+        """Move the case onto another version's specs; refuse if an element it stands at is not in that version."""
+        registry = serialize.diff_registry()
+        top, subs = diff_workflow(registry, self.workflow, bundle.spec, bundle.subprocess_specs)
+        standing = (_READY, _WAITING, _ERROR, TaskState.STARTED)
+        lost = [t.task_spec.bpmn_id for t in top.removed if t.state in standing and t.task_spec.bpmn_id]
+        for sp_id, diff in subs.items():
+            if diff is None:
+                lost.append(self.workflow.get_task_from_id(sp_id).task_spec.bpmn_id)
+            else:
+                lost += [t.task_spec.bpmn_id for t in diff.removed if t.state in standing and t.task_spec.bpmn_id]
+        if lost:
+            raise EngineError(f"the other version has no {', '.join(sorted(set(lost)))}, where the case stands")
+        migrate_workflow(top, self.workflow, bundle.spec)
+        for sp_id, diff in subs.items():
+            sub = self.workflow.subprocesses[sp_id]
+            migrate_workflow(diff, sub, bundle.subprocess_specs[sub.spec.name])
+        self.workflow.subprocess_specs = bundle.subprocess_specs
+        self.bundle = bundle
 
     # views ----------------------------------------------------------------
 
@@ -230,13 +285,22 @@ class Instance:
         return None
 
     def _run_engine(self) -> None:
+        # Each engine task run counts against the command's budget (steps without a wait state, wall time).
+        active = budget.current()
+        step = active.step if active is not None else None
         self.workflow.refresh_timers()
-        self.workflow.do_engine_steps()
+        self.workflow.do_engine_steps(did_complete_task=step)
         # A timer fired at the end of do_engine_steps runs its successors on the next call.
         while any(t.state == _READY and not t.task_spec.manual for t in self._all_tasks()):
-            self.workflow.do_engine_steps()
+            self.workflow.do_engine_steps(did_complete_task=step)
 
     def _command(self, host: Host, moment: datetime, act: Callable[[], None]) -> Step:
+        """Run ``act`` and the engine under the host's budget; ``budget.BudgetExceeded`` leaves this instance
+        half-run: the caller drops it (and rolls back its transaction)."""
+        with budget.running(host.limits):
+            return self._budgeted(host, moment, act)
+
+    def _budgeted(self, host: Host, moment: datetime, act: Callable[[], None]) -> Step:
         # One pass over the tasks before the command and one after it (see _scan). ``before`` is keyed by the
         # task objects: a command never makes a second Task with an id (only deserialization passes ids).
         before: dict[Any, int] = {}
@@ -251,35 +315,60 @@ class Instance:
                 waiting.append(task)
         timers_before = {t.task_id: t.due_at for t in _timer_views(_dues(waiting))}
         host_token = _host.set(host)
-        error = None
+        error = exc_task = None
         try:
             with clock.engine_time(moment):
                 act()
                 self._run_engine()
         except (SpiffWorkflowException, sandbox.SandboxError, EngineError, Exception) as exc:  # noqa: BLE001
             error = _describe_error(exc)
+            exc_task = getattr(exc, "task", None)
         finally:
             _host.reset(host_token)
         tasks = list(self._all_tasks())
         failed, ready_tasks, waiting, last = _scan(tasks)
         if error and not failed:
+            failed = self._fail_task_of(exc_task, tasks)
+        if error and not failed:
             raise EngineError(error)
         if failed and error and not error.startswith("["):
             error = f"[{failed[0].task_spec.bpmn_id}] {error}"
 
-        status = "incident" if failed else ("completed" if self.workflow.completed else
-                                             "paused" if self.paused_at else "running")
         host_token = _host.set(host)      # a task's dueDate may call the calendar functions
         try:
             with clock.engine_time(moment):
-                ready = [self._user_task_view(t) for t in ready_tasks]
+                ready, ready_tasks, broken = self._views(ready_tasks)
                 timers = _timer_views(_dues(waiting))
                 self._set_due_dates(ready_tasks, ready, timers)
         finally:
             _host.reset(host_token)
+        if broken:      # a user task whose due date or people cannot be computed: an incident on that task
+            failed = failed + [task for task, _ in broken]
+            error = error or broken[0][1]
+        status = "incident" if failed else ("completed" if self.workflow.completed else
+                                             "paused" if self.paused_at else "running")
         data = dict(self.workflow.data) if self.workflow.completed else self._data_after(last)
         return Step(status, ready, timers, audit_events(self.bundle, tasks, before, error), error,
                     json_safe(data), ready_before, timers_before)
+
+    def _views(self, ready_tasks: list) -> tuple[list[UserTaskView], list, list[tuple[Any, str]]]:
+        """Return the views of the READY user tasks, those tasks, and (task, reason) for those that failed."""
+        views, kept, broken = [], [], []
+        for task in ready_tasks:
+            try:
+                views.append(self._user_task_view(task))
+                kept.append(task)
+            except (SpiffWorkflowException, sandbox.SandboxError, EngineError, Exception) as exc:  # noqa: BLE001
+                task._set_state(TaskState.ERROR)
+                broken.append((task, f"[{task.task_spec.bpmn_id}] {_describe_error(exc)}"))
+        return views, kept, broken
+
+    def _fail_task_of(self, task, tasks: list) -> list:
+        """Put the task an error was raised for (a timer whose value does not parse...) in ERROR: an incident."""
+        if task is None or task not in tasks or task.state in (_COMPLETED, TaskState.CANCELLED):
+            return []
+        task._set_state(TaskState.ERROR)
+        return [task]
 
     def _set_due_dates(self, ready_tasks: list, ready: list[UserTaskView], timers: list[TimerView]) -> None:
         """Give tasks without their own due date the earliest boundary timer on them or an enclosing sub-process."""
@@ -338,6 +427,10 @@ class Instance:
         if not source:
             return None
         value = sandbox.evaluate(source, task.data, _functions())
+        try:
+            timers.check_due(value)
+        except timers.TimerValueError as exc:
+            raise EngineError(f"dueDate {source.strip()!r}: {exc}") from None
         if isinstance(value, datetime):
             return clock.utc(value)
         parsed = TimerEventDefinition.parse_time_or_duration(str(value))
@@ -349,6 +442,16 @@ class Instance:
 PAUSED_UNTIL = datetime(9999, 12, 31, tzinfo=timezone.utc)
 
 _READY, _WAITING, _COMPLETED, _ERROR = TaskState.READY, TaskState.WAITING, TaskState.COMPLETED, TaskState.ERROR
+
+
+def _rerun(task) -> None:
+    """Put a task in ERROR back: a timer waits again (its value computed afresh), any other task is READY."""
+    if _is_timer(task):
+        task.internal_data.pop("event_value", None)
+        task._set_state(TaskState.WAITING)
+        task.task_spec._update(task)        # evaluates the timer again and registers it with the event manager
+    else:
+        task._set_state(TaskState.READY)
 
 
 def _is_user_task(task) -> bool:
@@ -418,7 +521,7 @@ def _instant(value: str) -> datetime:
 
 def _describe_error(exc: BaseException) -> str:
     text = str(exc)
-    cause = getattr(exc, "error", None) or exc.__cause__
+    cause = getattr(exc, "error", None) or exc.__cause__ or exc.__context__
     if cause is not None and str(cause) and str(cause) not in text:
         text = f"{text}: {cause}"
     task = getattr(exc, "task", None)

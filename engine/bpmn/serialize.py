@@ -60,6 +60,22 @@ def serializer() -> BpmnWorkflowSerializer:
     return ser
 
 
+def diff_registry():
+    """Return a registry that converts the dialect's specs (as their SpiffWorkflow bases) for ``bpmn.util.diff``."""
+    registry = getattr(_local, "diff_registry", None)
+    if registry is None:
+        from SpiffWorkflow.bpmn.specs.defaults import NoneTask, ParallelGateway
+
+        from .specs import FormUserTask, LoopSafeParallelGateway, TopicServiceTask
+
+        config = dict(CAMUNDA_CONFIG)
+        for own, base in ((FormUserTask, NoneTask), (TopicServiceTask, NoneTask),
+                          (LoopSafeParallelGateway, ParallelGateway)):
+            config[own] = config[base]
+        registry = _local.diff_registry = BpmnWorkflowSerializer.configure(config)
+    return registry
+
+
 _PLAIN = {str, int, float, bool, type(None)}
 
 

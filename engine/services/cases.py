@@ -15,21 +15,22 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..bpmn import EngineError, Instance, json_safe, validate_form
+from ..bpmn import EngineError, Instance, describe_name, json_safe, reserved_names, validate_form
+from ..bpmn import validate
 from ..bpmn.forms import FieldError
 from ..store import rows
 from ..store.models import Account, IntakeToken, Membership, UserTask
 from .convert import task_view
-from .core import SYSTEM, Actor, CaseHead, Core, TaskHead, audit_row
 from . import organisation
+from .core import SYSTEM, Actor, CaseHead, Core, TaskHead, audit_row, calendar_functions
 from .errors import (
-    ConcurrentUpdate, FormInvalid, InvalidRequest, NotFound, PermissionDenied, TaskAlreadyCompleted,
+    ConcurrentUpdate, FormInvalid, InvalidRequest, NotFound, PermissionDenied, StepOverBudget, TaskAlreadyCompleted,
     TaskClaimedByOther,
 )
 from .views import CaseRef, ReplayedCaseRef, TaskRef, TaskView
 
-__all__ = ["CaseService", "claim", "complete", "hand_over", "retry_incident", "start_case", "task_and_case",
-           "unclaim"]
+__all__ = ["CaseService", "claim", "complete", "hand_over", "repair", "retry_incident", "start_case",
+           "task_and_case", "unclaim"]
 
 
 def people_errors(core: Core, session: Session, values: dict[str, Any], actor: Actor) -> dict[str, FieldError]:
@@ -63,20 +64,41 @@ def named_people(session: Session, form: list[dict[str, Any]], clean: dict[str, 
     return {**clean, **{fid: person.username for fid, person in found.items()}}
 
 
-def start_case(core: Core, session: Session, key: str, data: dict[str, Any], actor: Actor, now: datetime) -> CaseRef:
-    """Start a case on the latest version of ``key`` and run it until it waits."""
+# Start data the engine itself keeps besides the start form's fields: I-5's registering clerk, the demo mark.
+ENGINE_KEYS = validate.ENGINE_KEYS
+
+
+def start_case(core: Core, session: Session, key: str, data: dict[str, Any], actor: Actor, now: datetime,
+               over_budget: StepOverBudget | None = None) -> CaseRef:
+    """Start a case on the latest version of ``key`` and run it until it waits.
+
+    ``over_budget``: a first start went over its budget and was rolled back; the
+    case is stored again, unstarted and in incident with that reason, so that the
+    complaint is kept and an administrator can retry it once the process is fixed.
+    """
     core.policy.require_start(actor, key)
     pinned = core.pin(session, key)
     bundle = core.bundle(session, key, pinned)
     # I-5: intake records the registering clerk; the first-ask owner (首问责任人) is whom the customer first
     # approached, a field of the intake form when known, never the clerk by default (S-6).
     data = {**data, "registered_by": actor.username}
+    # Case data may not shadow what expressions call (``due_in_working_days``, ``len``...): issue 16 item 3.
+    functions = calendar_functions(core.calendar(session), now)
+    reserved = reserved_names(functions)
+    errors = {k: FieldError("reserved", {"name": describe_name(k, functions)}) for k in data if k in reserved}
     if bundle.start_form is not None:
         # I-6: the intake form drawn on the start event decides what a case needs; nothing is stored otherwise.
-        clean, errors = validate_form(bundle.start_form, data, allow_unknown=True)
+        # People start with the form's fields only; the system (crisis watch) may pass more.
+        known = {f["id"] for f in bundle.start_form} | ENGINE_KEYS
+        if actor != SYSTEM:
+            errors.update({k: FieldError("not_a_field") for k in data if k not in known and k not in errors})
+        clean, form_errors = validate_form(bundle.start_form, data, allow_unknown=True)
+        errors.update(form_errors)
         if errors:
             raise FormInvalid(errors)
         data = {**data, **named_people(session, bundle.start_form, clean)}
+    elif errors:
+        raise FormInvalid(errors)
     if errors := people_errors(core, session, data, actor):
         raise FormInvalid(errors)
     case_id = rows.insert_case(session, {
@@ -85,7 +107,13 @@ def start_case(core: Core, session: Session, key: str, data: dict[str, Any], act
         "started_by": actor.username, "started_at": now, "updated_at": now, "ended_at": None})
     case = CaseHead(case_id, key, pinned[key], pinned, "running", 0)
     instance = Instance.start(bundle, data)
-    step = instance.advance(core.host(session, case.id, actor, now), now)
+    if over_budget is not None:
+        rows.update_case(session, case_id, 0, {"state": instance.dump(), "revision": 1, "status": "incident",
+                                               "incident": over_budget.incident})
+        rows.insert_events(session, [audit_row(case, "incident", actor, now, data={
+            "error": over_budget.incident, "budget": over_budget.kind})])
+        return CaseRef(case_id, "incident", ())
+    step = core.step(None, lambda: instance.advance(core.host(session, case.id, actor, now), now))
     return core.persist(session, case, instance, step, actor, now)
 
 
@@ -202,7 +230,7 @@ def complete(core: Core, session: Session, task_id: str, submitted: dict[str, An
         raise FormInvalid(errors)
     instance = core.instance(session, case)
     try:
-        step = instance.complete(core.host(session, case.id, actor, now), now, task_id, clean)
+        step = core.step(case, lambda: instance.complete(core.host(session, case.id, actor, now), now, task_id, clean))
     except EngineError as exc:
         raise ConcurrentUpdate(f"task {task_id} is not ready in case {case.id}: {exc}") from exc
     return core.persist(session, case, instance, step, actor, now)
@@ -218,9 +246,77 @@ def retry_incident(core: Core, session: Session, case_id: int, actor: Actor, now
         raise InvalidRequest(f"case {case_id} is not in incident (status {case.status})", code="not_in_incident",
                              case_id=case_id, status=case.status)
     instance = core.instance(session, case)
-    step = instance.retry(core.host(session, case.id, actor, now), now)
+    step = core.step(case, lambda: instance.retry(core.host(session, case.id, actor, now), now))
     admin = audit_row(case, "admin_action", actor, now, data={"action": "retry", "incident": case.incident})
     return core.persist(session, case, instance, step, actor, now, extra_events=[admin])
+
+
+def repair(core: Core, session: Session, case_id: int, actor: Actor, now: datetime, *, reason: str,
+           data: dict[str, Any] | None = None, version: int | None = None, retry: bool = True) -> CaseRef:
+    """An administrator repairs a case (A-2, audited): set case data (validated against the start form of the
+    case's version), move it to another version of its process, and retry its failed steps.
+
+    ``version`` is a version number of the case's process key (the called processes follow their latest
+    versions). Without ``retry`` the case keeps its incident, with the new data or version.
+    """
+    core.policy.require(actor, "repair_cases", "repair cases")
+    if not reason or not reason.strip():
+        raise InvalidRequest("a reason is required (A-2: the repair is audited)", code="reason_required")
+    case = rows.case_head(session, case_id)
+    if case is None:
+        raise NotFound(f"case {case_id} does not exist", code="case_not_found", case_id=case_id)
+    if case.status == "completed":
+        raise InvalidRequest(f"case {case_id} is completed; there is nothing to repair", code="case_completed",
+                             case_id=case_id)
+    instance = core.instance(session, case)
+    moved = None
+    if version is not None:
+        target = rows.version_id_of(session, case.process_key, version)
+        if target is None:
+            raise NotFound(f"process {case.process_key!r} has no version {version}", code="version_not_found",
+                           process_key=case.process_key, version=version)
+        pinned = {**core.pin(session, case.process_key), case.process_key: target}
+        bundle = core.bundle(session, case.process_key, pinned)
+        try:
+            instance.migrate(bundle)
+        except EngineError as exc:
+            raise InvalidRequest(str(exc), code="migration_refused", case_id=case_id, version=version,
+                                 reason=str(exc)) from exc
+        moved = {"from": case.version_id, "to": target}
+    clean: dict[str, Any] = {}
+    if data:
+        clean = _repair_data(core, session, instance.bundle.start_form, data, now)
+    step = core.step(case, lambda: instance.repair(core.host(session, case.id, actor, now), now, clean, retry))
+    if moved is not None:
+        rows.update_case(session, case.id, case.revision, {"version_id": moved["to"], "pinned": pinned})
+    admin = audit_row(case, "admin_action", actor, now, data={
+        "action": "repair", "reason": reason.strip(), "data": json_safe(clean), "version": moved,
+        "retry": retry, "incident": case.incident})
+    return core.persist(session, case, instance, step, actor, now, extra_events=[admin])
+
+
+def _repair_data(core: Core, session: Session, start_form, data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Validate repair data: start-form fields only, each valid for its field; no reserved names."""
+    functions = calendar_functions(core.calendar(session), now)
+    reserved = reserved_names(functions)
+    errors = {k: FieldError("reserved", {"name": describe_name(k, functions)}) for k in data if k in reserved}
+    fields = {f["id"]: f for f in start_form or []}
+    errors.update({k: FieldError("not_a_field") for k in data if k not in fields and k not in errors})
+    if errors:
+        raise FormInvalid(errors)
+    # Each given field is checked alone: the others keep their case values (a repair sets what it names).
+    clean: dict[str, Any] = {}
+    for key, value in data.items():
+        field = {**fields[key], "default": None}
+        field["constraints"] = {k: v for k, v in field["constraints"].items() if k != "readonly"}
+        values, field_errors = validate_form([field], {key: value})
+        if field_errors:
+            errors.update(field_errors)
+        elif key in values:
+            clean[key] = values[key]
+    if errors:
+        raise FormInvalid(errors)
+    return clean
 
 
 class CaseService:
@@ -234,19 +330,18 @@ class CaseService:
 
         ``token`` is the intake form's token: the same form submitted again (a double click, a second tab,
         a retry after a lost answer) returns the case it started, ``replayed``, and starts nothing.
+        A start over budget is rolled back and the case stored again, unstarted, in incident (``start_case``).
         """
         if token is not None and not 8 <= len(token) <= 64:
             raise InvalidRequest("the form token must be 8 to 64 characters", code="invalid_token")
+        over_budget = None
         try:
-            with self._core.db.transaction() as session:
+            with self._core.command(actor) as session:
                 if token is not None and (found := replayed_intake(session, token)) is not None:
                     return found
-                now = self._core.clock()
-                ref = start_case(self._core, session, key, data, actor, now)
-                if token is not None:
-                    session.execute(insert(IntakeToken), [{"token": token, "case_id": ref.id,
-                                                           "username": actor.username, "created_at": now}])
-                return ref
+                return self._started(session, key, data, actor, token, None)
+        except StepOverBudget as exc:
+            over_budget = exc
         except IntegrityError:
             # Another worker started the case of this token first (PostgreSQL: both passed the check above).
             if token is None:
@@ -256,6 +351,17 @@ class CaseService:
             if found is None:
                 raise
             return found
+        with self._core.db.transaction() as session:
+            return self._started(session, key, data, actor, token, over_budget)
+
+    def _started(self, session: Session, key: str, data: dict[str, Any], actor: Actor, token: str | None,
+                 over_budget: StepOverBudget | None) -> CaseRef:
+        now = self._core.clock()
+        ref = start_case(self._core, session, key, data, actor, now, over_budget=over_budget)
+        if token is not None:
+            session.execute(insert(IntakeToken), [{"token": token, "case_id": ref.id,
+                                                   "username": actor.username, "created_at": now}])
+        return ref
 
     def claim(self, task_id: str, actor: Actor) -> TaskView:
         """Claim a task; return it as it now is."""
@@ -284,7 +390,7 @@ class CaseService:
     def complete(self, task_id: str, data: dict[str, Any], actor: Actor) -> CaseRef:
         """Complete a task; return its case with the user tasks it now waits on."""
         try:
-            with self._core.db.transaction() as session:
+            with self._core.command(actor) as session:
                 return complete(self._core, session, task_id, data, actor, self._core.clock())
         except ConcurrentUpdate:
             # Lost against another command: tell who completed the task if that is what happened.
@@ -294,7 +400,14 @@ class CaseService:
                     raise TaskAlreadyCompleted(task_id, task[0].completed_by, task[0].state) from None
             raise
 
+    def repair(self, case_id: int, actor: Actor, *, reason: str, data: dict[str, Any] | None = None,
+               version: int | None = None, retry: bool = True) -> CaseRef:
+        """Repair a case (an administrator's action, audited): set data, move it to another version, retry."""
+        with self._core.command(actor) as session:
+            return repair(self._core, session, case_id, actor, self._core.clock(), reason=reason, data=data,
+                          version=version, retry=retry)
+
     def retry(self, case_id: int, actor: Actor) -> CaseRef:
         """Retry a case in incident (an administrator's action); return where it stands now."""
-        with self._core.db.transaction() as session:
+        with self._core.command(actor) as session:
             return retry_incident(self._core, session, case_id, actor, self._core.clock())

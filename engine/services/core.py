@@ -3,6 +3,7 @@ versions and loaded workflows, and ``persist``, which writes one step of a case 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import threading
@@ -10,12 +11,13 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable, Iterator, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..bpmn import Bundle, Host, Instance, Step, make_bundle
+from ..bpmn.budget import DEFAULT_LIMITS
+from ..bpmn import BudgetExceeded, Bundle, Host, Instance, Limits, Step, load_limits, make_bundle
 from ..rules import calendar as cal
 from ..rules.intake import load_categories
 from ..rules.labels import load_fields, load_groups
@@ -26,7 +28,7 @@ from ..store.models import CalendarOverride
 from ..store.rows import CaseHead, TaskHead, VersionHead
 from . import adherence
 from .clocks import Clock, system_clock
-from .errors import ConcurrentUpdate, NotFound
+from .errors import ConcurrentUpdate, NotFound, StepOverBudget
 from .policy import Policy, load_policy
 from .topics import TopicContext, TopicRegistry
 from .views import CaseRef, TaskRef
@@ -53,6 +55,7 @@ class Actor:
 SYSTEM = Actor("system", frozenset({"admin"}))
 SCHEDULER = Actor("scheduler", frozenset())
 CALENDAR_TTL_SECONDS = 60.0
+T = TypeVar("T")
 
 
 def audit_row(case: CaseHead, lifecycle: str, actor: Actor, now: datetime, *, data: Any = None,
@@ -121,6 +124,7 @@ class Core:
         self.settings = settings or Settings()
         self.base_calendar = calendar or cal.BusinessCalendar()
         self._policy = RuleFile(self.settings.path("policy.toml"), load_policy)
+        self._budget = RuleFile(self.settings.path("budget.toml"), load_limits)
         # What people read for codes (group names, data labels and kinds, the category tree): re-read on change.
         self._groups = RuleFile(self.settings.path("groups.toml"), load_groups)
         self._fields = RuleFile(self.settings.path("fields.toml"), load_fields)
@@ -141,6 +145,11 @@ class Core:
     def policy(self) -> Policy:
         """Return the policy in force (``policy.toml``, read again when it changes)."""
         return self._policy.get()
+
+    @property
+    def limits(self) -> Limits:
+        """Return the budget of one command (``budget.toml``, read again when it changes)."""
+        return self._budget.get() if self._budget.path.exists() else DEFAULT_LIMITS
 
     @property
     def group_names(self):
@@ -204,9 +213,50 @@ class Core:
             handler = self.topics.get(topic)
             ctx = TopicContext(session, case_id, element_id, now, actor.username, dict(data))
             # A savepoint from the handler's first use of ctx.session: a failing handler leaves nothing behind.
-            return ctx.run(handler, params)
+            result = ctx.run(handler, params)
+            declared = self.topics.sets(topic)
+            if declared is not None and result and not set(result) <= declared:
+                raise LookupError(f"service topic {topic!r} returned {sorted(set(result) - declared)}, which it "
+                                  f"does not declare it sets ({sorted(declared)})")
+            return result
 
-        return Host(calendar_functions(self.calendar(session), now), call_topic)
+        return Host(calendar_functions(self.calendar(session), now), call_topic, self.limits)
+
+    def step(self, case: CaseHead | None, run: Callable[[], T]) -> T:
+        """Run one engine command of ``case``; over budget, raise ``StepOverBudget`` (see ``command``)."""
+        try:
+            return run()
+        except BudgetExceeded as exc:      # the half-run workflow is dropped: only a commit caches one
+            raise StepOverBudget(case.id if case else None, case.revision if case else None, exc.kind,
+                                 exc.reason) from None
+
+    @contextlib.contextmanager
+    def command(self, actor: Actor) -> Iterator[Session]:
+        """Yield the session of one command's transaction.
+
+        A step over budget rolls the whole transaction back (nothing it wrote
+        stays); then, in a transaction of its own, the case goes to incident with
+        the reason, and ``StepOverBudget`` goes on to the caller.
+        """
+        try:
+            with self.db.transaction() as session:
+                yield session
+        except StepOverBudget as exc:
+            if exc.case_id is not None:
+                self.record_over_budget(exc, actor)
+            raise
+
+    def record_over_budget(self, exc: StepOverBudget, actor: Actor) -> None:
+        """Put the case of ``exc`` in incident at the revision the failed command read (its state unchanged)."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            case = rows.case_head(session, exc.case_id)
+            if case is None or case.revision != exc.revision:
+                return          # another command wrote the case meanwhile: it is not stuck at that revision
+            rows.update_case(session, case.id, case.revision, {
+                "status": "incident", "incident": exc.incident, "revision": case.revision + 1, "updated_at": now})
+            rows.insert_events(session, [audit_row(case, "incident", actor, now, data={
+                "error": exc.incident, "budget": exc.kind})])
 
     def calendar(self, session: Session) -> cal.BusinessCalendar:
         """Return the business calendar with the administrators' overrides (re-read at most once a minute)."""

@@ -25,7 +25,7 @@ from ..store.models import Case, CalendarOverride, Timer, UserTask
 from . import crisis
 from .convert import override_view
 from .core import SCHEDULER, Actor, CaseHead, Core, audit_row
-from .errors import ConcurrentUpdate, InvalidRequest, NotFound
+from .errors import ConcurrentUpdate, InvalidRequest, NotFound, StepOverBudget
 from .views import CalendarOverrideView, CaseRef
 
 __all__ = ["DeadlineService", "extend", "fire_due_timers", "pause", "remove_override", "resume", "set_override"]
@@ -66,7 +66,7 @@ def pause(core: Core, session: Session, case_id: int, reason: str, actor: Actor,
 
     instance = core.instance(session, case)
     try:
-        step = instance.pause(core.host(session, case.id, actor, now), now, remaining)
+        step = core.step(case, lambda: instance.pause(core.host(session, case.id, actor, now), now, remaining))
     except EngineError as exc:
         raise InvalidRequest(str(exc), code="deadline_state") from exc
     left = instance.paused_remaining()
@@ -87,7 +87,7 @@ def resume(core: Core, session: Session, case_id: int, actor: Actor, now: dateti
     instance = core.instance(session, case)
     paused_at = instance.paused_at
     try:
-        step = instance.resume(core.host(session, case.id, actor, now), now, due)
+        step = core.step(case, lambda: instance.resume(core.host(session, case.id, actor, now), now, due))
     except EngineError as exc:
         raise InvalidRequest(str(exc), code="deadline_state") from exc
     dues = {t.element_id: t.due_at.isoformat() for t in step.moved_timers()}
@@ -109,7 +109,8 @@ def extend(core: Core, session: Session, case_id: int, working_days: int, reason
 
     instance = core.instance(session, case)
     try:
-        step = instance.move_timers(core.host(session, case.id, actor, now), now, new_due, element_id)
+        step = core.step(case, lambda: instance.move_timers(core.host(session, case.id, actor, now), now, new_due,
+                                                            element_id))
     except EngineError as exc:
         raise InvalidRequest(str(exc), code="deadline_state") from exc
     dues = {t.element_id: t.due_at.isoformat() for t in step.moved_timers()}
@@ -146,7 +147,10 @@ def next_due_timer(session: Session, now: datetime, skip: set[str]) -> tuple[str
     The lock is on the case row, not the timer row: two timers of one case are
     fired by one sweeper, so two sweepers never wait on each other's rows.
     """
-    query = (select(Timer.id, Timer.case_id).join(Case, Case.id == Timer.case_id).where(Timer.due_at < now)
+    # A case put in incident because a step went over budget waits for an administrator, not for the next sweep.
+    stuck = Case.status == "incident"
+    query = (select(Timer.id, Timer.case_id).join(Case, Case.id == Timer.case_id)
+             .where(Timer.due_at < now, ~(stuck & Case.incident.like(f"{StepOverBudget.PREFIX}%")))
              .order_by(Timer.due_at).limit(1).with_for_update(of=Case, skip_locked=True))
     if skip:
         query = query.where(Timer.id.not_in(skip))
@@ -158,7 +162,7 @@ def fire_case_timers(core: Core, session: Session, case_id: int, now: datetime) 
     """Advance a case to ``now``; return how many of its timers fired."""
     case = rows.case_head(session, case_id)
     instance = core.instance(session, case)
-    step = instance.advance(core.host(session, case.id, SCHEDULER, now), now)
+    step = core.step(case, lambda: instance.advance(core.host(session, case.id, SCHEDULER, now), now))
     core.persist(session, case, instance, step, SCHEDULER, now)
     return sum(1 for e in step.events if e.lifecycle == "timer_fired")
 
@@ -170,7 +174,7 @@ def fire_due_timers(core: Core, now: datetime, limit: int = 10_000) -> dict[str,
     for _ in range(limit):
         due = None
         try:
-            with core.db.transaction() as session:
+            with core.command(SCHEDULER) as session:
                 due = next_due_timer(session, now, skip)
                 if due is None:
                     break
@@ -181,6 +185,10 @@ def fire_due_timers(core: Core, now: datetime, limit: int = 10_000) -> dict[str,
         except ConcurrentUpdate:
             conflicts += 1
             skip.add(due[0])
+        except StepOverBudget as exc:      # rolled back; the case is now in incident (core.command)
+            failed += 1
+            skip.add(due[0])
+            log.error("timer sweep: case %s of timer %s: %s", due[1], due[0], exc)
         except Exception:  # noqa: BLE001 - one broken case must not block the sweep
             if due is None:
                 raise           # the sweep itself cannot read timers: nothing to skip
@@ -199,18 +207,18 @@ class DeadlineService:
 
     def pause(self, case_id: int, reason: str, actor: Actor) -> CaseRef:
         """N-4: stop the case's deadline clock while it waits on the customer."""
-        with self._core.db.transaction() as session:
+        with self._core.command(actor) as session:
             return pause(self._core, session, case_id, reason, actor, self._core.clock())
 
     def resume(self, case_id: int, actor: Actor) -> CaseRef:
         """N-4: restart the deadline clock with the time each deadline had left."""
-        with self._core.db.transaction() as session:
+        with self._core.command(actor) as session:
             return resume(self._core, session, case_id, actor, self._core.clock())
 
     def extend(self, case_id: int, working_days: int, reason: str, actor: Actor,
                element_id: str | None = None) -> CaseRef:
         """N-4: move the case's deadlines by working days for a reason told to the customer."""
-        with self._core.db.transaction() as session:
+        with self._core.command(actor) as session:
             return extend(self._core, session, case_id, working_days, reason, actor, self._core.clock(), element_id)
 
     def fire_due_timers(self, now: datetime | None = None) -> dict[str, int]:

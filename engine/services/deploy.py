@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ..bpmn import BpmnFileError, inspect_file
 from ..store import rows
 from ..store.models import ProcessVersion
-from .core import Actor, Core
+from .core import Actor, Core, calendar_functions
 from .errors import ConcurrentUpdate, DeploymentRefused
 
 __all__ = ["DeployedVersion", "deploy_file"]
@@ -43,7 +43,8 @@ def deploy_file(core: Core, session: Session, content: bytes, file_name: str, ac
             if key in latest else None
 
     try:
-        info = inspect_file(content, file_name, deployed_xml, core.topics.has)
+        info = inspect_file(content, file_name, deployed_xml, core.topics.has,
+                            calendar_functions(core.calendar(session), now), core.topics.sets)
     except BpmnFileError as exc:
         raise DeploymentRefused(str(exc), exc.file_name, exc.line, exc.element_id) from exc
     existing = [latest.get(key) for key in info.process_ids]

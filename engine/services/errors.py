@@ -13,7 +13,7 @@ from ..bpmn.forms import FieldError
 
 __all__ = [
     "Conflict", "ConcurrentUpdate", "DeploymentRefused", "FieldError", "FormInvalid", "InvalidRequest", "NotFound",
-    "PermissionDenied", "ServiceError", "SignInThrottled", "TaskAlreadyCompleted", "TaskClaimedByOther",
+    "PermissionDenied", "ServiceError", "SignInThrottled", "StepOverBudget", "TaskAlreadyCompleted", "TaskClaimedByOther",
 ]
 
 
@@ -111,3 +111,24 @@ class DeploymentRefused(ServiceError):
     def __init__(self, message: str, file_name: str, line: int | None, element_id: str | None):
         super().__init__(message, file_name=file_name, line=line, element_id=element_id)
         self.file_name, self.line, self.element_id = file_name, line, element_id
+
+
+class StepOverBudget(ServiceError):
+    """A command on a case went over its budget (time, steps without a wait state, memory, size).
+
+    Its transaction was rolled back; the case (``case_id``, None while it was
+    being started) is put in incident with ``reason`` in a transaction of its
+    own, and an administrator retries it once the process or data is fixed.
+    """
+
+    status = 422
+    code = "step_over_budget"
+    PREFIX = "over budget"       # the incident text starts so; the timer sweep leaves such cases alone
+
+    def __init__(self, case_id: int | None, revision: int | None, kind: str, reason: str):
+        super().__init__(f"{self.PREFIX} ({kind}): {reason}", case_id=case_id, kind=kind, reason=reason)
+        self.case_id, self.revision, self.kind, self.reason = case_id, revision, kind, reason
+
+    @property
+    def incident(self) -> str:
+        return str(self)

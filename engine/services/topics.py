@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -54,6 +54,7 @@ class TopicRegistry:
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._sets: dict[str, frozenset[str]] = {}
 
     def register(self, topic: str) -> Callable[[Handler], Handler]:
         """Decorator that registers ``fn`` as the handler of ``topic``."""
@@ -64,8 +65,18 @@ class TopicRegistry:
 
         return decorate
 
-    def add(self, topic: str, fn: Handler) -> None:
+    def add(self, topic: str, fn: Handler, sets: Iterable[str] | None = None) -> None:
+        """Register ``fn`` for ``topic``; ``sets`` names the case data keys it may return (deploy checks that
+        the expressions read only what something provides, and a handler returning another key fails)."""
         self._handlers[topic] = fn
+        if sets is not None:
+            self._sets[topic] = frozenset(sets)
+        else:
+            self._sets.pop(topic, None)
+
+    def sets(self, topic: str) -> frozenset[str] | None:
+        """Return the keys the handler of ``topic`` declares it sets (None: it did not say)."""
+        return self._sets.get(topic)
 
     def has(self, topic: str) -> bool:
         return topic in self._handlers

@@ -40,6 +40,26 @@ def _sqlite_engine(url: str, begin: str, **kwargs) -> Engine:
     return engine
 
 
+class NulInText(ValueError):
+    """A text parameter holds a NUL character, which PostgreSQL refuses (and SQLite would store)."""
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value or "\\u0000" in value      # raw, or escaped inside a JSON document
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    wrapped = getattr(value, "obj", None)       # psycopg's Json/Jsonb adapters hold the document unserialized
+    return wrapped is not None and _has_nul(wrapped)
+
+
+def _refuse_nul(conn, cursor, statement, parameters, context, executemany):
+    if parameters and _has_nul(parameters):
+        raise NulInText("text with a NUL character (\\0) cannot be stored or looked up")
+
+
 class Database:
     """Engines and sessions for one database URL; ``transaction()`` is the unit of work and the only commit."""
 
@@ -57,6 +77,9 @@ class Database:
         else:
             self.write_engine = create_engine(self.url, echo=echo, pool_recycle=1800)
             self.read_engine = self.write_engine
+        for engine in self.engines:
+            # The same answer on both databases: a NUL in an id, a name or case data is a bad request.
+            event.listen(engine, "before_cursor_execute", _refuse_nul)
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
 
@@ -78,11 +101,16 @@ class Database:
         transaction. Callbacks a command registers with ``after_commit`` run
         once the commit has succeeded (never after a rollback).
         """
-        with (self._writer if write else self._reader)() as session:
-            with session.begin():
-                yield session
-            for callback in session.info.pop(AFTER_COMMIT, []):
-                callback()
+        try:
+            with (self._writer if write else self._reader)() as session:
+                with session.begin():
+                    yield session
+                for callback in session.info.pop(AFTER_COMMIT, []):
+                    callback()
+        except NulInText as exc:
+            from ..services.errors import InvalidRequest       # services import the store: imported late
+
+            raise InvalidRequest(str(exc), code="nul_character") from exc
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -70,6 +70,11 @@ def latest_versions(session: Session) -> dict[str, VersionHead]:
     return {row.key: VersionHead(*row) for row in session.execute(_LATEST)}
 
 
+def version_id_of(session: Session, key: str, version: int) -> int | None:
+    """Return the id of version ``version`` of process ``key``, or None."""
+    return session.scalar(select(ProcessVersion.id).where(ProcessVersion.key == key, ProcessVersion.version == version))
+
+
 def version_xml(session: Session, version_ids: Iterable[int]) -> dict[int, tuple[str, bytes]]:
     """Return the process key and BPMN file of each version."""
     rows = session.execute(select(_pv.c.id, _pv.c.key, _pv.c.xml).where(_pv.c.id.in_(list(version_ids))))

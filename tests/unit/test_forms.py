@@ -171,14 +171,14 @@ def test_form_of_the_investigate_task_is_read_from_loop_bpmn():
 @pytest.mark.parametrize(("xml_fields", "words"), [
     ('<camunda:formField label="no id" />', "has no id"),
     ('<camunda:formField id="a" type="money" />', "unknown type 'money'"),
-    ('<camunda:formField id="a"><camunda:validation><camunda:constraint name="unique" />'
+    ('<camunda:formField id="a" type="string"><camunda:validation><camunda:constraint name="unique" />'
      "</camunda:validation></camunda:formField>", "unknown constraint 'unique'"),
-    ('<camunda:formField id="a"><camunda:validation><camunda:constraint name="min" />'
+    ('<camunda:formField id="a" type="string"><camunda:validation><camunda:constraint name="min" />'
      "</camunda:validation></camunda:formField>", "needs a config value"),
-    ('<camunda:formField id="a"><camunda:validation><camunda:constraint name="max" config="ten" />'
+    ('<camunda:formField id="a" type="string"><camunda:validation><camunda:constraint name="max" config="ten" />'
      "</camunda:validation></camunda:formField>", "is not a number"),
-    ('<camunda:formField id="a"><camunda:validation><camunda:constraint name="pattern" config="([a-z]" />'
-     "</camunda:validation></camunda:formField>", "is not a regular expression"),
+    ('<camunda:formField id="a" type="string"><camunda:validation><camunda:constraint name="pattern" config="([a-z]" />'
+     "</camunda:validation></camunda:formField>", "is not an RE2 regular expression"),
 ])
 def test_invalid_form_definition_is_refused(xml_fields, words):
     with pytest.raises(FormDefinitionError, match=words):
