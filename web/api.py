@@ -10,6 +10,8 @@ whole case page (one more read).
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
@@ -233,8 +235,9 @@ def report_export(key, fmt):
     args = request.args
     data = engine().reports.export(key, args.get("period", ""), g.actor, fmt, args.get("department"))
     name = file_name(key, args.get("period", ""), args.get("department"), fmt)
-    return Response(data, mimetype=MEDIA_TYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    # A name beyond ASCII (a unit key in Chinese) goes as filename*= (RFC 6266): a raw header cannot carry it.
+    disposition = f'attachment; filename="{name}"' if name.isascii() else f"attachment; filename*=UTF-8''{quote(name)}"
+    return Response(data, mimetype=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition})
 
 
 @bp.post("/reports/typical")

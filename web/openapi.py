@@ -71,13 +71,15 @@ FORM_DATA = {"type": "object", "description": "the form's values by field id (th
 PERIOD = {"type": "string", "pattern": "^\\d{4}-(W(0[1-9]|[1-4]\\d|5[0-3])|0[1-9]|1[0-2]|Q[1-4])$"}
 REPORT_KEYS = ("P-1", "P-2", "P-3", "P-4")
 REPORT_KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string", "enum": list(REPORT_KEYS)}}
+# A unit of the organisation by its key (it names a download and a sheet: no control character, no space).
+UNIT_KEY = {"type": "string", "pattern": "^[\\w.-]*$", "maxLength": 100}
 DATE = {"type": "string", "format": "date", "pattern": "^\\d{4}-\\d{2}-\\d{2}$"}
 SELECTION = [{"name": n, "in": "query", "required": False, "schema": schema, "description": d, **more}
              for n, schema, d, more in (
                  ("process", _text(100), "process key", {}), ("version", {"type": "integer", "minimum": 1, "maximum": INT32}, "version number",
                   {"x-error-code": "invalid_version"}),
                  ("category", _text(200), "category code (and everything under it)", {}),
-                 ("department", _text(100), "responsible department", {}),
+                 ("department", UNIT_KEY, "responsible department", {}),
                  ("status", {"type": "string", "enum": ["running", "completed", "incident"]},
                   "running, completed or incident", {"x-error-code": "invalid_status"}),
                  ("from", DATE, "cases started on or after YYYY-MM-DD (Beijing time)", {"x-error-code": "invalid_date"}),
@@ -86,7 +88,7 @@ REPORT_QUERY = [
     {"name": "period", "in": "query", "required": True, "schema": PERIOD, "x-error-code": "invalid_period",
      "description": "YYYY-Www (P-1), YYYY-MM (P-2, P-4), YYYY-Qn (P-3); another report's form is a 400 "
                     "invalid_period"},
-    {"name": "department", "in": "query", "required": False, "schema": _text(100),
+    {"name": "department", "in": "query", "required": False, "schema": UNIT_KEY,
      "description": "one department (a department head always gets their own)"}]
 DRILL = [{"name": n, "in": "query", "required": False, "schema": _text(200), "description": d} for n, d in (
     ("kind", "complaint, consultation, demand, suggestion, demand_or_suggestion"), ("channel", "intake channel"),

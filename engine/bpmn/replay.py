@@ -34,7 +34,7 @@ from SpiffWorkflow.util.task import TaskState
 from . import clock, serialize
 from .events import events as step_events
 from .specs import FormUserTask
-from .views import Bundle
+from .views import Bundle, EngineError
 
 __all__ = ["COMPARED", "DEVIATION_KINDS", "Deviation", "REPLAYED", "TrailStep", "replay"]
 
@@ -104,8 +104,10 @@ def _is_timer(task) -> bool:
 
 
 class _Replayer:
-    def __init__(self, bundle: Bundle, trail: Sequence[TrailStep], observe: frozenset[str] | None):
+    def __init__(self, bundle: Bundle, trail: Sequence[TrailStep], observe: frozenset[str] | None,
+                 moves: Sequence[tuple[int, Bundle]] = ()):
         self.bundle, self.trail, self.observe = bundle, trail, observe
+        self.moves = dict(moves)         # trail position -> the bundle the case was moved to before it
         self.workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=_ReplayScriptEngine(self))
         self.cursor = -1
         self.consumed: set[int] = set()
@@ -137,6 +139,8 @@ class _Replayer:
     def run(self, ended: bool) -> list[Deviation]:
         self._command(lambda: None)
         for index, step in enumerate(self.trail):
+            if index in self.moves:
+                self._migrate(self.moves.pop(index))
             if index in self.consumed or step.lifecycle in HINTS:
                 continue
             self.cursor = index
@@ -157,6 +161,17 @@ class _Replayer:
             for task in self._ready_user_tasks():
                 self._skip(task.task_spec.bpmn_id)
         return self.deviations
+
+    def _migrate(self, bundle: Bundle) -> None:
+        """Move the replay onto another version as the repair moved the case (the runtime's own migration)."""
+        from .runtime import Instance
+
+        try:
+            Instance(self.bundle, self.workflow).migrate(bundle)
+        except EngineError:
+            return              # the repair could not have moved it either; the rest is judged on the old version
+        self.bundle = bundle
+        self._reach.clear()
 
     def _take(self, step: TrailStep) -> bool:
         """Do what the trail step says if the replay has it enabled; tell whether it did."""
@@ -387,12 +402,13 @@ class _Replayer:
         return self._reach[key]
 
 
-def replay(bundle: Bundle, trail: Sequence[TrailStep], ended: bool,
-           observe: frozenset[str] | None = None) -> tuple[Deviation, ...]:
+def replay(bundle: Bundle, trail: Sequence[TrailStep], ended: bool, observe: frozenset[str] | None = None,
+           moves: Sequence[tuple[int, Bundle]] = ()) -> tuple[Deviation, ...]:
     """Replay ``trail`` on ``bundle``; return its deviations (none: the trail fits).
 
     ``ended``: the case is over, so steps the model still waits for were skipped.
     ``observe``: the elements the trail's source records (None: all, as the engine's own trail does);
     elements outside it pass silently.
+    ``moves``: (trail position, bundle) of each repair that moved the case to another version before that entry.
     """
-    return tuple(_Replayer(bundle, trail, observe).run(ended))
+    return tuple(_Replayer(bundle, trail, observe, moves).run(ended))

@@ -188,10 +188,39 @@ class ComplianceService:
         self._core.policy.require(actor, "see_compliance", what)
 
     def _deviations(self, session: Session, process_key: str, pinned: dict[str, int], status: str,
-                    trail: tuple[TrailStep, ...]) -> tuple[Deviation, ...]:
-        key = (process_key, tuple(sorted(pinned.items())), status == "completed", trail)
-        return self._variants.get(key, lambda: replay(self._core.bundle(session, process_key, pinned), trail,
-                                                      status == "completed"))
+                    trail: tuple[TrailStep, ...], moves: tuple[tuple[int, int], ...] = ()) -> tuple[Deviation, ...]:
+        """Replay a trail (once per variant); ``moves``: (position, version id) of repairs that moved the case,
+        ``pinned`` then being the versions it started on."""
+        key = (process_key, tuple(sorted(pinned.items())), status == "completed", trail, moves)
+
+        def judge():
+            bundles = [(position, self._core.bundle(session, process_key, {**pinned, process_key: vid}))
+                       for position, vid in moves]
+            return replay(self._core.bundle(session, process_key, pinned), trail, status == "completed",
+                          moves=bundles)
+
+        return self._variants.get(key, judge)
+
+    def _judge_events(self, session: Session, case, events: list[AuditEvent]):
+        """Return (compared entries, deviations) of a case from its events: repairs that moved it to another
+        version (``admin_action`` with ``version: {from, to}``) split the trail; each part is judged on its
+        version, the replay moving on as the repair did."""
+        compared, moves, first = [], [], None
+        for index, event in enumerate(events):
+            if event.element_id and event.lifecycle in REPLAYED:
+                compared.append(event)
+            moved = (event.data or {}).get("version") if event.lifecycle == "admin_action" else None
+            if isinstance(moved, dict) and moved.get("to"):
+                # The repair's own step (its retry) was written just before it, at its instant, by its actor.
+                back = index
+                while back > 0 and (events[back - 1].at, events[back - 1].actor) == (event.at, event.actor):
+                    back -= 1
+                own = sum(1 for e in events[back:index] if e.element_id and e.lifecycle in REPLAYED)
+                first = moved["from"] if first is None else first
+                moves.append((len(compared) - own, int(moved["to"])))
+        pinned = dict(case.pinned) if first is None else {**case.pinned, case.process_key: int(first)}
+        trail = _trail_key((e.element_id, e.lifecycle) for e in compared)
+        return compared, self._deviations(session, case.process_key, pinned, case.status, trail, tuple(moves))
 
     def case(self, case_id: int, actor: Actor) -> CaseConformance:
         """Return one case judged against the versions it ran on, with each deviation's time and actor."""
@@ -202,9 +231,7 @@ class ComplianceService:
                 raise NotFound(f"case {case_id} does not exist", code="case_not_found", case_id=case_id)
             events = list(session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)
                                           .order_by(AuditEvent.id)))
-            compared = [e for e in events if e.element_id and e.lifecycle in REPLAYED]
-            trail = _trail_key((e.element_id, e.lifecycle) for e in compared)
-            deviations = self._deviations(session, case.process_key, dict(case.pinned), case.status, trail)
+            compared, deviations = self._judge_events(session, case, events)
             bundle = self._core.bundle(session, case.process_key, dict(case.pinned))
             numbers = _version_numbers(session)
         views = []
@@ -243,10 +270,17 @@ class ComplianceService:
             counts: Counter = Counter()
             deviating, fitting, pinned_sets = [], 0, {}
             judged: dict[tuple, tuple[Deviation, ...]] = {}      # per variant: a string key, hashed once
+            moved = {case_id for case_id, events in overrides.items()
+                     if any(isinstance((e.data or {}).get("version"), dict) for e in events)}
             for case_id, key, version_id, pinned, status, category, department, started_at in heads:
                 variant = (key, tuple(sorted(pinned.items())), status == "completed", per_case.get(case_id, ""))
-                deviations = judged.get(variant)
-                if deviations is None:
+                deviations = judged.get(variant) if case_id not in moved else None
+                if case_id in moved:        # repaired onto another version: judged part by part (rare)
+                    case = session.get(Case, case_id)
+                    events = list(session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)
+                                                  .order_by(AuditEvent.id)))
+                    deviations = self._judge_events(session, case, events)[1]
+                elif deviations is None:
                     trail = trails[variant[3]] if variant[3] else ()
                     deviations = judged[variant] = self._deviations(session, key, dict(pinned), status, trail)
                 month = started_at.astimezone(tz).strftime("%Y-%m")

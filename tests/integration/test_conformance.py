@@ -179,3 +179,41 @@ def test_a2_only_compliance_and_administrators_see_conformance(shipped, officer)
     assert refused.value.params == {"permission": "see_compliance"}
     with pytest.raises(PermissionDenied):
         shipped.compliance.summary(shipped.accounts.actor("zhao.group"))
+
+
+TWO_STEPS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs_two" targetNamespace="http://example.org/tests">
+  <bpmn:process id="two_steps" isExecutable="true">
+    <bpmn:startEvent id="t_start"/>
+    <bpmn:sequenceFlow id="t_f1" sourceRef="t_start" targetRef="t_check"/>
+    <bpmn:userTask id="t_check" name="Check" camunda:candidateGroups="handler"/>
+    <bpmn:sequenceFlow id="t_f2" sourceRef="t_check" targetRef="t_reply"/>
+    <bpmn:userTask id="t_reply" name="Reply" camunda:candidateGroups="handler"/>
+    <bpmn:sequenceFlow id="t_f3" sourceRef="t_reply" targetRef="t_end"/>
+    <bpmn:endEvent id="t_end"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+TWO_STEPS_V2 = TWO_STEPS.replace(
+    b'<bpmn:sequenceFlow id="t_f1" sourceRef="t_start" targetRef="t_check"/>',
+    b'<bpmn:sequenceFlow id="t_f1" sourceRef="t_start" targetRef="t_triage"/>'
+    b'<bpmn:userTask id="t_triage" name="Triage" camunda:candidateGroups="handler"/>'
+    b'<bpmn:sequenceFlow id="t_f0" sourceRef="t_triage" targetRef="t_check"/>')
+
+
+def test_a2_a_case_repaired_onto_v2_is_judged_on_v1_up_to_the_repair_and_on_v2_after(engine, handler, admin):
+    engine.admin.deploy(TWO_STEPS, "two_steps.bpmn")
+    case = engine.cases.start("two_steps", {})                       # v1: waits at t_check
+    engine.admin.deploy(TWO_STEPS_V2, "two_steps.bpmn")             # v2: t_triage before t_check
+    engine.cases.repair(case.id, admin, reason="迁移到新版本", version=2, retry=False)
+    for _ in range(2):
+        [task] = [t for t in engine.reads.case_page(case.id, SYSTEM).tasks if t.state == "ready"]
+        engine.cases.complete(task.id, {}, handler)
+    judged = engine.compliance.case(case.id, admin)
+    assert (judged.version, judged.status, judged.fits) == (2, "completed", True)
+    assert [o.action for o in judged.overrides] == ["repair"]
+    v2 = make_bundle("two_steps", {"two_steps": TWO_STEPS_V2})
+    whole_on_v2 = replay(v2, [TrailStep(e) for e in judged.path], ended=True)
+    assert [(d.kind, d.element_id) for d in whole_on_v2] == [("skipped", "t_triage")]     # what the split avoids
+    assert engine.compliance.summary(admin, Selection(process_key="two_steps")).fitting == 1

@@ -3,8 +3,6 @@ with a message on both databases (never a 500 from the database or the engine), 
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from tests.web.test_api import INTAKE, start
@@ -108,10 +106,12 @@ def test_a_bad_body_is_a_400_and_starts_nothing(client, admin, web_engine, raw):
 
 
 def test_a_body_within_the_depth_and_the_numbers_is_taken(client, token):
-    nested = "[" * (MAX_DEPTH - 3) + "]" * (MAX_DEPTH - 3)
-    raw = json.dumps({"process_key": "normal", "data": dict(INTAKE, amount=2 ** 53 - 1)})[:-2] + ', "extra": ' + nested + "}}"
-    answer = client.post("/api/cases", data=raw, content_type="application/json", headers=token("zhang.intake"))
+    answer = client.post("/api/cases", json={"process_key": "normal", "data": dict(INTAKE, amount=2 ** 53 - 1)},
+                         headers=token("zhang.intake"))
     assert answer.status_code == 201, answer.get_json()
+    nested = "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1)
+    raw = '{"username": "zhang.intake", "password": "demo", "client": ' + nested + "}"
+    assert client.post("/api/token", data=raw, content_type="application/json").status_code == 200
 
 
 def test_completing_with_a_huge_amount_is_a_400(client, token):
