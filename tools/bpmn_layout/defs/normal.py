@@ -51,6 +51,7 @@ def _build():
                 ('media', '媒体'), ('consumer_association', '消费者协会'), ('hotline_12315', '12315热线'),
                 ('group_company', '集团公司'), ('miit', '工信部'), ('comms_bureau', '省通信管理局'),
                 ('green_net', '绿网工单')]),
+            F('customer_grid', '客户所属网格(未按分类路由时派往该网格, I-4)', maxlength=50),
             F('demand', '客户诉求', 'text'),
             F('prefecture_notified', '州公司通报的投诉(S-1)', 'boolean'),
             F('first_ask_owner', '首问责任人(客户最先找到的员工,知道时填写)', maxlength=50, person=True),
