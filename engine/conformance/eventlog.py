@@ -44,6 +44,14 @@ def _instant(text: str, tz: tzinfo, row: int) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
 
 
+def _records(reader: csv.DictReader):
+    """Yield the reader's records; LogError naming the line where the csv module cannot read on (a NUL ...)."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise LogError(f"not a readable CSV: {exc}", reader.line_num + 1) from None   # the line it was reading
+
+
 def read_csv(text: str, mapping: dict[str, str], tz: tzinfo) -> list[LogEvent]:
     """Return the events of a CSV log; ``mapping`` names the column of case, activity, timestamp (and resource,
     and a lifecycle transition column whose rows other than complete are left out)."""
@@ -57,7 +65,7 @@ def read_csv(text: str, mapping: dict[str, str], tz: tzinfo) -> list[LogEvent]:
         if column and column not in header:
             raise LogError(f"column {column!r} (mapped as {field}) is not in the header {header}", 1)
     events = []
-    for record in reader:
+    for record in _records(reader):
         row = reader.line_num
         values = {f: (record.get(mapping[f]) or "").strip() for f in FIELDS if mapping.get(f)}
         if values.get("transition", "complete").lower() in SKIPPED_TRANSITIONS:

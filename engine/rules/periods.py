@@ -50,19 +50,24 @@ def parse_period(text: str, every: str | None = None) -> Period:
     """Return the period ``text`` names; ValueError when it names none (or not one of ``every``)."""
     text = (text or "").strip()
     found: Period | None = None
-    if m := _WEEK.match(text):
-        try:
-            first = date.fromisocalendar(int(m[1]), int(m[2]), 1)
-        except ValueError:
-            first = None
-        if first:
-            found = Period("week", text, first, first + timedelta(days=6))
-    elif (m := _MONTH.match(text)) and 1 <= int(m[2]) <= 12:
-        found = _month(int(m[1]), int(m[2]))
-    elif m := _QUARTER.match(text):
-        year, q = int(m[1]), int(m[2])
-        start = _month(year, 3 * q - 2)
-        found = Period("quarter", text, start.first, _month(year, 3 * q).last)
+    try:
+        if m := _WEEK.match(text):
+            try:
+                first = date.fromisocalendar(int(m[1]), int(m[2]), 1)
+            except ValueError:
+                first = None
+            if first:
+                found = Period("week", text, first, first + timedelta(days=6))
+        elif (m := _MONTH.match(text)) and 1 <= int(m[2]) <= 12:
+            found = _month(int(m[1]), int(m[2]))
+        elif m := _QUARTER.match(text):
+            year, q = int(m[1]), int(m[2])
+            start = _month(year, 3 * q - 2)
+            found = Period("quarter", text, start.first, _month(year, 3 * q).last)
+    except OverflowError:
+        found = None            # past the calendar's last day (year 9999)
+    if found is not None and not 1900 <= found.first.year <= found.last.year <= 9998:
+        found = None            # near the calendar's ends the period before or the day after would not exist
     if found is None or (every and found.every != every):
         expected = {"week": "YYYY-Www", "month": "YYYY-MM", "quarter": "YYYY-Qn"}
         raise ValueError(f"{text!r} is not a period ({expected[every] if every else 'YYYY-Www, YYYY-MM or YYYY-Qn'})")

@@ -361,11 +361,18 @@ class ComplianceService:
         return names
 
 
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+
+
 def parse_day(text: str | None, field: str) -> date | None:
     """Return a YYYY-MM-DD parameter as a date (None when empty); InvalidRequest naming the field otherwise."""
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        raise InvalidRequest(f"{field} must be a date YYYY-MM-DD", code="invalid_date", field=field) from None
+        day = None
+    if day is None or not FIRST_DAY <= day <= LAST_DAY:     # beyond them a day's bounds leave the calendar
+        raise InvalidRequest(f"{field} must be a date YYYY-MM-DD from {FIRST_DAY} to {LAST_DAY}",
+                             code="invalid_date", field=field)
+    return day

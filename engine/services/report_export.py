@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from .serialize import amount_text
@@ -52,7 +53,9 @@ def _xlsx(report: Report) -> bytes:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append([v if isinstance(v, (int, float, Decimal)) or v is None else str(v) for v in row])
+            # Control characters a case's data may hold are not allowed in a sheet: openpyxl's own set is dropped.
+            sheet.append([v if isinstance(v, (int, float, Decimal)) or v is None
+                          else ILLEGAL_CHARACTERS_RE.sub("", str(v)) for v in row])
         sheet.freeze_panes = "A2"
     info = book.create_sheet("report", 0)
     for pair in (("report", report.key), ("period", report.period), ("department", report.department or "*"),
