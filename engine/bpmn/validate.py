@@ -191,12 +191,7 @@ def provided_names(tree: etree._Element, sample: dict[str, Any],
         if not any(s.find(f"{{{BPMN}}}extensionElements/{{{CAMUNDA}}}formData") is not None for s in starts):
             return None
     names = set(sample) | ENGINE_KEYS
-    for node in tree.iter(f"{{{BPMN}}}script"):
-        try:
-            parsed = ast.parse(node.text or "")
-        except SyntaxError:
-            continue
-        names |= {n.id for n in ast.walk(parsed) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    names |= _script_assignments(tree)
     for node in tree.iter(f"{{{CAMUNDA}}}outputParameter"):
         if node.get("name"):
             names.add(node.get("name"))
@@ -223,15 +218,22 @@ def provided_names(tree: etree._Element, sample: dict[str, Any],
     return names
 
 
-def _sets_of(tree: etree._Element, topic_sets, called, seen: set[str]) -> set[str] | None:
-    """Return what a called file may set: its form fields, script assignments, topics, its own callees."""
-    names = {field["id"] for _, field in _form_fields(tree)}
+def _script_assignments(tree: etree._Element) -> set[str]:
+    """Return the names the file's scripts assign (a script that does not parse assigns none here)."""
+    names: set[str] = set()
     for node in tree.iter(f"{{{BPMN}}}script"):
         try:
             parsed = ast.parse(node.text or "")
         except SyntaxError:
             continue
         names |= {n.id for n in ast.walk(parsed) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return names
+
+
+def _sets_of(tree: etree._Element, topic_sets, called, seen: set[str]) -> set[str] | None:
+    """Return what a called file may set: its form fields, script assignments, topics, its own callees."""
+    names = {field["id"] for _, field in _form_fields(tree)}
+    names |= _script_assignments(tree)
     for node in tree.iter(f"{{{BPMN}}}serviceTask"):
         topic = node.get(f"{{{CAMUNDA}}}topic")
         declared = topic_sets(topic) if topic and topic_sets else None
