@@ -116,13 +116,13 @@ def subjects(who: str, org: Organisation, data: Mapping[str, Any]) -> list[Subje
         channel = org.channel_of(person.username) if person else None
         return [_unit(org, channel)] if channel else []
     if who == "dept_head":
-        # 相关部门负连带责任: the head of the department the case was routed to is scored too.
-        departments = [org.department_of(person.username)] if person else []
+        # 000 二.1 分公司考核对应部门主管: one head, of the department the complaint corresponds to (对口部门, 000 三
+        # 涉及对口部门的,扣分计入部门考核): the department the case was routed to (I-4), whose head reviewed the
+        # record (N-7). Only a case routed nowhere falls back to the responsible person's department.
         routed = org.unit_for_group(data.get("responsible_group"))
-        if routed is not None:
-            departments.append(org.department_of_unit(routed.key))
-        heads = dict.fromkeys(d.head for d in departments if d.head)
-        return [_person(org, head) for head in heads]
+        department = (org.department_of_unit(routed.key) if routed is not None
+                      else org.department_of(person.username) if person else None)
+        return [_person(org, department.head)] if department is not None and department.head else []
     raise DeductionError(f"unknown who {who!r}")
 
 

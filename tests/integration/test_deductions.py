@@ -234,10 +234,16 @@ def test_s6_the_person_the_investigation_names_is_responsible_instead_of_the_fir
     }
 
 
-def test_s6_related_departments_are_jointly_liable(engine):
+def test_s1_one_department_head_is_booked_the_head_of_the_routed_department(engine):
+    """000 二.1 分公司考核对应部门主管 (one head): the department the complaint was routed to (对口部门, 000 三),
+    not also the head of the first-ask owner's own department (zhang.intake, market front desk: wang.head)."""
     walk = Walk.start(engine, "zhang.intake", NETWORK).to_outcome("tang.netbasic", "ma.network").decide()
-    heads = {(s, amount) for s, role, amount, _ in booked(engine, walk.case_id, "S-1") if role == "dept_head"}
-    assert heads == {("wang.head", D("0.01")), ("ma.network", D("0.01"))}      # first-ask owner's and routed dept
+    assert booked(engine, walk.case_id, "S-1") == {
+        ("city", "city_kpi", D("0.05"), "points"),
+        ("ma.network", "dept_head", D("0.01"), "points"),
+        ("gao.front", "direct_leader", D("0.03"), "points"),
+        ("zhang.intake", "responsible", D("0.05"), "points"),
+    }
 
 
 def test_a_booking_that_cannot_say_whom_to_score_leaves_nothing_and_can_be_retried(engine):

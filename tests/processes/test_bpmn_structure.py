@@ -63,3 +63,15 @@ def test_every_file_parses_and_passes_the_engines_deployment_checks(bpmn):
               for key in etree.parse(str(f)).getroot().xpath("bpmn:process/@id", namespaces=NS)}
     info = inspect_file(path.read_bytes(), path.name, called.get, lambda topic: True)
     assert info.process_ids
+
+
+SEED_NUMBER = __import__("re").compile(r"(?<![\d.])00[0-4](?=[ )\u4e00-\u9fff])")
+HAND_DRAWN = [ROOT / "processes" / "rectification.bpmn"]
+
+
+@pytest.mark.parametrize("path", HAND_DRAWN, ids=_id)
+def test_p4_hand_drawn_documentation_cites_regulation_titles_not_seed_file_numbers(path):
+    """A process owner reads 《投诉处理管理办法》三, never the seed file number (000 三) of the repository."""
+    docs = [d.text or "" for d in etree.parse(str(path)).getroot().iterfind(".//bpmn:documentation", NS)]
+    assert docs and not [d for d in docs if SEED_NUMBER.search(d)]
+    assert all("《" in d for d in docs if "P-4" in d)
