@@ -9,6 +9,7 @@ dates and times in the person's language (times in Beijing time, labelled), list
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
@@ -133,6 +134,12 @@ class Labels:
         if named:
             return named
         return str(ELEMENT_TYPE.get(found.get("type", ""), _("Step")))
+
+    @staticmethod
+    def incident(text: str | None) -> str:
+        """Return an incident's error without the element id the engine puts first (the step is shown by name)."""
+        found = re.match(r"\[[^\]\s]+\]\s*", text or "")
+        return (text or "")[found.end():] if found else (text or "")
 
     # --- times ---
 
