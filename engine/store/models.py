@@ -80,6 +80,24 @@ class Case(Base):
     ended_at: Mapped[datetime | None]
 
 
+class CaseSearch(Base):
+    """What the case search matches, one row per case, kept by triggers on ``case_instance`` (migration 0012).
+
+    ``contact_key`` is the contact without separators, ``contact_last4`` its last four characters. Substring
+    matches of 3+ characters use a trigram index the models do not describe: on SQLite the FTS5 table
+    ``case_search_fts``, on PostgreSQL the GIN index ``ix_case_search_trgm`` (``pg_trgm``, when installed).
+    """
+
+    __tablename__ = "case_search"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_instance.id"), primary_key=True)
+    customer: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str] = mapped_column(Text)
+    contact_key: Mapped[str] = mapped_column(Text)
+    contact_last4: Mapped[str] = mapped_column(String(4), index=True)
+    facts: Mapped[str] = mapped_column(Text)
+
+
 class UserTask(Base):
     """A user task that became READY; it stays as history once completed or cancelled."""
 

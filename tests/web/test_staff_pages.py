@@ -248,6 +248,44 @@ def test_the_diagram_opens_on_the_current_task_with_zoom_controls_and_audit_on_c
     page.context.close()
 
 
+@pytest.mark.parametrize("width", WIDTHS)
+def test_zoomed_in_on_the_current_task_its_lane_name_stays_in_view(browser, demo, width):  # noqa: F811
+    """The lane's label band is off-screen once zoomed in; a sticky header names the lane (the role) in view."""
+    base, engine, cases = demo
+    page = open_page(browser, base, "zhao.group", "zh", width)
+    page.goto(f"{base}/cases/{cases['investigating']}")
+    page.wait_for_selector("#diagram[data-rendered='true']")
+    page.click("#zoom-current")
+    for _ in range(3):
+        page.click("#zoom-in")
+    frame = page.locator("#diagram").bounding_box()
+    task = page.locator("#diagram g.djs-element.current[data-element-id='investigate']").bounding_box()
+    assert frame["x"] <= task["x"] and task["x"] + task["width"] <= frame["x"] + frame["width"]
+    # investigate lies in the subprocess "handle" of lane Lane_normal_handler (承办部门) of processes/normal.bpmn;
+    # that lane's own label, at the left edge of the whole diagram, is out of the box now.
+    band = page.locator("#diagram g.djs-element[data-element-id='Lane_normal_handler'] text").bounding_box()
+    assert band is None or band["x"] + band["width"] < frame["x"] or band["y"] > frame["y"] + frame["height"] \
+        or band["y"] + band["height"] < frame["y"]
+    header = page.locator("#diagram .lane-header[data-lane='Lane_normal_handler']")
+    assert header.is_visible() and header.inner_text() == "承办部门"
+    named = header.bounding_box()
+    assert frame["x"] <= named["x"] and named["x"] + named["width"] <= frame["x"] + frame["width"]
+    assert frame["y"] <= named["y"] and named["y"] + named["height"] <= frame["y"] + frame["height"]
+    assert named["y"] <= task["y"] + task["height"]             # level with the lane part in view, not below it
+    shot(page, f"staff-diagram-lanes-{width}")
+    # Panned down (the wheel pans bpmn-js), the next lane's header appears when that lane comes into view.
+    page.mouse.move(frame["x"] + frame["width"] / 2, frame["y"] + frame["height"] / 2)
+    seen = set()
+    for _ in range(40):
+        page.mouse.wheel(0, 120)
+        page.wait_for_timeout(50)           # let the wheel's pan reach bpmn-js (no assert on time)
+        seen |= set(page.locator("#diagram .lane-header").all_inner_texts())
+        if seen - {"承办部门"}:
+            break
+    assert seen - {"承办部门"} and seen <= {"受理员", "投诉管理组", "承办部门", "部门负责人", "回访员"}, seen
+    page.context.close()
+
+
 def test_an_intake_submitted_twice_makes_one_case(browser, demo):  # noqa: F811
     """The same intake form sent twice (two concurrent posts from the page, then the button) is one case."""
     base, engine, _ = demo
