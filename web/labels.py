@@ -80,6 +80,11 @@ class Labels:
     def status(self, status: str | None) -> str:
         return str(STATUS.get(status, status or ""))
 
+    @staticmethod
+    def override(action: str | None) -> str:
+        """Return an administrator's override of a case (retry, repair, cancel, a pause ...) in words."""
+        return str(ADMIN_ACTION.get(action or "") or LIFECYCLE.get(action or "", action or ""))
+
     def task_state(self, state: str | None) -> str:
         return str(TASK_STATE.get(state, state or ""))
 

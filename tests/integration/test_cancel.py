@@ -34,8 +34,10 @@ def _later(engine, **delta):
     return engine.with_clock(FixedClock(engine.clock() + timedelta(**delta)))
 
 
-def test_a2_a_cancelled_case_ends_its_tasks_and_timers_and_is_audited_with_actor_and_reason(engine, waiting, admin):
+def test_a2_a_cancelled_case_ends_its_tasks_and_timers_and_is_audited_with_actor_and_reason(engine, waiting, admin,
+                                                                                           handler):
     task_id = engine.reads.case_page(waiting, SYSTEM).open_tasks[0].id
+    assert [t.id for t in engine.reads.inbox(handler).tasks] == [task_id]
     ref = engine.cases.cancel(waiting, admin, reason="客户撤回投诉 (customer withdrew)")
     page = engine.reads.case_page(waiting, SYSTEM)
     assert ref.status == page.case.status == "cancelled" and ref.open_tasks == ()
@@ -48,6 +50,7 @@ def test_a2_a_cancelled_case_ends_its_tasks_and_timers_and_is_audited_with_actor
     with engine.store_session() as session:
         assert session.get(UserTask, task_id).state == "cancelled"
         assert session.scalars(select(Timer).where(Timer.case_id == waiting)).all() == []
+    assert engine.reads.inbox(handler).tasks == ()                     # gone from the inbox
 
 
 def test_a2_the_timers_of_a_cancelled_case_never_fire(engine, waiting, admin):

@@ -118,6 +118,13 @@ def test_a2_an_administrator_cancels_a_case_with_a_reason(browser, demo):  # noq
     shot(page, "repair-cancelled-case-zh-1366")
     page.goto(f"{base}/cases?number={case_id}")               # the case list shows the status by its label
     assert page.inner_text(f"#cases tr[data-case='{case_id}'] td[data-status]") == "已取消"
+    # The compliance report: the steps until the cancel fit; the cancel is the administrator's, with the reason.
+    page.goto(f"{base}/compliance/cases/{case_id}")
+    assert page.get_attribute("#verdict", "class") == "ok" and page.inner_text("#judged-status") == "已取消"
+    assert "客户来电撤回投诉" in page.inner_text("#cancelled-by")
+    assert "客户来电撤回投诉" in page.inner_text("#overrides tr[data-action='cancel']")
+    assert "撤销工单" in page.inner_text("#overrides tr[data-action='cancel']")
+    shot(page, "repair-cancelled-conformance-zh-1366")
     page.context.close()
     with pytest.raises(CaseCancelled):
         engine.cases.complete(task_id, {"responsible_person": "he.netbasic"}, engine.accounts.actor("he.netbasic"))
