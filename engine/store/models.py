@@ -67,7 +67,7 @@ class Case(Base):
     process_key: Mapped[str] = mapped_column(String(100), index=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
     pinned: Mapped[dict[str, Any]]          # process key -> version id, fixed at start
-    status: Mapped[str] = mapped_column(String(20), index=True)   # running | completed | incident
+    status: Mapped[str] = mapped_column(String(20), index=True)   # running | paused | completed | incident | cancelled
     category: Mapped[str | None] = mapped_column(String(200), index=True)   # leaf category code, for counts (C-2, C-6)
     revision: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(Text)

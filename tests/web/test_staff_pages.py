@@ -509,25 +509,3 @@ def test_each_role_signs_in_to_its_own_start_page(browser, demo, user):  # noqa:
             if user == "admin":
                 assert "调度器" in text and page.locator("#deployments tr").count() > 1
         context.close()
-
-
-def test_the_operations_page_lists_an_incident_and_a_failed_retry_says_so(browser, demo):  # noqa: F811
-    base, engine, _ = demo
-    # Started through the API's service without service_quality_agent_count: the classify step fails.
-    ref = engine.cases.start("normal", {"complainant_name": "故障先生", "contact": "13500000000",
-                                        "received_at": "2025-03-10", "target": "营业厅", "facts": "接口登记漏填字段",
-                                        "channel": "hotline", "category": "complaint.service.call_centre_agent"},
-                             engine.accounts.actor("zhang.intake"))
-    if ref.status != "incident":
-        pytest.skip("the shipped processes no longer fail on this intake")
-    page = open_page(browser, base, "admin", "zh", 1366)
-    page.goto(f"{base}/operations")
-    row = page.locator(f"#incidents tr[data-case='{ref.id}']")
-    assert row.count() == 1 and row.locator("td.error").inner_text().strip() != ""
-    row.locator("button.retry").click()
-    assert f"工单 {ref.id} 重试仍失败" in page.inner_text(".flash.error")
-    assert engine.reads.case_page(ref.id, SYSTEM).case.status == "incident"
-    events = [e for e in engine.reads.case_page(ref.id, SYSTEM).events if e.lifecycle == "admin_action"]
-    assert events and events[-1].actor == "admin" and events[-1].data["action"] == "retry"
-    shot(page, "operations-incident-1366")
-    page.context.close()
