@@ -147,3 +147,22 @@ def test_complaints_cancel_needs_a_reason_and_is_audited(engine, db_url, waiting
     assert "case_cancelled" in capsys.readouterr().err
     [cancel] = [e for e in engine.reads.case_page(waiting, SYSTEM).events if e.lifecycle == "admin_action"]
     assert (cancel.actor, cancel.data["reason"]) == ("ada", "withdrawn")
+
+
+def test_a2_a_shipped_case_waiting_inside_a_call_activity_is_cancelled_whole(db, clock):
+    """normal.bpmn calls service_quality.bpmn: the call activity, the call-back inside it and its deadline end."""
+    from tests.web.conftest import shipped
+    from tests.web.incidents import RIGHT_AGENT, wrong_agent_intake
+
+    engine = shipped(db, clock)
+    admin = engine.accounts.actor("admin")
+    case_id = engine.cases.start("normal", {**wrong_agent_intake("2025-03-03"), "complained_agent": RIGHT_AGENT},
+                                 engine.accounts.actor("zhang.intake")).id
+    page = engine.reads.case_page(case_id, SYSTEM)
+    assert [t.element_id for t in page.open_tasks] == ["call_back"] and page.timers
+    engine.cases.cancel(case_id, admin, reason="customer withdrew")
+    page = engine.reads.case_page(case_id, SYSTEM)
+    assert (page.case.status, page.open_tasks, page.timers) == ("cancelled", (), ())
+    assert {"call_service_quality", "call_back"} <= {e.element_id for e in page.events if e.lifecycle == "cancelled"}
+    assert _later(engine, days=60).deadlines.fire_due_timers()["fired"] == 0
+    assert engine.compliance.case(case_id, admin).fits
