@@ -49,8 +49,11 @@ serve: deploy
 browser:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium fonts-wqy-microhei)
 
+# The suite spreads over the machine's cores (pytest-xdist): every database test has its own SQLite file or
+# PostgreSQL schema, servers bind free ports. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 test: install browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # The timer sweep, one complete part by part, PostgreSQL's own time per case, the instructions per case of each
 # side (callgrind; about 7 minutes), whole cases through the JSON API under gunicorn (bench.http), the inbox at

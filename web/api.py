@@ -155,6 +155,27 @@ def case(case_id):
     return jsonify(plain(engine().reads.case_page(case_id, g.actor)))
 
 
+@bp.post("/cases/<int:case_id>/retry")
+def retry_case(case_id):
+    """Run a case's failed steps again (administrators); the answer's status tells whether it left incident."""
+    return jsonify(answer(engine().cases.retry(case_id, g.actor)))
+
+
+@bp.post("/cases/<int:case_id>/repair")
+def repair_case(case_id):
+    """Repair a case (administrators, audited): start-form data, another version, retry."""
+    data = body()
+    ref = engine().cases.repair(case_id, g.actor, reason=data.get("reason", ""), data=data.get("data") or None,
+                                version=data.get("version"), retry=data.get("retry", True))
+    return jsonify(answer(ref))
+
+
+@bp.post("/cases/<int:case_id>/cancel")
+def cancel_case(case_id):
+    """Cancel a case with a reason (administrators, audited)."""
+    return jsonify(answer(engine().cases.cancel(case_id, g.actor, reason=body().get("reason", ""))))
+
+
 @bp.get("/processes")
 def processes():
     return jsonify(plain(engine().admin.versions()))

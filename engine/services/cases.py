@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,17 +19,17 @@ from ..bpmn import EngineError, Instance, describe_name, json_safe, reserved_nam
 from ..bpmn import validate
 from ..bpmn.forms import FieldError
 from ..store import rows
-from ..store.models import Account, IntakeToken, Membership, UserTask
+from ..store.models import Account, Deadline, IntakeToken, Membership, UserTask
 from .convert import task_view
 from . import organisation
 from .core import SYSTEM, Actor, CaseHead, Core, TaskHead, audit_row, calendar_functions
 from .errors import (
-    ConcurrentUpdate, FormInvalid, InvalidRequest, NotFound, PermissionDenied, StepOverBudget, TaskAlreadyCompleted,
-    TaskClaimedByOther,
+    CaseCancelled, Conflict, ConcurrentUpdate, FormInvalid, InvalidRequest, NotFound, PermissionDenied, StepOverBudget,
+    TaskAlreadyCompleted, TaskClaimedByOther,
 )
 from .views import CaseRef, ReplayedCaseRef, TaskRef, TaskView
 
-__all__ = ["CaseService", "claim", "complete", "hand_over", "repair", "retry_incident", "start_case",
+__all__ = ["CaseService", "cancel_case", "claim", "complete", "hand_over", "repair", "retry_incident", "start_case",
            "task_and_case", "unclaim"]
 
 
@@ -142,10 +142,12 @@ def _not_candidate(actor: Actor, task: TaskHead) -> PermissionDenied:
                             task_id=task.id)
 
 
-def _open_task_for(actor: Actor, task: TaskHead) -> None:
+def _open_task_for(actor: Actor, task: TaskHead, case: CaseHead) -> None:
     # Someone outside the task hears 403 whatever its state: a 409 would tell them who completed it.
     if not actor.may_work_on(task):
         raise _not_candidate(actor, task)
+    if case.status == "cancelled":
+        raise CaseCancelled(case.id)
     if task.state != "ready":
         raise TaskAlreadyCompleted(task.id, task.completed_by, task.state)
 
@@ -158,7 +160,7 @@ def _task_event(task: TaskHead, case: CaseHead, lifecycle: str, actor: Actor, no
 def claim(core: Core, session: Session, task_id: str, actor: Actor, now: datetime) -> None:
     """Assign a READY task to ``actor``, who must be a candidate."""
     task, case = task_and_case(session, task_id)
-    _open_task_for(actor, task)
+    _open_task_for(actor, task, case)
     if task.assignee == actor.username:
         return
     if task.assignee is not None:
@@ -218,7 +220,7 @@ def complete(core: Core, session: Session, task_id: str, submitted: dict[str, An
              now: datetime) -> CaseRef:
     """Validate form data against the task's form, complete the task and run the case until it waits."""
     task, case = task_and_case(session, task_id)
-    _open_task_for(actor, task)
+    _open_task_for(actor, task, case)
     if task.assignee is not None and task.assignee != actor.username:
         raise TaskClaimedByOther(task_id, task.assignee)
     clean, errors = validate_form(task.form, submitted)
@@ -243,8 +245,9 @@ def retry_incident(core: Core, session: Session, case_id: int, actor: Actor, now
     if case is None:
         raise NotFound(f"case {case_id} does not exist", code="case_not_found", case_id=case_id)
     if case.status != "incident":
-        raise InvalidRequest(f"case {case_id} is not in incident (status {case.status})", code="not_in_incident",
-                             case_id=case_id, status=case.status)
+        # The request is sound; the case's state refuses it (another administrator retried it first...): 409.
+        raise Conflict(f"case {case_id} is not in incident (status {case.status})", code="not_in_incident",
+                       case_id=case_id, status=case.status)
     instance = core.instance(session, case)
     step = core.step(case, lambda: instance.retry(core.host(session, case.id, actor, now), now))
     admin = audit_row(case, "admin_action", actor, now, data={"action": "retry", "incident": case.incident})
@@ -266,8 +269,10 @@ def repair(core: Core, session: Session, case_id: int, actor: Actor, now: dateti
     if case is None:
         raise NotFound(f"case {case_id} does not exist", code="case_not_found", case_id=case_id)
     if case.status == "completed":
-        raise InvalidRequest(f"case {case_id} is completed; there is nothing to repair", code="case_completed",
-                             case_id=case_id)
+        raise Conflict(f"case {case_id} is completed; there is nothing to repair", code="case_completed",
+                       case_id=case_id)
+    if case.status == "cancelled":
+        raise CaseCancelled(case.id)
     instance = core.instance(session, case)
     moved = None
     if version is not None:
@@ -286,6 +291,10 @@ def repair(core: Core, session: Session, case_id: int, actor: Actor, now: dateti
     clean: dict[str, Any] = {}
     if data:
         clean = _repair_data(core, session, instance.bundle.start_form, data, now)
+        # As at intake (I-5, S-6): a person field names a person of the organisation, stored as the username.
+        clean = named_people(session, instance.bundle.start_form or [], clean)
+        if errors := people_errors(core, session, clean, actor):
+            raise FormInvalid(errors)
     step = core.step(case, lambda: instance.repair(core.host(session, case.id, actor, now), now, clean, retry))
     if moved is not None:
         rows.update_case(session, case.id, case.revision, {"version_id": moved["to"], "pinned": pinned})
@@ -293,6 +302,35 @@ def repair(core: Core, session: Session, case_id: int, actor: Actor, now: dateti
         "action": "repair", "reason": reason.strip(), "data": json_safe(clean), "version": moved,
         "retry": retry, "incident": case.incident})
     return core.persist(session, case, instance, step, actor, now, extra_events=[admin])
+
+
+def cancel_case(core: Core, session: Session, case_id: int, actor: Actor, now: datetime, *, reason: str) -> CaseRef:
+    """An administrator cancels a case (A-2, audited with actor and reason): its open tasks, timers and failed
+    steps are cancelled and it ends with status ``cancelled``; a completed or cancelled case is a conflict.
+
+    Its deadlines end with it: one still ahead is left out of adherence (``cancelled``), one already passed
+    when the case was cancelled was missed all the same (as the adherence counts a due, unswept one).
+    """
+    core.policy.require(actor, "repair_cases", "cancel cases")
+    if not reason or not reason.strip():
+        raise InvalidRequest("a reason is required (A-2: the cancel is audited)", code="reason_required")
+    case = rows.case_head(session, case_id)
+    if case is None:
+        raise NotFound(f"case {case_id} does not exist", code="case_not_found", case_id=case_id)
+    if case.status == "cancelled":
+        raise CaseCancelled(case.id)
+    if case.status == "completed":
+        raise Conflict(f"case {case_id} is completed; it cannot be cancelled", code="case_closed", case_id=case_id)
+    instance, case_status_before = core.instance(session, case), case.status
+    step = core.step(case, lambda: instance.cancel(core.host(session, case.id, actor, now), now))
+    admin = audit_row(case, "admin_action", actor, now, data={
+        "action": "cancel", "reason": reason.strip(), "status": case.status, "incident": case.incident})
+    ref = core.persist(session, case, instance, step, actor, now, extra_events=[admin])
+    if case_status_before != "paused":      # a paused clock had not run out (N-4)
+        session.execute(update(Deadline).where(
+            Deadline.case_id == case.id, Deadline.outcome == "cancelled", Deadline.ended_at == now,
+            Deadline.due_at < now).values(outcome="missed", ended_at=None))
+    return ref
 
 
 def _repair_data(core: Core, session: Session, start_form, data: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -406,6 +444,11 @@ class CaseService:
         with self._core.command(actor) as session:
             return repair(self._core, session, case_id, actor, self._core.clock(), reason=reason, data=data,
                           version=version, retry=retry)
+
+    def cancel(self, case_id: int, actor: Actor, *, reason: str) -> CaseRef:
+        """Cancel a case with a reason (an administrator's action, audited); return it, now cancelled."""
+        with self._core.command(actor) as session:
+            return cancel_case(self._core, session, case_id, actor, self._core.clock(), reason=reason)
 
     def retry(self, case_id: int, actor: Actor) -> CaseRef:
         """Retry a case in incident (an administrator's action); return where it stands now."""

@@ -51,7 +51,7 @@ class Selection:
     version: int | None = None
     category: str | None = None         # a category code and everything under it
     department: str | None = None       # the responsible department the routing gave the case
-    status: str | None = None           # running | completed | incident
+    status: str | None = None           # running | completed | incident | cancelled
     start: date | None = None           # cases started on or after this day (Beijing time)
     end: date | None = None             # ... and before the end of this day
 
@@ -66,8 +66,8 @@ class Selection:
             except ValueError:
                 raise InvalidRequest("version must be a whole number", code="invalid_version") from None
         status = args.get("status") or None
-        if status not in (None, "running", "completed", "incident"):
-            raise InvalidRequest("status must be running, completed or incident", code="invalid_status")
+        if status not in (None, "running", "completed", "incident", "cancelled"):
+            raise InvalidRequest("status must be running, completed, incident or cancelled", code="invalid_status")
         return cls(args.get("process") or None, version, args.get("category") or None,
                    args.get("department") or None, status, parse_day(args.get("from"), "from"),
                    parse_day(args.get("to"), "to"))
