@@ -69,8 +69,8 @@ def demo(tmp_path_factory):
     db.dispose()
 
 
-def open_page(browser, base, user, locale, width):  # noqa: F811
-    context = browser.new_context(locale="zh-CN" if locale == "zh" else "en-GB",
+def open_page(browser, base, user, locale, width, browser_locale=None):  # noqa: F811
+    context = browser.new_context(locale=browser_locale or ("zh-CN" if locale == "zh" else "en-GB"),
                                   viewport={"width": width, "height": 900}, is_mobile=width < 500,
                                   has_touch=width < 500)
     page = context.new_page()
@@ -203,14 +203,67 @@ def test_inputs_have_labels_dates_are_pickers_and_focus_is_visible(browser, demo
             .map(e => e.name || e.id)""")
         assert unlabelled == [], f"inputs without a label on {path}: {unlabelled}"
     page.goto(f"{base}/")
-    assert page.get_attribute("#flt-due", "type") == "date"
+    assert page.get_attribute("#flt-due", "data-date") is not None          # a date field with its picker
     assert "北京时间" in page.inner_text("#my-tasks thead")
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
     assert outline not in ("none", ""), outline
     page.goto(f"{base}/intake")
-    assert page.get_attribute("#f-received_at", "type") == "date"
+    assert page.get_attribute("#f-received_at", "data-date") is not None
+    page.context.close()
+
+
+@pytest.mark.parametrize("path", ["/admin/mail", "/admin/processes", "/operations", "/crisis"])
+def test_pages_that_show_times_say_their_time_zone(browser, demo, path):  # noqa: F811
+    base, _, _ = demo
+    page = open_page(browser, base, "admin", "zh", 1366, browser_locale="en-US")
+    page.goto(base + path)
+    text = page.inner_text("main")
+    assert "北京时间(UTC+8)" in text or not re.search(r"\d{1,2}:\d{2}", text), path
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", text), path          # no raw ISO instant
+    page.context.close()
+
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_dates_read_and_pick_as_the_ui_language_says_under_an_en_us_browser(browser, demo, locale):  # noqa: F811
+    """Chromium's own date input shows mm/dd/yyyy under an en-US browser even in the Chinese UI: ours follow the
+    UI's language (yyyy-mm-dd, 年-月-日; the picker's month 2025年3月 / March 2025), times say their zone."""
+    base, _, _ = demo
+    page = open_page(browser, base, "zhao.group", locale, 1366, browser_locale="en-US")
+    assert page.evaluate("() => navigator.language") == "en-US"
+    zh = locale == "zh"
+    for path in ("/", "/cases", "/intake"):
+        page.goto(base + path)
+        assert page.locator("input[type=date], input[type=month], input[type=week]").count() == 0, path
+        placeholders = page.locator("input[data-date]").evaluate_all("es => es.map(e => e.placeholder)")
+        assert placeholders and set(placeholders) == {"年-月-日" if zh else "yyyy-mm-dd"}, (path, placeholders)
+    page.goto(f"{base}/")
+    assert ("北京时间(UTC+8)" if zh else "Beijing time (UTC+8)") in page.inner_text("#my-tasks thead")
+    due = page.locator("#flt-due")
+    due.fill("2025/3/9")
+    due.press("Tab")                                  # typed with slashes, read as the ISO date
+    assert due.input_value() == "2025-03-09"
+    page.click("#flt-due + .date-pick")
+    popup = page.locator("#flt-due ~ .date-popup")
+    assert popup.is_visible()
+    assert popup.locator(".dp-title").inner_text() == ("2025年3月" if zh else "March 2025")
+    assert popup.locator("thead th").all_inner_texts()[:2] == (["一", "二"] if zh else ["Mo", "Tu"])
+    assert popup.locator(".dp-day.chosen").inner_text() == "9"
+    shot(page, f"staff-date-picker-{locale}")
+    popup.locator(".dp-next").click()
+    assert popup.locator(".dp-title").inner_text() == ("2025年4月" if zh else "April 2025")
+    popup.locator(".dp-day[data-date='2025-04-14']").click()
+    assert not popup.is_visible() and due.input_value() == "2025-04-14"
+    page.click("#filters > button")
+    page.wait_for_url("**/?*due=2025-04-14*")
+    assert page.locator("#flt-due").input_value() == "2025-04-14"
+    due = page.locator("#flt-due")
+    due.fill("2025年2月30日")                         # no such day: the field says so before anything is sent
+    due.press("Tab")
+    assert page.evaluate("() => document.getElementById('flt-due').validity.valid") is False
+    page.goto(f"{base}/cases?since=2025-03-01")
+    assert page.locator("#s-since").input_value() == "2025-03-01"
     page.context.close()
 
 
