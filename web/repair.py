@@ -50,7 +50,7 @@ def render_page(case_id: int, values: dict[str, Any] | None = None, errors: dict
     return render_template(
         "repair.html", page=page, case=present.case_summary(page.case), fields=list(page.fields),
         values=values if values is not None else page.case.data, errors=errors or {}, reason=reason, failed=failed,
-        reason_error=reason_error,
+        reason_error=reason_error, facts=lb.facts(page.case.data, page.fields),
         categories=[(code, lb.category(code, path=False), code.count(".")) for code in lb.d.categories],
         closed=page.case.status in ("completed", "cancelled")), status
 
