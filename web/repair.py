@@ -29,8 +29,14 @@ def _shown(value: Any) -> str:
 
 
 def changed_fields(fields: list[dict[str, Any]], posted: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """Return the posted start-form values that differ from the case's data: a repair sets what it changes."""
-    return {key: value for key, value in posted.items() if _shown(value) != _shown(data.get(key))}
+    """Return the posted start-form values that differ from the case's data: a repair sets what it changes.
+
+    An unticked box posts false: it changes nothing where the case has no value for it.
+    """
+    booleans = {f["id"] for f in fields if f["type"] == "boolean"}
+    return {key: value for key, value in posted.items()
+            if (key in booleans and (value == "true") != bool(data.get(key)))
+            or (key not in booleans and _shown(value) != _shown(data.get(key)))}
 
 
 def render_page(case_id: int, values: dict[str, Any] | None = None, errors: dict | None = None,
@@ -44,7 +50,7 @@ def render_page(case_id: int, values: dict[str, Any] | None = None, errors: dict
     return render_template(
         "repair.html", page=page, case=present.case_summary(page.case), fields=list(page.fields),
         values=values if values is not None else page.case.data, errors=errors or {}, reason=reason, failed=failed,
-        reason_error=reason_error,
+        reason_error=reason_error, facts=lb.facts(page.case.data, page.fields),
         categories=[(code, lb.category(code, path=False), code.count(".")) for code in lb.d.categories],
         closed=page.case.status in ("completed", "cancelled")), status
 

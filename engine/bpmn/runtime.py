@@ -393,7 +393,7 @@ class Instance:
         reminders: dict[str, list[datetime]] = {}
         for timer in timers:
             info = self.bundle.elements.get(timer.element_id, {})
-            if info.get("attached_to"):
+            if info.get("attached_to") and info.get("timer_kind") != "timeCycle":     # a cycle is no deadline
                 kind = deadlines if info.get("interrupting") else reminders
                 kind.setdefault(info["attached_to"], []).append(timer.due_at)
         timers = {element: min(dues) for element, dues in {**reminders, **deadlines}.items()}

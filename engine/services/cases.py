@@ -434,6 +434,8 @@ class CaseService:
             # Lost against another command: tell who completed the task if that is what happened.
             with self._core.db.transaction(write=False) as session:
                 task = rows.task_and_case(session, task_id)
+                if task is not None and task[1].status == "cancelled":
+                    raise CaseCancelled(task[1].id) from None
                 if task is not None and task[0].state != "ready":
                     raise TaskAlreadyCompleted(task_id, task[0].completed_by, task[0].state) from None
             raise

@@ -147,3 +147,40 @@ def test_complaints_cancel_needs_a_reason_and_is_audited(engine, db_url, waiting
     assert "case_cancelled" in capsys.readouterr().err
     [cancel] = [e for e in engine.reads.case_page(waiting, SYSTEM).events if e.lifecycle == "admin_action"]
     assert (cancel.actor, cancel.data["reason"]) == ("ada", "withdrawn")
+
+
+def test_a2_a_shipped_case_waiting_inside_a_call_activity_is_cancelled_whole(db, clock):
+    """normal.bpmn calls service_quality.bpmn: the call activity, the call-back inside it and its deadline end."""
+    from tests.web.conftest import shipped
+    from tests.web.incidents import RIGHT_AGENT, wrong_agent_intake
+
+    engine = shipped(db, clock)
+    admin = engine.accounts.actor("admin")
+    case_id = engine.cases.start("normal", {**wrong_agent_intake("2025-03-03"), "complained_agent": RIGHT_AGENT},
+                                 engine.accounts.actor("zhang.intake")).id
+    page = engine.reads.case_page(case_id, SYSTEM)
+    assert [t.element_id for t in page.open_tasks] == ["call_back"] and page.timers
+    engine.cases.cancel(case_id, admin, reason="customer withdrew")
+    page = engine.reads.case_page(case_id, SYSTEM)
+    assert (page.case.status, page.open_tasks, page.timers) == ("cancelled", (), ())
+    assert {"call_service_quality", "call_back"} <= {e.element_id for e in page.events if e.lifecycle == "cancelled"}
+    assert _later(engine, days=60).deadlines.fire_due_timers()["fired"] == 0
+    assert engine.compliance.case(case_id, admin).fits
+
+
+def test_p2_a_cancelled_complaint_still_counts_as_received_but_not_as_completed(db, clock):
+    """Cancelling must not make a registered complaint vanish from the statistics (P-1, P-2)."""
+    from tests.web.conftest import shipped
+    from tests.web.incidents import wrong_agent_intake
+
+    engine = shipped(db, clock)
+    admin, clerk = engine.accounts.actor("admin"), engine.accounts.actor("zhang.intake")
+    data = {**wrong_agent_intake("2025-03-03"), "category": "complaint.network.signal", "complained_agent": None,
+            "service_quality_agent_count": 0}
+    engine.cases.start("normal", data, clerk)
+    engine.cases.cancel(engine.cases.start("normal", data, clerk).id, admin, reason="registered twice")
+    month = {t.key: t for t in engine.reports.report("P-2", "2025-03", admin).tables}["by_department"]
+    row = dict(zip(month.columns, month.rows[0]))
+    assert (row["department"], row["complaints"], row["completed"]) == ("network", 2, 0)
+    week = {t.key: t for t in engine.reports.report("P-1", "2025-W10", admin).tables}["summary"]
+    assert dict(zip(week.columns, week.rows[0]))["complaints"] == 2

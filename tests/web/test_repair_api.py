@@ -50,6 +50,17 @@ def test_a2_only_administrators_retry_repair_or_cancel(client, token, web_engine
     assert _status(web_engine, incident) == "incident"
 
 
+def test_a2_the_repair_page_and_its_actions_are_the_administrators(client, auth, web_engine, incident):
+    auth.login("zhao.group")
+    assert client.get(f"/operations/cases/{incident}/repair").status_code == 403
+    assert client.post(f"/operations/cases/{incident}/repair", data={"reason": "x"}).status_code == 403
+    assert client.post(f"/operations/cases/{incident}/cancel", data={"cancel_reason": "x"}).status_code == 403
+    assert _status(web_engine, incident) == "incident"
+    auth.logout()
+    auth.login("admin", "admin")
+    assert client.get(f"/operations/cases/{incident}/repair").status_code == 200
+
+
 def test_a2_a_failed_retry_says_incident_and_a_repair_with_the_right_agent_runs_on(client, token, web_engine,
                                                                                    incident):
     admin = token("admin", "admin")

@@ -69,6 +69,19 @@ def test_a2_an_incident_is_listed_retried_in_vain_repaired_with_a_reason_and_run
     page.wait_for_selector("#error-reason")
     assert engine.reads.case_page(case_id, SYSTEM).case.status == "incident"
     assert [e.data["action"] for e in _admin_actions(engine, case_id)] == ["retry"]
+    # Valid data whose retry fails again (the department head is a person, but no call-centre agent either):
+    # saved and audited, and the page says loudly that the case stays in incident.
+    page.fill("#f-complained_agent", "wang.head")
+    page.fill("#f-reason", "改为客户提到的王主任")
+    page.click("#save-retry")
+    page.wait_for_selector("#repair-form")
+    failed_again = page.inner_text(".flash.error")
+    assert f"工单 {case_id} 已修复,但其步骤再次失败,仍处于故障状态" in failed_again
+    assert "wang.head belongs to no call-centre team" in failed_again
+    assert page.inner_text("#incident-error").strip() == "Q-3: wang.head belongs to no call-centre team"
+    assert page.input_value("#f-complained_agent") == "wang.head"
+    assert engine.reads.case_page(case_id, SYSTEM).case.status == "incident"
+    shot(page, "repair-failed-again-zh-1366")
 
     page.fill("#f-complained_agent", RIGHT_AGENT)
     page.fill("#f-reason", "客户投诉的是谢话务员,登记时填错账号")
@@ -82,7 +95,8 @@ def test_a2_an_incident_is_listed_retried_in_vain_repaired_with_a_reason_and_run
     assert row.count() == 1
     assert "管理员操作: 更正数据" in row.inner_text() and engine.reads.directory().people["admin"]["name"] in row.inner_text()
     shot(page, "repair-done-case-zh-1366")
-    [retry, repair] = _admin_actions(engine, case_id)
+    [retry, in_vain, repair] = _admin_actions(engine, case_id)
+    assert in_vain.data["data"] == {"complained_agent": "wang.head"} and "wang.head" not in in_vain.data["incident"]
     assert (repair.actor, repair.data["reason"], repair.data["data"]) == (
         "admin", "客户投诉的是谢话务员,登记时填错账号", {"complained_agent": RIGHT_AGENT})
     assert [t.element_id for t in engine.reads.case_page(case_id, SYSTEM).open_tasks] == ["call_back"]
@@ -145,6 +159,7 @@ def test_the_repair_page_shows_no_raw_key_or_id_in_english_and_fits_a_phone(brow
             page = open_page(browser, base, "admin", locale, width)
             page.goto(f"{base}/operations/cases/{case_id}/repair")
             page.wait_for_selector("#repair-form")
+            page.click("#case-facts summary")           # the facts the steps computed are scanned too
             if width == WIDTHS[0]:
                 assert raw_words(page, forbidden, names, locale) == [], locale
             if locale == "en":
