@@ -130,7 +130,8 @@ def check_log(core: Core, session: Session, events: list[LogEvent], process_key:
         deviations = []
         for d in replay(bundle, trail, ended=closed, observe=observed):
             shown = entries[d.position][0] if d.position < len(entries) else None
-            deviations.append(DeviationView(d.kind, d.element_id, bundle.elements[d.element_id].get("name", ""),
-                                            shown.at if shown else None, shown.resource if shown else None))
+            info = bundle.elements[d.element_id]
+            deviations.append(DeviationView(d.kind, d.element_id, info.get("name", ""), shown.at if shown else None,
+                                            shown.resource if shown else None, info.get("type", "")))
         judged.append(ImportedTrace(case, len(entries), not deviations, tuple(deviations)))
     return LogCheck(process_key, version, len(judged), sum(1 for t in judged if t.fits), tuple(judged))
