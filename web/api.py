@@ -155,10 +155,18 @@ def case(case_id):
     return jsonify(plain(engine().reads.case_page(case_id, g.actor)))
 
 
+def still_in_incident(ref):
+    """Answer a retry (or a repair's retry): when the step failed again, say so with the error, beside the status."""
+    found = answer(ref)
+    if ref.status == "incident":
+        found["incident"] = engine().reads.case_page(ref.id, g.actor).case.incident
+    return found
+
+
 @bp.post("/cases/<int:case_id>/retry")
 def retry_case(case_id):
-    """Run a case's failed steps again (administrators); the answer's status tells whether it left incident."""
-    return jsonify(answer(engine().cases.retry(case_id, g.actor)))
+    """Run a case's failed steps again (administrators); a step failing again answers status incident and why."""
+    return jsonify(still_in_incident(engine().cases.retry(case_id, g.actor)))
 
 
 @bp.post("/cases/<int:case_id>/repair")
@@ -167,7 +175,7 @@ def repair_case(case_id):
     data = body()
     ref = engine().cases.repair(case_id, g.actor, reason=data.get("reason", ""), data=data.get("data") or None,
                                 version=data.get("version"), retry=data.get("retry", True))
-    return jsonify(answer(ref))
+    return jsonify(still_in_incident(ref))
 
 
 @bp.post("/cases/<int:case_id>/cancel")

@@ -380,6 +380,8 @@ def _document() -> dict[str, Any]:
                 "CaseRef": {"type": "object", "required": ["id", "status", "open_tasks"], "properties": {
                     "id": {"type": "integer"}, "status": {"type": "string"},
                     "open_tasks": {"type": "array", "items": _ref("TaskRef")},
+                    "incident": {"type": "string", "description": "retry, repair: the step failed again (status "
+                                                                  "incident), with this error"},
                     "case": _ref("Case")}},
                 "InboxPage": {"type": "object", "required": ["tasks", "next_cursor"], "properties": {
                     "tasks": {"type": "array", "items": _ref("Task")},

@@ -66,12 +66,18 @@ def test_a2_a_failed_retry_says_incident_and_a_repair_with_the_right_agent_runs_
     admin = token("admin", "admin")
     again = client.post(f"/api/cases/{incident}/retry", headers=admin)
     assert again.status_code == 200 and again.get_json()["status"] == "incident"
+    assert ERROR in again.get_json()["incident"]
+    in_vain = client.post(f"/api/cases/{incident}/repair", headers=admin, json={
+        "reason": "王主任?", "data": {"complained_agent": "wang.head"}})
+    assert in_vain.status_code == 200 and in_vain.get_json()["status"] == "incident"
+    assert "wang.head belongs to no call-centre team" in in_vain.get_json()["incident"]
     repaired = client.post(f"/api/cases/{incident}/repair?detail=full", headers=admin, json={
         "reason": "客户所投诉的是谢话务员,登记时填错账号", "data": {"complained_agent": RIGHT_AGENT}})
     body = repaired.get_json()
     assert repaired.status_code == 200 and body["status"] == "running"
     assert [t["element_id"] for t in body["open_tasks"]] == ["call_back"]
-    [retry, repair] = [e for e in body["case"]["events"] if e["lifecycle"] == "admin_action"]
+    [retry, _, repair] = [e for e in body["case"]["events"] if e["lifecycle"] == "admin_action"]
+    assert "incident" not in body
     assert (retry["data"]["action"], repair["data"]["action"], repair["actor"], repair["data"]["data"]) == (
         "retry", "repair", "admin", {"complained_agent": RIGHT_AGENT})
 
