@@ -265,6 +265,12 @@ def test_dates_read_and_pick_as_the_ui_language_says_under_an_en_us_browser(brow
     page.goto(f"{base}/cases?since=2025-03-01")
     assert page.locator("#s-since").input_value() == "2025-03-01"
     page.context.close()
+    phone = open_page(browser, base, "zhao.group", locale, 390, browser_locale="en-US")
+    phone.goto(f"{base}/cases")
+    phone.click("#s-since + .date-pick")               # the field that sits at the right of a phone's screen
+    box = phone.locator("#s-since ~ .date-popup").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390                  # the picker stays on the screen
+    phone.context.close()
 
 
 @pytest.mark.parametrize("width", WIDTHS)

@@ -103,6 +103,9 @@
       shown = [chosen[0], chosen[1]];
       draw();
       popup.hidden = false;
+      popup.style.left = '0px';
+      const overflow = popup.getBoundingClientRect().right - document.documentElement.clientWidth + 4;
+      if (overflow > 0) { popup.style.left = `${-overflow}px`; }    // on a phone, keep it inside the screen
       toggle.setAttribute('aria-expanded', 'true');
       (popup.querySelector('.dp-day.chosen') || popup.querySelector('.dp-day.today') || popup.querySelector('.dp-day')).focus();
     });
