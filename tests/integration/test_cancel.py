@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import pytest
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from engine.cli import main
 from engine.services import SYSTEM, CaseCancelled, Conflict, FixedClock, InvalidRequest, PermissionDenied
@@ -60,6 +60,18 @@ def test_a2_the_timers_of_a_cancelled_case_never_fire(engine, waiting, admin):
     page = later.reads.case_page(waiting, SYSTEM)
     assert page.case.status == "cancelled"
     assert [e for e in page.events if e.lifecycle == "timer_fired"] == []
+
+
+def test_a2_the_sweep_passes_a_cancelled_case_by_even_with_a_timer_row_left(engine, db, waiting, admin):
+    """A timer row of a cancelled case (one a crashed writer could leave) is not picked: the case is not touched."""
+    engine.cases.cancel(waiting, admin, reason="duplicate of another case")
+    revision = engine.reads.case_page(waiting, SYSTEM).case.revision
+    with db.transaction() as session:
+        session.execute(insert(Timer), [{"id": "left-over", "case_id": waiting, "element_id": "d_overdue",
+                                         "due_at": engine.clock() - timedelta(hours=1), "created_at": engine.clock()}])
+    assert engine.deadlines.fire_due_timers() == {"fired": 0, "failed": 0, "conflicts": 0}
+    page = engine.reads.case_page(waiting, SYSTEM)
+    assert (page.case.status, page.case.revision) == ("cancelled", revision)      # no command ran on it
 
 
 def test_a2_a_task_of_a_cancelled_case_cannot_be_claimed_or_completed(engine, waiting, admin, handler, market):

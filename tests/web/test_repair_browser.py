@@ -39,6 +39,11 @@ def test_a2_an_incident_is_listed_retried_in_vain_repaired_with_a_reason_and_run
     row = page.locator(f"#incidents tr[data-case='{case_id}']")
     assert row.count() == 1 and ERROR in row.locator("td.error").inner_text()
     shot(page, "repair-operations-incident-zh-1366")
+    phone = open_page(browser, base, "admin", "zh", 390)
+    phone.goto(f"{base}/operations")
+    assert phone.locator(f"#incidents tr[data-case='{case_id}'] a.repair").is_visible()
+    shot(phone, "repair-operations-incident-zh-390")
+    phone.context.close()
     row.locator("button.retry").click()
     assert f"工单 {case_id} 重试仍失败" in page.inner_text(".flash.error") and ERROR in page.inner_text(".flash.error")
     assert engine.reads.case_page(case_id, SYSTEM).case.status == "incident"
