@@ -49,14 +49,18 @@ serve: deploy
 browser:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium fonts-wqy-microhei)
 
+# The suite spreads over the machine's cores (pytest-xdist): every database test has its own SQLite file or
+# PostgreSQL schema, servers bind free ports. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 test: install browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # The timer sweep, one complete part by part, PostgreSQL's own time per case, the instructions per case of each
 # side (callgrind; about 7 minutes), whole cases through the JSON API under gunicorn (bench.http), the inbox at
 # 100,000 and 1,000,000 open tasks (bench.inbox, a few minutes), conformance by replay over 100,000 stored cases
 # (bench.conformance, a few minutes, most of it copying the cases), the reports over 1,000,000 cases
-# (bench.reports, a few minutes to generate), then the service layer's cases/s with the
+# (bench.reports, a few minutes to generate), the case search over 50,000 cases on both databases (bench.search,
+# under a minute), then the service layer's cases/s with the
 # concurrent clients and the floor, lean and ceiling tables; the last line is the ratio to the floor's ceiling.
 bench: install
 	$(BIN)/python -m bench.sweep
@@ -67,6 +71,7 @@ bench: install
 	$(BIN)/python -m bench.inbox
 	$(BIN)/python -m bench.conformance
 	$(BIN)/python -m bench.reports
+	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench --clients 4
 
 # schemathesis --checks all against the served app on SQLite and, when TEST_DATABASE_URL is set, PostgreSQL:

@@ -36,7 +36,7 @@ def complete_in_parts(core: Core, task_id: str, data: dict, times: Counter):
         stamps.append(clock())
         task, case = cases.task_and_case(session, task_id)
         stamps.append(clock())
-        cases._open_task_for(ACTOR, task)
+        cases._open_task_for(ACTOR, task, case)
         clean, errors = validate_form(task.form, data)
         if errors:
             raise RuntimeError(f"form refused: {errors}")

@@ -98,6 +98,10 @@ def cmd_repair(engine, args) -> Any:
                                retry=not args.no_retry)
 
 
+def cmd_cancel(engine, args) -> Any:
+    return engine.cases.cancel(args.case, engine.accounts.actor(args.user), reason=args.reason)
+
+
 def cmd_fire(engine, args) -> Any:
     return engine.deadlines.fire_due_timers()
 
@@ -323,6 +327,8 @@ def parser() -> argparse.ArgumentParser:
         (("--reason",), {"required": True}), (("--data",), {"help": "JSON object or @file: start-form fields"}),
         (("--version",), {"type": int, "help": "version number of the case's process to move it to"}),
         (("--no-retry",), {"action": "store_true", "help": "set data or version only; keep the incident"}))
+    add("cancel", cmd_cancel, "cancel a case (admin, audited): its open tasks and timers end, status cancelled",
+        (("case",), {"type": int}), user, (("--reason",), {"required": True}))
     add("fire-timers", cmd_fire, "fire the timers due at --now (default: the current time)")
     add("case", cmd_case, "show a case", (("case",), {"type": int}))
     add("audit", cmd_audit, "show a case's audit trail and executed path", (("case",), {"type": int}))
@@ -350,7 +356,7 @@ def parser() -> argparse.ArgumentParser:
         (("--case",), {"type": int}), (("--user",), {}), (("--reason",), {}))
     selection = ((("--process",), {"help": "process key"}), (("--version",), {"help": "version number"}),
                  (("--category",), {}), (("--department",), {}),
-                 (("--status",), {"choices": ["running", "completed", "incident"]}),
+                 (("--status",), {"choices": ["running", "completed", "incident", "cancelled"]}),
                  (("--from",), {"dest": "start", "help": "cases started on or after YYYY-MM-DD (Beijing)"}),
                  (("--to",), {"dest": "end", "help": "... and on or before YYYY-MM-DD"}),
                  (("--user",), {"help": "who asks (default: system)"}))

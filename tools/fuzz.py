@@ -87,7 +87,8 @@ def config(cases: list[int], tasks: list[str]) -> str:
     the operations whose input is decided beyond the document, where a schema-valid request may be a 400: a
     BPMN form (form_invalid) or file (deployment_refused), a report's own period form (invalid_period), the case
     search's dates and opaque cursor, an uploaded event log's content (bad_log), a compliance selection's dates
-    outside the years 1900-9998 (invalid_date: near the calendar's ends a day's bounds do not exist)."""
+    outside the years 1900-9998 (invalid_date: near the calendar's ends a day's bounds do not exist), a repair's
+    data (the start form of the case's version: form_invalid) and version (migration_refused)."""
     return "\n".join([
         "[dictionaries.cases]", f"values = {json.dumps(cases)}",
         "[dictionaries.tasks]", f"values = {json.dumps(tasks)}",
@@ -98,7 +99,7 @@ def config(cases: list[int], tasks: list[str]) -> str:
         '"body.process_key" = { dictionary = "processes", probability = 0.5 }',
         "[[operations]]", 'include-operation-id = ["startCase", "completeTask", "deploy", "report", "reportCases", '
                           '"reportExport", "pickTypical", "unpickTypical", "searchCases", "checkLog", '
-                          '"conformance", "adherence", "exportLog"]',
+                          '"conformance", "adherence", "exportLog", "repairCase"]',
         'checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]', ""])
 
 

@@ -13,7 +13,7 @@ from engine.settings import Settings
 
 from werkzeug.local import LocalProxy
 
-from . import admin, api, auth, cases, compliance, errors, i18n, reports, roles, security, tasks
+from . import admin, api, auth, cases, compliance, errors, i18n, repair, reports, roles, security, tasks
 from .labels import labels
 
 csrf = CSRFProtect()
@@ -44,7 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
-    for blueprint in (auth.bp, tasks.bp, cases.bp, admin.bp, compliance.bp, roles.bp, reports.bp, api.bp):
+    for blueprint in (auth.bp, tasks.bp, cases.bp, admin.bp, compliance.bp, roles.bp, repair.bp, reports.bp, api.bp):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["lb"] = LocalProxy(labels)     # the labels of this request (web/labels.py)
     if app.config["SQL_COUNTS"]:

@@ -155,6 +155,35 @@ def case(case_id):
     return jsonify(plain(engine().reads.case_page(case_id, g.actor)))
 
 
+def still_in_incident(ref):
+    """Answer a retry (or a repair's retry): when the step failed again, say so with the error, beside the status."""
+    found = answer(ref)
+    if ref.status == "incident":
+        found["incident"] = engine().reads.case_page(ref.id, g.actor).case.incident
+    return found
+
+
+@bp.post("/cases/<int:case_id>/retry")
+def retry_case(case_id):
+    """Run a case's failed steps again (administrators); a step failing again answers status incident and why."""
+    return jsonify(still_in_incident(engine().cases.retry(case_id, g.actor)))
+
+
+@bp.post("/cases/<int:case_id>/repair")
+def repair_case(case_id):
+    """Repair a case (administrators, audited): start-form data, another version, retry."""
+    data = body()
+    ref = engine().cases.repair(case_id, g.actor, reason=data.get("reason", ""), data=data.get("data") or None,
+                                version=data.get("version"), retry=data.get("retry", True))
+    return jsonify(still_in_incident(ref))
+
+
+@bp.post("/cases/<int:case_id>/cancel")
+def cancel_case(case_id):
+    """Cancel a case with a reason (administrators, audited)."""
+    return jsonify(answer(engine().cases.cancel(case_id, g.actor, reason=body().get("reason", ""))))
+
+
 @bp.get("/processes")
 def processes():
     return jsonify(plain(engine().admin.versions()))

@@ -9,6 +9,7 @@ dates and times in the person's language (times in Beijing time, labelled), list
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
@@ -79,6 +80,11 @@ class Labels:
     def status(self, status: str | None) -> str:
         return str(STATUS.get(status, status or ""))
 
+    @staticmethod
+    def override(action: str | None) -> str:
+        """Return an administrator's override of a case (retry, repair, cancel, a pause ...) in words."""
+        return str(ADMIN_ACTION.get(action or "") or LIFECYCLE.get(action or "", action or ""))
+
     def task_state(self, state: str | None) -> str:
         return str(TASK_STATE.get(state, state or ""))
 
@@ -133,6 +139,12 @@ class Labels:
         if named:
             return named
         return str(ELEMENT_TYPE.get(found.get("type", ""), _("Step")))
+
+    @staticmethod
+    def incident(text: str | None) -> str:
+        """Return an incident's error without the element id the engine puts first (the step is shown by name)."""
+        found = re.match(r"\[[^\]\s]+\]\s*", text or "")
+        return (text or "")[found.end():] if found else (text or "")
 
     # --- times ---
 

@@ -46,6 +46,8 @@ SERVICE = {
     "migration_refused": "The case cannot move to that version: %(reason)s",
     "version_not_found": "Process %(process_key)s has no version %(version)s.",
     "case_completed": "The case is completed; there is nothing to repair.",
+    "case_cancelled": "The case was cancelled; nothing can be done on it any more.",
+    "case_closed": "The case is completed; it cannot be cancelled.",
     "step_over_budget": "This step did not finish within its budget (%(kind)s): nothing was saved and the case is "
                         "now in incident for an administrator.",
     "report_not_found": "There is no report %(report)s.",

@@ -48,6 +48,8 @@ def _errors(*codes: int) -> dict[str, Any]:
 # Text that every database stores: no NUL (the pattern is written as an escape, so any regex engine reads it).
 # A lone surrogate cannot be written in UTF-8: the parse of a body refuses it (``parse_json``).
 STORABLE = r"^[^\x00]*$"
+# A reason an administrator gives for an audited action: storable text with at least one visible character.
+REASON = {"type": "string", "maxLength": 2000, "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$"}
 MAX_DEPTH = 32                      # levels of arrays and objects in a request body
 MAX_SAFE = 2 ** 53 - 1              # the largest integer a JavaScript client holds exactly
 INT32 = 2 ** 31 - 1                 # the largest id of an integer column
@@ -80,8 +82,8 @@ SELECTION = [{"name": n, "in": "query", "required": False, "schema": schema, "de
                   {"x-error-code": "invalid_version"}),
                  ("category", _text(200), "category code (and everything under it)", {}),
                  ("department", UNIT_KEY, "responsible department", {}),
-                 ("status", {"type": "string", "enum": ["running", "completed", "incident"]},
-                  "running, completed or incident", {"x-error-code": "invalid_status"}),
+                 ("status", {"type": "string", "enum": ["running", "completed", "incident", "cancelled"]},
+                  "running, completed, incident or cancelled", {"x-error-code": "invalid_status"}),
                  ("from", DATE, "cases started on or after YYYY-MM-DD (Beijing time)", {"x-error-code": "invalid_date"}),
                  ("to", DATE, "cases started on or before YYYY-MM-DD", {"x-error-code": "invalid_date"}))]
 REPORT_QUERY = [
@@ -209,7 +211,7 @@ def _document() -> dict[str, Any]:
             "/api/cases": {"get": {
                 "summary": "Search the cases one may see (issue 18): filters, sort, keyset pages",
                 "operationId": "searchCases",
-                "parameters": [{"name": "number", "in": "query", "required": False, "schema": {"type": "integer"}, "description": "case number"}, {"name": "customer", "in": "query", "required": False, "schema": {"type": "string"}, "description": "part of the complainant's name"}, {"name": "contact", "in": "query", "required": False, "schema": {"type": "string"}, "description": "part of the contact (phone)"}, {"name": "text", "in": "query", "required": False, "schema": {"type": "string"}, "description": "text in the facts"}, {"name": "category", "in": "query", "required": False, "schema": {"type": "string"}, "description": "a category code and its subtree"}, {"name": "status", "in": "query", "required": False, "schema": {"type": "string"}, "description": "running | incident | completed"}, {"name": "department", "in": "query", "required": False, "schema": {"type": "string"}, "description": "responsible department (unit key)"}, {"name": "since", "in": "query", "required": False, "schema": {"type": "string"}, "description": "registered on or after (YYYY-MM-DD, Beijing)"}, {"name": "until", "in": "query", "required": False, "schema": {"type": "string"}, "description": "registered on or before (YYYY-MM-DD, Beijing)"}, {"name": "sort", "in": "query", "required": False, "schema": {"type": "string"}, "description": "newest | oldest | updated"}, {"name": "page_size", "in": "query", "required": False, "schema": {"type": "integer"}, "description": "1 to 500"}, {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}, "description": "the previous page's next_cursor"}],
+                "parameters": [{"name": "number", "in": "query", "required": False, "schema": {"type": "integer"}, "description": "case number"}, {"name": "customer", "in": "query", "required": False, "schema": {"type": "string"}, "description": "part of the complainant's name (case ignored)"}, {"name": "contact", "in": "query", "required": False, "schema": {"type": "string"}, "description": "the contact (phone): 4 digits are its last four, more digits a part of the number (separators ignored), other text a part of the contact"}, {"name": "text", "in": "query", "required": False, "schema": {"type": "string"}, "description": "text in the facts (case ignored)"}, {"name": "category", "in": "query", "required": False, "schema": {"type": "string"}, "description": "a category code and its subtree"}, {"name": "status", "in": "query", "required": False, "schema": {"type": "string"}, "description": "running | incident | completed | cancelled"}, {"name": "department", "in": "query", "required": False, "schema": {"type": "string"}, "description": "responsible department (unit key)"}, {"name": "since", "in": "query", "required": False, "schema": {"type": "string"}, "description": "registered on or after (YYYY-MM-DD, Beijing)"}, {"name": "until", "in": "query", "required": False, "schema": {"type": "string"}, "description": "registered on or before (YYYY-MM-DD, Beijing)"}, {"name": "sort", "in": "query", "required": False, "schema": {"type": "string"}, "description": "newest | oldest | updated"}, {"name": "page_size", "in": "query", "required": False, "schema": {"type": "integer"}, "description": "1 to 500"}, {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}, "description": "the previous page's next_cursor"}],
                 "responses": {"200": _json({"type": "object", "required": ["cases", "next_cursor"], "properties": {
                     "cases": {"type": "array", "items": {"type": "object"}},
                     "next_cursor": {"type": ["string", "null"]}, "sort": {"type": "string"}}}, "one page"),
@@ -230,6 +232,34 @@ def _document() -> dict[str, Any]:
                 "summary": "A case: facts, tasks, timers, audit events, executed path, deductions",
                 "parameters": [CASE_ID], "operationId": "getCase",
                 "responses": {"200": _json(_ref("Case"), "the case"), **_errors(400, 401, 403, 404)}}},
+            "/api/cases/{case_id}/retry": {"post": {
+                "summary": "Run a case's failed steps again (administrators, audited); status incident in the "
+                           "answer: the step failed again",
+                "operationId": "retryCase", "parameters": [CASE_ID, DETAIL],
+                "responses": {"200": _json(_ref("CaseRef"), "the case now (still incident if the step failed again)"),
+                              **_errors(400, 401, 403, 404, 409)}}},
+            "/api/cases/{case_id}/repair": {"post": {
+                "summary": "Repair a case (administrators, audited with the reason): set start-form data (checked "
+                           "against the start form of the case's version: a 400 form_invalid names each field), "
+                           "move it to another version of its process, retry its failed steps",
+                "operationId": "repairCase", "parameters": [CASE_ID, DETAIL],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["reason"], "properties": {
+                        "reason": REASON, "data": FORM_DATA,
+                        "version": {"type": "integer", "minimum": 1, "maximum": INT32,
+                                    "description": "version number of the case's process to move it to"},
+                        "retry": {"type": "boolean", "default": True,
+                                  "description": "false: set data or version only; the case keeps its incident"}}}}}},
+                "responses": {"200": _json(_ref("CaseRef"), "the case now (still incident if the retry failed)"),
+                              **_errors(400, 401, 403, 404, 409, 413)}}},
+            "/api/cases/{case_id}/cancel": {"post": {
+                "summary": "Cancel a case with a reason (administrators, audited): its open tasks and timers end, "
+                           "its status is cancelled; a completed or cancelled case is a 409",
+                "operationId": "cancelCase", "parameters": [CASE_ID, DETAIL],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["reason"], "properties": {"reason": REASON}}}}},
+                "responses": {"200": _json(_ref("CaseRef"), "the case, cancelled"),
+                              **_errors(400, 401, 403, 404, 409, 413)}}},
             "/api/processes": {
                 "get": {"summary": "Deployed process versions with their running cases", "operationId": "listVersions",
                         "responses": {"200": _json({"type": "array", "items": _ref("Version")}, "versions"),
@@ -350,6 +380,8 @@ def _document() -> dict[str, Any]:
                 "CaseRef": {"type": "object", "required": ["id", "status", "open_tasks"], "properties": {
                     "id": {"type": "integer"}, "status": {"type": "string"},
                     "open_tasks": {"type": "array", "items": _ref("TaskRef")},
+                    "incident": {"type": "string", "description": "retry, repair: the step failed again (status "
+                                                                  "incident), with this error"},
                     "case": _ref("Case")}},
                 "InboxPage": {"type": "object", "required": ["tasks", "next_cursor"], "properties": {
                     "tasks": {"type": "array", "items": _ref("Task")},

@@ -75,12 +75,32 @@ def percent(share: float | None) -> str:
     return "—" if share is None else f"{share * 100:.1f}%"
 
 
+def _steps(deviations) -> list[dict[str, Any]]:
+    """Return deviations (``DeviationView``, ``DeviationCount``) with the name a person reads for their element:
+    its own, or for an unnamed one what it is (a decision, an automatic step), never its id."""
+    lb = labels()
+    return [{**plain(d), "element_text": lb.element(d.element_id, {d.element_id: {
+        "name": d.element_name, "type": d.element_type}})} for d in deviations]
+
+
+def _deviating(cases, counts) -> list[dict[str, Any]]:
+    """Return deviating cases with each deviation as (kind, element name), the names taken from ``counts``."""
+    named = {d["element_id"]: d["element_text"] for d in counts}
+    lb = labels()
+    return [{**plain(c), "started": when(c.started_at), "process_name": lb.process(c.process_key),
+             "status_text": lb.status(c.status),
+             "deviations": [(kind, named.get(element) or lb.element(element, {})) for kind, element in c.deviations]}
+            for c in cases]
+
+
 def conformance(summary) -> dict[str, Any]:
     """Return a selection's conformance with the bars of its chart (fitness per version and month)."""
-    rows = [{**plain(r), "share": percent(r.fitting / r.cases if r.cases else None),
-             "bar": bar(r.fitting / r.cases if r.cases else None)} for r in summary.rows]
-    return {**plain(summary), "fitness": percent(summary.fitness), "rows": rows,
-            "deviating": [{**plain(d), "started": when(d.started_at)} for d in summary.deviating]}
+    lb = labels()
+    rows = [{**plain(r), "share": percent(r.fitting / r.cases if r.cases else None), "process_name": lb.process(
+        r.process_key), "bar": bar(r.fitting / r.cases if r.cases else None)} for r in summary.rows]
+    counts = [{**d, "process_name": lb.process(d["process_key"])} for d in _steps(summary.deviations)]
+    return {**plain(summary), "fitness": percent(summary.fitness), "rows": rows, "deviations": counts,
+            "deviating": _deviating(summary.deviating, counts)}
 
 
 def adherence(report) -> dict[str, Any]:
@@ -103,10 +123,14 @@ def adherence(report) -> dict[str, Any]:
 
 
 def case_conformance(judged) -> dict[str, Any]:
-    return {**plain(judged),
-            "deviations": [{**plain(d), "when": when(d.at)} for d in judged.deviations],
+    lb = labels()
+    return {**plain(judged), "process_name": lb.process(judged.process_key), "status_text": lb.status(judged.status),
+            "deviations": [{**d, "when": when(d["at"]), "actor_name": lb.person(d["actor"]) if d["actor"] else None}
+                           for d in _steps(judged.deviations)],
             "overrides": [{**plain(o), "when": when(o.at)} for o in judged.overrides]}
 
 
 def heatmap(h) -> dict[str, Any]:
-    return {**plain(h), "deviating": [{**plain(d), "started": when(d.started_at)} for d in h.deviating]}
+    counts = _steps(h.deviation_counts)
+    return {**plain(h), "process_name": labels().process(h.process_key), "deviation_counts": counts,
+            "deviating": _deviating(h.deviating, counts)}

@@ -68,8 +68,8 @@ def retry(case_id):
     ref = engine().cases.retry(case_id, current_user.actor)
     if ref.status == "incident":
         page = engine().reads.case_page(case_id, current_user.actor)
-        flash(_("Case %(id)s failed again and stays in incident: %(error)s", id=case_id, error=page.case.incident),
-              "error")
+        flash(_("Case %(id)s failed again and stays in incident: %(error)s", id=case_id,
+                error=labels().incident(page.case.incident)), "error")
     else:
         flash(_("Case %(id)s runs again: %(status)s.", id=case_id, status=labels().status(ref.status)), "ok")
     return redirect(url_for("roles.operations"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from operator import itemgetter
 from typing import Any, Iterable
 
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.util.task import TaskState
@@ -24,7 +24,12 @@ def events(bundle: Bundle, tasks: Iterable[Any], before: dict, error: str | None
         if task.task_spec.bpmn_id is None:
             continue
         previous = before.get(task)
-        if previous != task.state:
+        cycle = _is_cycle(task)
+        if cycle:
+            changed.extend(_ticks(task, before))
+        # A cycle's completion after its last tick is no firing of its own (its ticks were); an incident or a
+        # cancellation is recorded like any timer's.
+        if previous != task.state and not (cycle and task.state == TaskState.COMPLETED):
             lifecycle = _lifecycle(task, previous)
             if lifecycle is not None:
                 changed.append((task.last_state_change, task, lifecycle))
@@ -44,6 +49,25 @@ def events(bundle: Bundle, tasks: Iterable[Any], before: dict, error: str | None
         result.append(EventView(str(task.id), spec.bpmn_id, spec.bpmn_name or "",
                                 info.get("type", type(spec).__name__), lifecycle, _incoming_flow(bundle, task), data))
     return result
+
+
+def _is_cycle(task) -> bool:
+    spec = task.task_spec
+    return isinstance(spec, CatchingEvent) and isinstance(spec.event_definition, CycleTimerEventDefinition)
+
+
+def _ticks(task, before: dict) -> list[tuple[float, Any, str]]:
+    """Return a ``timer_fired`` entry for each tick of a timer cycle in this command.
+
+    A cycle's task stays WAITING while it ticks: each tick adds a new child per outgoing flow (SpiffWorkflow's
+    ``CycleTimerEventDefinition.update_task``), and the cycle never completes on its own before its last tick.
+    A tick is dated just before the first change of the children it made, so that it precedes them.
+    """
+    new = [child for child in task.children if child not in before]
+    outputs = max(len(task.task_spec.outputs), 1)
+    new.sort(key=lambda child: child.last_state_change)
+    return [(min(c.last_state_change for c in new[i:i + outputs]) - 1e-6, task, "timer_fired")
+            for i in range(0, len(new), outputs)]
 
 
 def _incoming_flow(bundle: Bundle, task) -> str | None:

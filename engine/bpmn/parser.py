@@ -189,6 +189,9 @@ def _describe(tree: etree._Element, info: FileInfo) -> None:
         timer = node.find(f"{{{BPMN}}}timerEventDefinition")
         if timer is not None:
             info.elements[node.get("id")]["timer"] = " ".join(t.strip() for t in timer.itertext() if t.strip())
+            kinds = [child.tag.rpartition("}")[2] for child in timer if isinstance(child.tag, str)]
+            if kinds:
+                info.elements[node.get("id")]["timer_kind"] = kinds[0]     # timeDate | timeDuration | timeCycle
         if tag == "startEvent" and node.find(f"{{{BPMN}}}extensionElements/{{{CAMUNDA}}}formData") is not None:
             info.elements[node.get("id")]["form"] = forms.parse_form(node)
         if tag == "serviceTask" and _camunda(node, "topic"):

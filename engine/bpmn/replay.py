@@ -17,6 +17,7 @@ late), *repeated* (done already, not offered again) or *unexpected*.
 from __future__ import annotations
 
 import itertools
+import re
 from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -47,7 +48,15 @@ MAX_MOVES = 25                                  # model moves tried to reach one
 # The replay runs at a fixed instant: waiting timers are due long after it, a timer the trail fires just before.
 _T0 = datetime(2000, 1, 1, tzinfo=timezone.utc)
 _FIRE = _T0 - timedelta(seconds=1)
-_NEVER = {"date": "9000-01-01T00:00:00+00:00", "duration": "P100Y", "cycle": "R1/P100Y"}
+_NEVER = {"date": "9000-01-01T00:00:00+00:00", "duration": "P100Y"}
+_CYCLE_COUNT = re.compile(r"^\s*['\"]?R(\d*)/", re.I)
+
+
+def _never_cycle(expression: str) -> str:
+    """A cycle whose ticks come only when the trail fires them, as many as the model's literal allows (R3/...),
+    unbounded when it gives none or is computed."""
+    found = _CYCLE_COUNT.match(expression or "")
+    return f"R{found.group(1) if found else ''}/P100Y"
 
 
 @dataclass(frozen=True)
@@ -78,8 +87,9 @@ class _ReplayScriptEngine(PythonScriptEngine):
         spec = task.task_spec
         if isinstance(spec, CatchingEvent) and isinstance(spec.event_definition, TimerEventDefinition):
             definition = spec.event_definition
-            return _NEVER["cycle" if isinstance(definition, CycleTimerEventDefinition) else
-                          "duration" if isinstance(definition, DurationTimerEventDefinition) else "date"]
+            if isinstance(definition, CycleTimerEventDefinition):
+                return _never_cycle(definition.expression)
+            return _NEVER["duration" if isinstance(definition, DurationTimerEventDefinition) else "date"]
         targets = [name for condition, name in getattr(spec, "cond_task_specs", ())
                    if condition is not None and condition.args[0] == expression]
         if targets:

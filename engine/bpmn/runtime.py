@@ -151,6 +151,22 @@ class Instance:
 
         return self._command(host, moment, act)
 
+    def cancel(self, host: Host, moment: datetime) -> Step:
+        """An administrator's cancel: every open task, waiting timer and failed step is cancelled (call
+        activities too); the case keeps its data and its status becomes ``cancelled``."""
+        data = self.data
+
+        def act():
+            for task in list(self._all_tasks()):
+                if task.state == _ERROR:        # a failed step ends with the case; nobody retries it
+                    task._set_state(TaskState.CANCELLED)
+            self.workflow.data.update(data)     # as an end event would: the ended case's data is the workflow's
+            self.workflow.cancel()
+
+        step = self._command(host, moment, act)
+        step.status, step.error = "cancelled", None
+        return step
+
     def migrate(self, bundle: Bundle) -> None:
         """Move the case onto another version's specs; refuse if an element it stands at is not in that version."""
         registry = serialize.diff_registry()
@@ -377,7 +393,7 @@ class Instance:
         reminders: dict[str, list[datetime]] = {}
         for timer in timers:
             info = self.bundle.elements.get(timer.element_id, {})
-            if info.get("attached_to"):
+            if info.get("attached_to") and info.get("timer_kind") != "timeCycle":     # a cycle is no deadline
                 kind = deadlines if info.get("interrupting") else reminders
                 kind.setdefault(info["attached_to"], []).append(timer.due_at)
         timers = {element: min(dues) for element, dues in {**reminders, **deadlines}.items()}

@@ -56,7 +56,7 @@ class EventView:
 class Step:
     """What one engine command did to a case."""
 
-    status: str             # running | completed | incident
+    status: str             # running | completed | incident | paused | cancelled
     ready: list[UserTaskView]
     timers: list[TimerView]
     events: list[EventView]

@@ -17,7 +17,7 @@ EXTENSIONS = (("Concept", "concept"), ("Lifecycle", "lifecycle"), ("Organization
 # Our audit lifecycles in the XES standard lifecycle model.
 TRANSITIONS = {"ready": "schedule", "claimed": "assign", "unclaimed": "reassign", "completed": "complete",
                "timer_fired": "complete", "cancelled": "ate_abort", "incident": "unknown", "paused": "suspend",
-               "resumed": "resume"}
+               "resumed": "resume", "case_cancelled": "pi_abort"}
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class ExportEvent:
     lifecycle: str                      # ours: ready, completed, timer_fired, paused ...
     resource: str | None
     at: datetime
+    reason: str | None = None           # an override's reason (a retry, a cancel by an administrator ...)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ def xes_log(traces: Iterable[ExportTrace], name: str) -> bytes:
                 _attr(item, "string", "elementId", event.element_id)
                 _attr(item, "string", "elementType", event.element_type or "")
             _attr(item, "string", "auditLifecycle", event.lifecycle)
+            if event.reason:
+                _attr(item, "string", "reason", event.reason)
     return etree.tostring(log, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 

@@ -3,7 +3,7 @@
 ``ProcessEngine`` holds the core (database, clock, topics, calendar, settings,
 policy and caches) and hands out one service per audience:
 
-- ``engine.cases``      staff at work: start a case, claim, unclaim, complete, retry an incident
+- ``engine.cases``      staff at work: start a case, claim, unclaim, complete; administrators: retry, repair, cancel
 - ``engine.deadlines``  time: pause, resume, extend (N-4), the timer sweep, the crisis watch, the calendar
 - ``engine.admin``      process owners and administrators: deploy, versions, organisation, schema
 - ``engine.ledger``     the deduction ledger: entries, totals, CSV, reversals
@@ -37,8 +37,8 @@ from .clocks import Clock, FixedClock, OffsetClock, system_clock
 from .core import SCHEDULER, SYSTEM, Actor, Core
 from .deadlines import DeadlineService
 from .errors import (
-    Conflict, ConcurrentUpdate, DeploymentRefused, FieldError, FormInvalid, InvalidRequest, NotFound,
-    PermissionDenied, ServiceError, TaskAlreadyCompleted, TaskClaimedByOther,
+    CaseCancelled, Conflict, ConcurrentUpdate, DeploymentRefused, FieldError, FormInvalid, InvalidRequest,
+    NotFound, PermissionDenied, ServiceError, TaskAlreadyCompleted, TaskClaimedByOther,
 )
 from .ledger import LedgerService
 from .oversight import OversightService
@@ -49,8 +49,8 @@ from .topics import TopicContext, TopicRegistry
 from .views import CasePage, CaseRef, InboxPage, TaskPage, TaskRef, TaskView
 
 __all__ = [
-    "Actor", "CasePage", "CaseRef", "Clock", "Conflict", "ConcurrentUpdate", "DeployedVersion", "DeploymentRefused",
-    "FieldError", "FixedClock", "FormInvalid", "InboxPage", "InvalidRequest", "NotFound", "OffsetClock",
+    "Actor", "CaseCancelled", "CasePage", "CaseRef", "Clock", "Conflict", "ConcurrentUpdate", "DeployedVersion",
+    "DeploymentRefused", "FieldError", "FixedClock", "FormInvalid", "InboxPage", "InvalidRequest", "NotFound", "OffsetClock",
     "PermissionDenied", "Policy", "ProcessEngine", "SCHEDULER", "SYSTEM", "Selection", "ServiceError", "TaskAlreadyCompleted",
     "TaskClaimedByOther", "TaskPage", "TaskRef", "TaskView", "TopicContext", "TopicRegistry", "system_clock",
 ]

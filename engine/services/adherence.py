@@ -52,7 +52,7 @@ def kind_of(info: dict[str, Any]) -> str:
 def record_deadlines(session: Session, case_id: int, bundle: Bundle, step: Step, now: datetime) -> None:
     """Write what the step did to the case's deadlines: new ones, moved ones, met, missed or cancelled ones."""
     elements = bundle.elements
-    new = [t for t in step.new_timers() if elements.get(t.element_id, {}).get("attached_to")]
+    new = [t for t in step.new_timers() if _is_deadline(elements.get(t.element_id, {}))]
     if new:
         session.execute(insert(Deadline), [{
             "id": t.task_id, "case_id": case_id, "element_id": t.element_id,
@@ -87,12 +87,17 @@ def record_deadlines(session: Session, case_id: int, bundle: Bundle, step: Step,
 _WATCHED: dict[int, frozenset[str]] = {}
 
 
+def _is_deadline(info: dict[str, Any]) -> bool:
+    """A boundary timer is a deadline; a boundary timer cycle (C-6 每隔1小时) is a rhythm, never met or missed."""
+    return bool(info.get("attached_to")) and info.get("timer_kind") != "timeCycle"
+
+
 def bundle_watched(bundle: Bundle) -> frozenset[str]:
     """Return the activities of a bundle that a boundary timer watches."""
     found = _WATCHED.get(id(bundle))
     if found is None:
         found = _WATCHED[id(bundle)] = frozenset(
-            info["attached_to"] for info in bundle.elements.values() if info.get("attached_to") and "timer" in info)
+            info["attached_to"] for info in bundle.elements.values() if _is_deadline(info) and "timer" in info)
     return found
 
 

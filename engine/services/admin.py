@@ -10,7 +10,7 @@ from ..store.migrate import upgrade
 from ..store.models import Case, ProcessVersion
 from . import deploy, organisation
 from .convert import version_view
-from .core import SYSTEM, Actor, Core
+from .core import CLOSED, SYSTEM, Actor, Core
 from .deploy import DeployedVersion
 from .errors import NotFound
 from .views import VersionView
@@ -40,7 +40,7 @@ class AdminService:
         if key:
             query = query.where(ProcessVersion.key == key)
         with self._core.db.transaction(write=False) as session:
-            running = dict(session.execute(select(Case.version_id, func.count()).where(Case.status != "completed")
+            running = dict(session.execute(select(Case.version_id, func.count()).where(Case.status.not_in(CLOSED))
                                            .group_by(Case.version_id)).all())
             return [version_view(v, running.get(v.id, 0)) for v in session.scalars(query)]
 

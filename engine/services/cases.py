@@ -1,4 +1,5 @@
-"""Cases and tasks, for the staff who work them: start a case, claim, give back and complete tasks, retry an incident.
+"""Cases and tasks, for the staff who work them: start a case, claim, give back and complete tasks; the facade also
+hands administrators the retry, repair and cancel of ``repairs``.
 
 The functions are the commands: each takes the core and an open session and
 never commits, so a service may run several in one transaction (the crisis
@@ -21,47 +22,17 @@ from ..bpmn.forms import FieldError
 from ..store import rows
 from ..store.models import Account, IntakeToken, Membership, UserTask
 from .convert import task_view
-from . import organisation
 from .core import SYSTEM, Actor, CaseHead, Core, TaskHead, audit_row, calendar_functions
 from .errors import (
-    ConcurrentUpdate, FormInvalid, InvalidRequest, NotFound, PermissionDenied, StepOverBudget, TaskAlreadyCompleted,
-    TaskClaimedByOther,
+    CaseCancelled, ConcurrentUpdate, FormInvalid, InvalidRequest, NotFound, PermissionDenied, StepOverBudget,
+    TaskAlreadyCompleted, TaskClaimedByOther,
 )
+from .people import named_people, people_errors
+from .repairs import cancel_case, repair, retry_incident
 from .views import CaseRef, ReplayedCaseRef, TaskRef, TaskView
 
-__all__ = ["CaseService", "claim", "complete", "hand_over", "repair", "retry_incident", "start_case",
-           "task_and_case", "unclaim"]
-
-
-def people_errors(core: Core, session: Session, values: dict[str, Any], actor: Actor) -> dict[str, FieldError]:
-    """Refuse person fields (``data/fields.toml`` kind ``person``) naming nobody of the organisation: the
-    deductions later look these people up (S-6), so a typo must not pass. The actor may name themself (the
-    first-ask owner of a case the system starts is the system)."""
-    labels = core.field_labels
-    named = {key: value for key, value in values.items() if value not in (None, "", actor.username)
-             and key in labels and labels[key].kind == "person"}
-    if not named:
-        return {}
-    known = set(session.scalars(select(Account.username).where(Account.username.in_(
-        sorted({str(v) for v in named.values()})))))
-    return {key: FieldError("unknown_person", {"value": str(value)}) for key, value in named.items()
-            if str(value) not in known}
-
-
-def named_people(session: Session, form: list[dict[str, Any]], clean: dict[str, Any]) -> dict[str, Any]:
-    """Check the form's person fields (I-5, S-6): each value names a person of the organisation; store the username.
-
-    Raises FormInvalid naming every field whose value is nobody (or several people) of the organisation.
-    """
-    fields = [f["id"] for f in form if f.get("kind") == "person" and clean.get(f["id"])]
-    if not fields:
-        return clean
-    org = organisation.read(session)
-    found = {fid: org.find_person(clean[fid]) for fid in fields}
-    errors = {fid: FieldError("not_a_person") for fid, person in found.items() if person is None}
-    if errors:
-        raise FormInvalid(errors)
-    return {**clean, **{fid: person.username for fid, person in found.items()}}
+__all__ = ["CaseService", "cancel_case", "claim", "complete", "hand_over", "named_people", "people_errors", "repair",
+           "retry_incident", "start_case", "task_and_case", "unclaim"]
 
 
 # Start data the engine itself keeps besides the start form's fields: I-5's registering clerk, the demo mark.
@@ -142,10 +113,12 @@ def _not_candidate(actor: Actor, task: TaskHead) -> PermissionDenied:
                             task_id=task.id)
 
 
-def _open_task_for(actor: Actor, task: TaskHead) -> None:
+def _open_task_for(actor: Actor, task: TaskHead, case: CaseHead) -> None:
     # Someone outside the task hears 403 whatever its state: a 409 would tell them who completed it.
     if not actor.may_work_on(task):
         raise _not_candidate(actor, task)
+    if case.status == "cancelled":
+        raise CaseCancelled(case.id)
     if task.state != "ready":
         raise TaskAlreadyCompleted(task.id, task.completed_by, task.state)
 
@@ -158,7 +131,7 @@ def _task_event(task: TaskHead, case: CaseHead, lifecycle: str, actor: Actor, no
 def claim(core: Core, session: Session, task_id: str, actor: Actor, now: datetime) -> None:
     """Assign a READY task to ``actor``, who must be a candidate."""
     task, case = task_and_case(session, task_id)
-    _open_task_for(actor, task)
+    _open_task_for(actor, task, case)
     if task.assignee == actor.username:
         return
     if task.assignee is not None:
@@ -218,7 +191,7 @@ def complete(core: Core, session: Session, task_id: str, submitted: dict[str, An
              now: datetime) -> CaseRef:
     """Validate form data against the task's form, complete the task and run the case until it waits."""
     task, case = task_and_case(session, task_id)
-    _open_task_for(actor, task)
+    _open_task_for(actor, task, case)
     if task.assignee is not None and task.assignee != actor.username:
         raise TaskClaimedByOther(task_id, task.assignee)
     clean, errors = validate_form(task.form, submitted)
@@ -234,89 +207,6 @@ def complete(core: Core, session: Session, task_id: str, submitted: dict[str, An
     except EngineError as exc:
         raise ConcurrentUpdate(f"task {task_id} is not ready in case {case.id}: {exc}") from exc
     return core.persist(session, case, instance, step, actor, now)
-
-
-def retry_incident(core: Core, session: Session, case_id: int, actor: Actor, now: datetime) -> CaseRef:
-    """Run the failed steps of a case in incident again (an administrator's action, audited)."""
-    core.policy.require(actor, "repair_cases", "retry incidents")
-    case = rows.case_head(session, case_id)
-    if case is None:
-        raise NotFound(f"case {case_id} does not exist", code="case_not_found", case_id=case_id)
-    if case.status != "incident":
-        raise InvalidRequest(f"case {case_id} is not in incident (status {case.status})", code="not_in_incident",
-                             case_id=case_id, status=case.status)
-    instance = core.instance(session, case)
-    step = core.step(case, lambda: instance.retry(core.host(session, case.id, actor, now), now))
-    admin = audit_row(case, "admin_action", actor, now, data={"action": "retry", "incident": case.incident})
-    return core.persist(session, case, instance, step, actor, now, extra_events=[admin])
-
-
-def repair(core: Core, session: Session, case_id: int, actor: Actor, now: datetime, *, reason: str,
-           data: dict[str, Any] | None = None, version: int | None = None, retry: bool = True) -> CaseRef:
-    """An administrator repairs a case (A-2, audited): set case data (validated against the start form of the
-    case's version), move it to another version of its process, and retry its failed steps.
-
-    ``version`` is a version number of the case's process key (the called processes follow their latest
-    versions). Without ``retry`` the case keeps its incident, with the new data or version.
-    """
-    core.policy.require(actor, "repair_cases", "repair cases")
-    if not reason or not reason.strip():
-        raise InvalidRequest("a reason is required (A-2: the repair is audited)", code="reason_required")
-    case = rows.case_head(session, case_id)
-    if case is None:
-        raise NotFound(f"case {case_id} does not exist", code="case_not_found", case_id=case_id)
-    if case.status == "completed":
-        raise InvalidRequest(f"case {case_id} is completed; there is nothing to repair", code="case_completed",
-                             case_id=case_id)
-    instance = core.instance(session, case)
-    moved = None
-    if version is not None:
-        target = rows.version_id_of(session, case.process_key, version)
-        if target is None:
-            raise NotFound(f"process {case.process_key!r} has no version {version}", code="version_not_found",
-                           process_key=case.process_key, version=version)
-        pinned = {**core.pin(session, case.process_key), case.process_key: target}
-        bundle = core.bundle(session, case.process_key, pinned)
-        try:
-            instance.migrate(bundle)
-        except EngineError as exc:
-            raise InvalidRequest(str(exc), code="migration_refused", case_id=case_id, version=version,
-                                 reason=str(exc)) from exc
-        moved = {"from": case.version_id, "to": target}
-    clean: dict[str, Any] = {}
-    if data:
-        clean = _repair_data(core, session, instance.bundle.start_form, data, now)
-    step = core.step(case, lambda: instance.repair(core.host(session, case.id, actor, now), now, clean, retry))
-    if moved is not None:
-        rows.update_case(session, case.id, case.revision, {"version_id": moved["to"], "pinned": pinned})
-    admin = audit_row(case, "admin_action", actor, now, data={
-        "action": "repair", "reason": reason.strip(), "data": json_safe(clean), "version": moved,
-        "retry": retry, "incident": case.incident})
-    return core.persist(session, case, instance, step, actor, now, extra_events=[admin])
-
-
-def _repair_data(core: Core, session: Session, start_form, data: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Validate repair data: start-form fields only, each valid for its field; no reserved names."""
-    functions = calendar_functions(core.calendar(session), now)
-    reserved = reserved_names(functions)
-    errors = {k: FieldError("reserved", {"name": describe_name(k, functions)}) for k in data if k in reserved}
-    fields = {f["id"]: f for f in start_form or []}
-    errors.update({k: FieldError("not_a_field") for k in data if k not in fields and k not in errors})
-    if errors:
-        raise FormInvalid(errors)
-    # Each given field is checked alone: the others keep their case values (a repair sets what it names).
-    clean: dict[str, Any] = {}
-    for key, value in data.items():
-        field = {**fields[key], "default": None}
-        field["constraints"] = {k: v for k, v in field["constraints"].items() if k != "readonly"}
-        values, field_errors = validate_form([field], {key: value})
-        if field_errors:
-            errors.update(field_errors)
-        elif key in values:
-            clean[key] = values[key]
-    if errors:
-        raise FormInvalid(errors)
-    return clean
 
 
 class CaseService:
@@ -396,6 +286,8 @@ class CaseService:
             # Lost against another command: tell who completed the task if that is what happened.
             with self._core.db.transaction(write=False) as session:
                 task = rows.task_and_case(session, task_id)
+                if task is not None and task[1].status == "cancelled":
+                    raise CaseCancelled(task[1].id) from None
                 if task is not None and task[0].state != "ready":
                     raise TaskAlreadyCompleted(task_id, task[0].completed_by, task[0].state) from None
             raise
@@ -406,6 +298,11 @@ class CaseService:
         with self._core.command(actor) as session:
             return repair(self._core, session, case_id, actor, self._core.clock(), reason=reason, data=data,
                           version=version, retry=retry)
+
+    def cancel(self, case_id: int, actor: Actor, *, reason: str) -> CaseRef:
+        """Cancel a case with a reason (an administrator's action, audited); return it, now cancelled."""
+        with self._core.command(actor) as session:
+            return cancel_case(self._core, session, case_id, actor, self._core.clock(), reason=reason)
 
     def retry(self, case_id: int, actor: Actor) -> CaseRef:
         """Retry a case in incident (an administrator's action); return where it stands now."""

@@ -51,7 +51,7 @@ class Selection:
     version: int | None = None
     category: str | None = None         # a category code and everything under it
     department: str | None = None       # the responsible department the routing gave the case
-    status: str | None = None           # running | completed | incident
+    status: str | None = None           # running | completed | incident | cancelled
     start: date | None = None           # cases started on or after this day (Beijing time)
     end: date | None = None             # ... and before the end of this day
 
@@ -66,8 +66,8 @@ class Selection:
             except ValueError:
                 raise InvalidRequest("version must be a whole number", code="invalid_version") from None
         status = args.get("status") or None
-        if status not in (None, "running", "completed", "incident"):
-            raise InvalidRequest("status must be running, completed or incident", code="invalid_status")
+        if status not in (None, "running", "completed", "incident", "cancelled"):
+            raise InvalidRequest("status must be running, completed, incident or cancelled", code="invalid_status")
         return cls(args.get("process") or None, version, args.get("category") or None,
                    args.get("department") or None, status, parse_day(args.get("from"), "from"),
                    parse_day(args.get("to"), "to"))
@@ -238,9 +238,9 @@ class ComplianceService:
         for deviation in deviations:
             shown = compared[deviation.position] if deviation.position < len(compared) else None
             at = shown.at if shown else (case.ended_at or case.updated_at)
-            views.append(DeviationView(deviation.kind, deviation.element_id,
-                                       bundle.elements.get(deviation.element_id, {}).get("name", ""),
-                                       at, shown.actor if shown else None))
+            info = bundle.elements.get(deviation.element_id, {})
+            views.append(DeviationView(deviation.kind, deviation.element_id, info.get("name", ""),
+                                       at, shown.actor if shown else None, info.get("type", "")))
         return CaseConformance(
             case.id, case.process_key, numbers[case.version_id][1],
             {key: numbers[vid][1] for key, vid in case.pinned.items()}, case.status, not deviations,
@@ -301,8 +301,9 @@ class ComplianceService:
         return ConformanceSummary(
             len(heads), fitting, sum(1 for case_id, *_ in heads if case_id in overrides),
             tuple(FitnessRow(key, version, month, n, fit) for (key, version, month), (n, fit) in sorted(rows.items())),
-            tuple(DeviationCount(key, kind, element, names.get(element, ""), n)
-                  for (key, kind, element), n in counts.most_common()),
+            tuple(DeviationCount(key, kind, element, name, n, element_type)
+                  for (key, kind, element), n in counts.most_common()
+                  for name, element_type in [names.get(element, ("", ""))]),
             tuple(deviating), len(judged))
 
     def adherence(self, actor: Actor, selection: Selection = Selection()) -> AdherenceReport:
@@ -353,11 +354,12 @@ class ComplianceService:
         with self._core.db.transaction(write=False) as session:
             return eventlogs.check_log(self._core, session, events, process_key, version, match_by, closed)
 
-    def _element_names(self, session: Session, pinned_sets: dict[str, dict[str, int]]) -> dict[str, str]:
-        """Return the names of the elements of one pinned version set per process key."""
-        names: dict[str, str] = {}
+    def _element_names(self, session: Session, pinned_sets: dict[str, dict[str, int]]) -> dict[str, tuple[str, str]]:
+        """Return the name and BPMN type of the elements of one pinned version set per process key."""
+        names: dict[str, tuple[str, str]] = {}
         for key, pinned in pinned_sets.items():
-            names.update({e: info.get("name", "") for e, info in self._core.bundle(session, key, pinned).elements.items()})
+            names.update({e: (info.get("name", ""), info.get("type", ""))
+                          for e, info in self._core.bundle(session, key, pinned).elements.items()})
         return names
 
 

@@ -33,7 +33,7 @@ from .policy import Policy, load_policy
 from .topics import TopicContext, TopicRegistry
 from .views import CaseRef, TaskRef
 
-__all__ = ["Actor", "CaseHead", "Core", "SCHEDULER", "SYSTEM", "TaskHead", "VersionHead", "audit_row"]
+__all__ = ["Actor", "CLOSED", "CaseHead", "Core", "SCHEDULER", "SYSTEM", "TaskHead", "VersionHead", "audit_row"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class Actor:
 
 
 SYSTEM = Actor("system", frozenset({"admin"}))
+CLOSED = ("completed", "cancelled")         # the statuses of a case that ended: nothing runs on it any more
 SCHEDULER = Actor("scheduler", frozenset())
 CALENDAR_TTL_SECONDS = 60.0
 T = TypeVar("T")
@@ -279,7 +280,7 @@ class Core:
         """
         values = {"state": instance.dump(), "revision": case.revision + 1, "status": step.status,
                   "data": step.data, "incident": step.error if step.status == "incident" else None,
-                  "updated_at": now, "ended_at": now if step.status == "completed" else None,
+                  "updated_at": now, "ended_at": now if step.status in CLOSED else None,
                   "category": step.data.get("category")}
         if not rows.update_case(session, case.id, case.revision, values):
             raise ConcurrentUpdate(f"case {case.id} changed while this command ran; nothing was written")

@@ -90,7 +90,7 @@ def monitor(session: Session, tz, now: datetime, process: str, deadlines: dict[s
             intake_processes: tuple[str, ...], before_hours: int = 3, max_hours: int = 48) -> list[CrisisView]:
     """Return the running crises (and those closed in the last day), newest first."""
     crises = session.scalars(select(Case).where(Case.process_key == process).where(
-        (Case.status != "completed") | (Case.ended_at >= now - timedelta(days=1)))
+        Case.ended_at.is_(None) | (Case.ended_at >= now - timedelta(days=1)))     # a cancelled one has ended too
         .order_by(Case.started_at.desc(), Case.id.desc())).all()
     views = []
     for crisis in crises:

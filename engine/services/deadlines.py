@@ -25,7 +25,7 @@ from ..store.models import Case, CalendarOverride, Timer, UserTask
 from . import crisis
 from .convert import override_view
 from .core import SCHEDULER, Actor, CaseHead, Core, audit_row
-from .errors import ConcurrentUpdate, InvalidRequest, NotFound, StepOverBudget
+from .errors import CaseCancelled, ConcurrentUpdate, InvalidRequest, NotFound, StepOverBudget
 from .views import CalendarOverrideView, CaseRef
 
 __all__ = ["DeadlineService", "extend", "fire_due_timers", "pause", "remove_override", "resume", "set_override"]
@@ -38,6 +38,8 @@ def _case_for(core: Core, session: Session, case_id: int, actor: Actor) -> CaseH
     case = rows.case_head(session, case_id)
     if case is None:
         raise NotFound(f"case {case_id} does not exist", code="case_not_found", case_id=case_id)
+    if case.status == "cancelled":
+        raise CaseCancelled(case.id)
     if core.policy.allows(actor.groups, "any_deadline"):
         return case
     open_tasks = session.scalars(select(UserTask).where(UserTask.case_id == case_id, UserTask.state == "ready"))
@@ -148,9 +150,11 @@ def next_due_timer(session: Session, now: datetime, skip: set[str]) -> tuple[str
     fired by one sweeper, so two sweepers never wait on each other's rows.
     """
     # A case put in incident because a step went over budget waits for an administrator, not for the next sweep.
+    # A cancelled case has no timers left (its cancel deleted them); should one remain, it never fires.
     stuck = Case.status == "incident"
     query = (select(Timer.id, Timer.case_id).join(Case, Case.id == Timer.case_id)
-             .where(Timer.due_at < now, ~(stuck & Case.incident.like(f"{StepOverBudget.PREFIX}%")))
+             .where(Timer.due_at < now, ~(stuck & Case.incident.like(f"{StepOverBudget.PREFIX}%")),
+                    Case.status != "cancelled")
              .order_by(Timer.due_at).limit(1).with_for_update(of=Case, skip_locked=True))
     if skip:
         query = query.where(Timer.id.not_in(skip))

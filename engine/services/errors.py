@@ -12,8 +12,8 @@ from typing import Any
 from ..bpmn.forms import FieldError
 
 __all__ = [
-    "Conflict", "ConcurrentUpdate", "DeploymentRefused", "FieldError", "FormInvalid", "InvalidRequest", "NotFound",
-    "PermissionDenied", "ServiceError", "SignInThrottled", "StepOverBudget", "TaskAlreadyCompleted", "TaskClaimedByOther",
+    "CaseCancelled", "Conflict", "ConcurrentUpdate", "DeploymentRefused", "FieldError", "FormInvalid", "InvalidRequest",
+    "NotFound", "PermissionDenied", "ServiceError", "SignInThrottled", "StepOverBudget", "TaskAlreadyCompleted", "TaskClaimedByOther",
 ]
 
 
@@ -64,6 +64,16 @@ class Conflict(ServiceError):
 
     status = 409
     code = "conflict"
+
+
+class CaseCancelled(Conflict):
+    """The case was cancelled by an administrator: none of its tasks can be claimed or completed any more."""
+
+    code = "case_cancelled"
+
+    def __init__(self, case_id: int):
+        super().__init__(f"case {case_id} is cancelled; nothing can be done on it", case_id=case_id)
+        self.case_id = case_id
 
 
 class TaskAlreadyCompleted(Conflict):

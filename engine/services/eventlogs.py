@@ -45,7 +45,12 @@ def _traces(session: Session, conditions: list) -> Iterable[ExportTrace]:
             activity = activity_name(e.element_id, e.element_name)
         else:
             activity = (e.data or {}).get("action") or e.lifecycle
-        events[e.case_id].append(ExportEvent(activity, e.element_id, e.element_type, e.lifecycle, e.actor, e.at))
+        lifecycle = e.lifecycle
+        if lifecycle == "admin_action" and activity == "cancel":
+            lifecycle = "case_cancelled"        # the administrator ended the case: XES's pi_abort
+        reason = None if e.element_id else (e.data or {}).get("reason")
+        events[e.case_id].append(ExportEvent(activity, e.element_id, e.element_type, lifecycle, e.actor, e.at,
+                                             str(reason) if reason else None))
     return [ExportTrace(c.id, c.process_key, c.version, c.status, c.category, tuple(events.get(c.id, ())))
             for c in cases]
 
@@ -125,7 +130,8 @@ def check_log(core: Core, session: Session, events: list[LogEvent], process_key:
         deviations = []
         for d in replay(bundle, trail, ended=closed, observe=observed):
             shown = entries[d.position][0] if d.position < len(entries) else None
-            deviations.append(DeviationView(d.kind, d.element_id, bundle.elements[d.element_id].get("name", ""),
-                                            shown.at if shown else None, shown.resource if shown else None))
+            info = bundle.elements[d.element_id]
+            deviations.append(DeviationView(d.kind, d.element_id, info.get("name", ""), shown.at if shown else None,
+                                            shown.resource if shown else None, info.get("type", "")))
         judged.append(ImportedTrace(case, len(entries), not deviations, tuple(deviations)))
     return LogCheck(process_key, version, len(judged), sum(1 for t in judged if t.fits), tuple(judged))

@@ -12,14 +12,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ..store.models import Case, OrgUnit, ProcessVersion, SchedulerBeat, TaskCandidate, Timer, UserTask
-from .convert import case_summary, task_view, version_view
-from .core import Actor, Core
-from .errors import PermissionDenied
-from .views import CaseSummary, TaskView, VersionView
+from ..store.models import AuditEvent, Case, OrgUnit, ProcessVersion, SchedulerBeat, TaskCandidate, Timer, UserTask
+from .convert import case_summary, case_view, task_view, version_view
+from .core import CLOSED, Actor, Core
+from .errors import NotFound, PermissionDenied
+from .views import CaseSummary, CaseView, TaskView, VersionView
 
 __all__ = ["BEAT_LATE", "TIMER_LATE", "DepartmentPage", "OperationsPage", "OverviewPage", "OversightService",
-           "beat_name"]
+           "RepairPage", "beat_name"]
 
 TIMER_LATE = timedelta(minutes=2)      # a timer still waiting this long after its due time: the sweep is not firing it
 BEAT_LATE = timedelta(minutes=1)       # a scheduler silent this long is shown as stopped
@@ -57,6 +57,20 @@ class OperationsPage:
     late_timers: tuple[dict[str, Any], ...]          # {id, case_id, element_id, due_at}
     beats: tuple[dict[str, Any], ...]                # {name, beat_at, result, late}
     versions: tuple[VersionView, ...]
+
+
+@dataclass(frozen=True)
+class RepairPage:
+    """The administrator's repair of one case: the failed step and its error, the start form of the case's
+    version (its fields filled with the case's data), the versions of its process to move it to."""
+
+    case: CaseView
+    fields: tuple[dict[str, Any], ...]
+    failed_element: str | None                      # the element the incident names, if any
+    failed_name: str                                # that element's name in the BPMN ("" when unnamed)
+    failed_type: str                                # that element's type (serviceTask, boundaryEvent ...)
+    version: int                                    # the version number the case runs on
+    versions: tuple[int, ...]                       # every deployed version number of its process
 
 
 def beat_name() -> str:
@@ -122,7 +136,7 @@ class OversightService:
             if not keys:
                 raise PermissionDenied(f"{actor.username} heads no department", code="no_department")
             mine = _department().in_(keys)
-            cases = session.scalars(select(Case).where(mine, Case.status != "completed")
+            cases = session.scalars(select(Case).where(mine, Case.status.not_in(CLOSED))
                                     .order_by(Case.id.desc()).limit(LIST))
             tasks = session.scalars(select(UserTask).join(Case, Case.id == UserTask.case_id)
                                     .where(mine, UserTask.state == "ready")
@@ -142,7 +156,7 @@ class OversightService:
             late = session.scalars(select(Timer).where(Timer.due_at < now - TIMER_LATE).order_by(Timer.due_at)
                                    .limit(LIST))
             beats = session.scalars(select(SchedulerBeat).order_by(SchedulerBeat.beat_at.desc()))
-            running = dict(session.execute(select(Case.version_id, func.count()).where(Case.status != "completed")
+            running = dict(session.execute(select(Case.version_id, func.count()).where(Case.status.not_in(CLOSED))
                                            .group_by(Case.version_id)).all())
             versions = session.scalars(select(ProcessVersion).order_by(ProcessVersion.deployed_at.desc()).limit(20))
             late_timers = []
@@ -156,3 +170,21 @@ class OversightService:
                 tuple({"name": b.name, "beat_at": b.beat_at, "result": dict(b.result),
                        "late": b.beat_at < now - BEAT_LATE} for b in beats),
                 tuple(version_view(v, running.get(v.id, 0)) for v in versions))
+
+    def repair_page(self, case_id: int, actor: Actor) -> RepairPage:
+        """Return what an administrator needs to repair a case (one read)."""
+        self._core.policy.require(actor, "repair_cases", "repair cases")
+        with self._core.db.transaction(write=False) as session:
+            case = session.get(Case, case_id)
+            if case is None:
+                raise NotFound(f"case {case_id} does not exist", code="case_not_found", case_id=case_id)
+            bundle = self._core.bundle(session, case.process_key, dict(case.pinned))
+            failed = session.scalar(select(AuditEvent.element_id).where(
+                AuditEvent.case_id == case_id, AuditEvent.lifecycle == "incident", AuditEvent.element_id.is_not(None))
+                .order_by(AuditEvent.id.desc()).limit(1)) if case.status == "incident" else None
+            numbers = dict(session.execute(select(ProcessVersion.id, ProcessVersion.version)
+                                           .where(ProcessVersion.key == case.process_key)).all())
+            element = bundle.elements.get(failed or "", {})
+            return RepairPage(case_view(case), tuple(bundle.start_form or ()), failed,
+                              " ".join((element.get("name") or "").split()), element.get("type", ""),
+                              numbers[case.version_id], tuple(sorted(numbers.values())))

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..bpmn import start_form
 from ..rules.calendar import holiday_coverage
-from ..store import inbox
+from ..store import inbox, search
 from ..store.models import AuditEvent, Case, DeductionEntry, ProcessVersion, Timer, UserTask
 from .convert import case_summary, case_view, deduction_view, event_view, task_view, timer_view
 from .core import Actor, Core
@@ -202,7 +202,8 @@ class ReadService:
         (newest, oldest, updated: last changed first), paged by keyset (``cursor`` = the last page's
         ``next_cursor``): the cost of a page does not grow with how far one pages.
 
-        ``customer``, ``contact`` and ``text`` match parts of the complainant's name, the contact and the facts;
+        ``customer``, ``contact`` and ``text`` match parts of the complainant's name, the contact and the facts
+        (four digits of ``contact``: the last four of the number), through the index of ``store.search``;
         ``category`` takes the code and everything under it; ``department`` is the responsible department;
         ``since``/``until`` bound the start of the case (until exclusive)."""
         if not 1 <= page_size <= MAX_PAGE:
@@ -219,9 +220,12 @@ class ReadService:
                                         UserTask.completed_by == actor.username)))))
         if number is not None:
             query = query.where(Case.id == number)
-        for field, wanted in (("complainant_name", customer), ("contact", contact), ("facts", text)):
-            if wanted:
-                query = query.where(Case.data[field].as_string().contains(wanted.strip(), autoescape=True))
+        sqlite = self._core.db.is_sqlite
+        for field, wanted in (("customer", customer), ("facts", text)):
+            if wanted and wanted.strip():
+                query = query.where(search.text_condition(field, wanted.strip(), sqlite))
+        if contact and contact.strip():
+            query = query.where(search.contact_condition(contact.strip(), sqlite))
         if category:
             query = query.where(or_(Case.category == category, Case.category.startswith(category + ".")))
         if status:
@@ -241,6 +245,8 @@ class ReadService:
             query = query.where(after)
         order = (key.desc(), Case.id.desc()) if descending else (key.asc(), Case.id.asc())
         with self._core.db.transaction(write=False) as session:
+            if customer or contact or text:
+                search.custom_plans(session)
             found = list(session.scalars(query.order_by(*order).limit(page_size + 1)))
         more = len(found) > page_size
         found = found[:page_size]

@@ -292,6 +292,7 @@ class DeviationView:
     element_name: str
     at: datetime | None                 # when the trail showed it (for skipped: the step that came instead)
     actor: str | None
+    element_type: str = ""              # the BPMN tag (exclusiveGateway...): what an unnamed element is called
 
 
 @dataclass(frozen=True)
@@ -340,6 +341,7 @@ class DeviationCount:
     element_id: str
     element_name: str
     cases: int
+    element_type: str = ""              # the BPMN tag (exclusiveGateway...): what an unnamed element is called
 
 
 @dataclass(frozen=True)

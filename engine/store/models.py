@@ -67,7 +67,7 @@ class Case(Base):
     process_key: Mapped[str] = mapped_column(String(100), index=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
     pinned: Mapped[dict[str, Any]]          # process key -> version id, fixed at start
-    status: Mapped[str] = mapped_column(String(20), index=True)   # running | completed | incident
+    status: Mapped[str] = mapped_column(String(20), index=True)   # running | paused | completed | incident | cancelled
     category: Mapped[str | None] = mapped_column(String(200), index=True)   # leaf category code, for counts (C-2, C-6)
     revision: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(Text)
@@ -78,6 +78,24 @@ class Case(Base):
     started_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+
+
+class CaseSearch(Base):
+    """What the case search matches, one row per case, kept by triggers on ``case_instance`` (migration 0012).
+
+    ``contact_key`` is the contact without separators, ``contact_last4`` its last four characters. Substring
+    matches of 3+ characters use a trigram index the models do not describe: on SQLite the FTS5 table
+    ``case_search_fts``, on PostgreSQL the GIN index ``ix_case_search_trgm`` (``pg_trgm``, when installed).
+    """
+
+    __tablename__ = "case_search"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_instance.id"), primary_key=True)
+    customer: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str] = mapped_column(Text)
+    contact_key: Mapped[str] = mapped_column(Text)
+    contact_last4: Mapped[str] = mapped_column(String(4), index=True)
+    facts: Mapped[str] = mapped_column(Text)
 
 
 class UserTask(Base):

@@ -23,7 +23,7 @@ def default_registry(settings: Settings) -> TopicRegistry:
     registry.add("record_overdue", records.record_overdue, sets=("overdue_rules",))
     registry.add("add_to_knowledge_base", records.add_to_knowledge_base, sets=("knowledge_entry_id",))
     registry.add("count_issue_complaints", records.count_issue_complaints,
-                 sets=("count_now", "count_previous", "change_ratio", "tracking_history"))
+                 sets=("count_now", "count_previous", "change_ratio", "counted_at"))
     deductions = DeductionTopics(settings)
     registry.add("book_deductions", lambda ctx, rule_id: deductions.book(ctx, rule_id),
                  sets=("deduction_rules", "deductions_unresolved", "deductions_unpriced"))

@@ -39,7 +39,11 @@ def add_to_knowledge_base(ctx: TopicContext) -> dict[str, Any]:
 
 
 def count_issue_complaints(ctx: TopicContext) -> dict[str, Any]:
-    """C-6: count the cases of the crisis category received in the last hour and the hour before; give the change."""
+    """C-6: count the cases of the crisis category received in the last hour and the hour before; give the change.
+
+    Each hourly tick of crisis.bpmn's timer cycle runs this on a branch of its own: the figures are recorded in
+    the audit trail of that tick (and the crisis monitor reads the hours from the cases themselves).
+    """
     category = ctx.data.get("crisis_category") or ctx.data.get("category")
     if not category:
         raise ValueError("count_issue_complaints needs the crisis category in the case data")
@@ -51,6 +55,4 @@ def count_issue_complaints(ctx: TopicContext) -> dict[str, Any]:
     hour = timedelta(hours=1)
     now_count, previous = count(ctx.now - hour, ctx.now), count(ctx.now - 2 * hour, ctx.now - hour)
     ratio = None if previous == 0 else round((now_count - previous) / previous, 4)
-    history = list(ctx.data.get("tracking_history") or [])
-    history.append({"at": ctx.now.isoformat(), "count": now_count, "previous": previous, "change_ratio": ratio})
-    return {"count_now": now_count, "count_previous": previous, "change_ratio": ratio, "tracking_history": history}
+    return {"count_now": now_count, "count_previous": previous, "change_ratio": ratio, "counted_at": ctx.now.isoformat()}

@@ -217,3 +217,61 @@ def test_a2_a_case_repaired_onto_v2_is_judged_on_v1_up_to_the_repair_and_on_v2_a
     whole_on_v2 = replay(v2, [TrailStep(e) for e in judged.path], ended=True)
     assert [(d.kind, d.element_id) for d in whole_on_v2] == [("skipped", "t_triage")]     # what the split avoids
     assert engine.compliance.summary(admin, Selection(process_key="two_steps")).fitting == 1
+
+
+def crisis_tracked(engine, clock, hours: int = 3) -> Walk:
+    """C-6: a crisis reported, remedied, its hourly count fired by the scheduler ``hours`` times; still tracked."""
+    from tests.processes.test_crisis import crisis, remedy, report
+
+    walk = remedy(report(crisis(engine)))
+    for _ in range(hours):
+        clock.advance(hours=1, minutes=1)
+        engine.deadlines.fire_due_timers()
+    return walk
+
+
+def crisis_bundle():
+    return make_bundle("crisis", {"crisis": (PROCESSES / "crisis.bpmn").read_bytes()})
+
+
+def test_c6_a2_hourly_counts_on_a_timer_cycle_replay_clean_and_a_tampered_trail_is_caught(shipped, officer, clock):
+    walk = crisis_tracked(shipped, clock)
+    walk.do("assess_tracking", "zhao.group", tracking_note="投诉量回落,事件结束")
+    judged = shipped.compliance.case(walk.case_id, officer)
+    assert judged.fits and judged.deviations == () and judged.path.count("hourly_count") == 3
+    trail = trail_of(shipped, walk.case_id)
+    assert replay(crisis_bundle(), trail, ended=False) == ()
+    tick = trail.index(TrailStep("hourly_count", "timer_fired"))
+    without_tick = trail[:tick] + trail[tick + 1:]                    # a count nobody's timer ran
+    assert [(d.kind, d.element_id) for d in replay(crisis_bundle(), without_tick, ended=False)] == [
+        ("skipped", "hourly_count")]
+    late = trail + [TrailStep("hourly_count", "timer_fired"), TrailStep("count_complaints")]    # after the close
+    assert replay(crisis_bundle(), late, ended=False) == (Deviation("repeated", "hourly_count", len(trail)),)
+
+
+def finite_cycle(cycle: str) -> bytes:
+    """review (user task) with a non-interrupting boundary cycle ``cycle`` -> ping (user task) on each tick."""
+    from tests.integration.test_budgets import process, review
+
+    body = (review() + '<bpmn:boundaryEvent id="every_hour" cancelActivity="false" attachedToRef="review">'
+            f'<bpmn:timerEventDefinition><bpmn:timeCycle>{cycle}</bpmn:timeCycle></bpmn:timerEventDefinition>'
+            '</bpmn:boundaryEvent><bpmn:scriptTask id="ping"><bpmn:script>pinged = True</bpmn:script></bpmn:scriptTask>'
+            '<bpmn:endEvent id="pinged" />')
+    return process("cy", body, [("start", "review"), ("review", "end"), ("every_hour", "ping"), ("ping", "pinged")])
+
+
+def test_c6_a2_a_cycle_of_two_ticks_fires_twice_and_a_third_tick_in_the_trail_is_repeated(engine, handler, admin, clock):
+    engine.admin.deploy(finite_cycle("R2/PT1H"), "cy.bpmn")
+    case_id = engine.cases.start("cy", {}).id
+    for _ in range(4):
+        clock.advance(hours=1, minutes=1)
+        engine.deadlines.fire_due_timers()
+    page = engine.reads.case_page(case_id, SYSTEM)
+    assert [e.element_id for e in page.events if e.lifecycle == "timer_fired"] == ["every_hour", "every_hour"]
+    assert [step.id for step in page.path if step.kind == "element"].count("ping") == 2
+    judged = engine.compliance.case(case_id, admin)
+    assert judged.fits and judged.deviations == ()
+    trail = trail_of(engine, case_id)
+    bundle = make_bundle("cy", {"cy": finite_cycle("R2/PT1H")})
+    third = trail + [TrailStep("every_hour", "timer_fired"), TrailStep("ping"), TrailStep("pinged")]
+    assert [d.kind for d in replay(bundle, third, ended=False)] == ["repeated"]

@@ -123,3 +123,21 @@ def test_the_product_never_imports_pm4py():
     offenders = [str(p.relative_to(root)) for folder in ("engine", "web", "bench") for p in (root / folder).rglob("*.py")
                  if re.search(r"^\s*(import|from)\s+pm4py", p.read_text(encoding="utf-8"), re.M)]
     assert offenders == []
+
+
+def test_c6_a3_xes_of_a_crisis_with_hourly_counts_reads_back_with_one_tick_per_hour(shipped, officer, clock, tmp_path):
+    """C-6 ticks of crisis.bpmn's timer cycle are events of their own in the XES log (each before its count)."""
+    import pm4py        # a test dependency (pyproject [test]); AGPL, so never imported by the product
+
+    from tests.integration.test_conformance import crisis_tracked
+
+    walk = crisis_tracked(shipped, clock, hours=2)
+    path = tmp_path / "crisis.xes"
+    path.write_bytes(shipped.compliance.export(officer, Selection(process_key="crisis"), "xes"))
+    frame = pm4py.read_xes(str(path))
+    done = list(frame[frame["lifecycle:transition"] == "complete"]["concept:name"])
+    assert done == completed_names(shipped, walk.case_id)
+    names = {e.element_id: activity_name(e.element_id, e.element_name)
+             for e in shipped.reads.case_page(walk.case_id, SYSTEM).events if e.element_id}
+    tick, count = names["hourly_count"], names["count_complaints"]
+    assert done.count(tick) == 2 and done.count(count) == 2 and done.index(tick) < done.index(count)

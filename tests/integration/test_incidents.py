@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine.services import SYSTEM, Actor, InvalidRequest, NotFound, PermissionDenied
+from engine.services import SYSTEM, Actor, Conflict, NotFound, PermissionDenied
 from engine.store.models import Account
 from tests.conftest import fixture_bytes
 
@@ -118,9 +118,9 @@ def test_a2_retry_by_a_non_admin_is_permission_denied_and_changes_nothing(engine
     assert len(booking_calls) == 1
 
 
-def test_retry_of_a_case_not_in_incident_is_invalid_request(engine, case_id, admin, booking_calls):
+def test_retry_of_a_case_not_in_incident_is_a_conflict(engine, case_id, admin, booking_calls):
     before = engine.reads.case_page(case_id, SYSTEM)
-    with pytest.raises(InvalidRequest, match="not in incident"):
+    with pytest.raises(Conflict, match="not in incident"):
         engine.cases.retry(case_id, admin).status
     after = engine.reads.case_page(case_id, SYSTEM)
     assert (after.case.status, after.case.revision) == ("running", before.case.revision)
@@ -133,7 +133,7 @@ def test_retry_of_an_unknown_case_is_not_found(engine, admin):
         engine.cases.retry(4711, admin).status
 
 
-def test_second_retry_after_success_is_invalid_request(engine, incident, admin):
+def test_second_retry_after_success_is_a_conflict(engine, incident, admin):
     engine.cases.retry(incident, admin).status
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(Conflict):
         engine.cases.retry(incident, Actor("root", frozenset({"admin"}))).status

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from engine.store.models import Notification
 from tests.conftest import SHANGHAI
+from engine.services import SYSTEM
 from tests.processes.casewalk import Walk, passes
 
 SIGNAL = "complaint.network.signal"                 # routed to the basic-network group (tang.netbasic)
@@ -36,14 +37,22 @@ def remedy(walk: Walk) -> Walk:
     return walk.do("solution", "tang.netbasic", crisis_solution="切换备用基站", departments_involved="网络部")
 
 
-def tick(walk: Walk, clock, closed: bool, at: datetime | None = None) -> Walk:
-    """C-6: an hour passes (or the clock moves to ``at``), the count runs, the complaint group assesses it."""
-    if at is None:
-        clock.advance(hours=1, minutes=1)
-    else:
-        clock.set(at)
-    walk.engine.deadlines.fire_due_timers()
-    return walk.do("assess_tracking", "zhao.group", tracking_note="投诉量变化", event_closed=closed)
+def counts(walk: Walk) -> list[tuple[int, int, float | None]]:
+    """C-6: the hourly counts of the case's audit trail: (count, the hour before, change ratio), in order."""
+    return [(e.data["count_now"], e.data["count_previous"], e.data["change_ratio"])
+            for e in walk.engine.reads.case_page(walk.case_id, SYSTEM).events
+            if e.element_id == "count_complaints" and e.lifecycle == "completed"]
+
+
+def ticks(walk: Walk) -> int:
+    """C-6: how many times the hourly cycle fired, by the audit trail."""
+    return sum(1 for e in walk.engine.reads.case_page(walk.case_id, SYSTEM).events
+               if e.element_id == "hourly_count" and e.lifecycle == "timer_fired")
+
+
+def close(walk: Walk) -> Walk:
+    """C-6: the complaint group ends the tracking with its assessment (the event is over)."""
+    return walk.do("assess_tracking", "zhao.group", tracking_note="投诉量回落,事件结束")
 
 
 def at(hour: int, minute: int) -> datetime:
@@ -86,33 +95,54 @@ def test_c4_solution_and_unified_explanation_run_in_parallel_within_2_hours(engi
     assert ("intake", "c4_unified_explanation") in notified(engine, walk.case_id)
     assert passes(walk.path(), "split_remedy", "explanation", "solution", "join_remedy",
                   "publish_explanation")
-    assert walk.ready() == [] and set(walk.timers()) == {"wait_hour"}
+    assert walk.ready() == ["assess_tracking"] and set(walk.timers()) == {"hourly_count"}
 
 
 def test_c5_nationwide_event_is_coordinated_with_other_companies(engine):
     walk = remedy(report(crisis(engine), nationwide=True))
     assert walk.ready() == ["coordinate_c5"]
     walk.do("coordinate_c5", "zhao.group", coordinated_units="省公司、兄弟分公司")
-    assert passes(walk.path(), "gw_nationwide", "coordinate_c5", "merge_nationwide") and "wait_hour" in walk.timers()
+    assert passes(walk.path(), "gw_nationwide", "coordinate_c5", "merge_nationwide") and "hourly_count" in walk.timers()
 
 
-def test_c6_hourly_tracking_counts_until_closed(engine, clock):
-    walk = remedy(report(crisis(engine)))
+def test_c6_the_hourly_count_runs_on_a_timer_cycle_without_anybody_assessing(engine, clock):
+    """C-6 (003 4 每隔1小时进行问题投诉量的收集,与前1小时对比,记录变动幅度比例): the count runs every hour on its
+    own; nobody touches the tracking task between the counts."""
+    walk = remedy(report(crisis(engine)))            # tracking starts at 09:00
+    assert walk.ready() == ["assess_tracking"] and walk.timers()["hourly_count"] == at(10, 0)
     clock.set(at(9, 30))
     for _ in range(3):
         Walk.start(engine, "zhang.intake", SIGNAL)
-    tick(walk, clock, False, at(10, 1))         # 3 in the last hour, none before
+    clock.set(at(10, 1))
+    engine.deadlines.fire_due_timers()              # 3 in the last hour, none before
     clock.set(at(10, 30))
     Walk.start(engine, "zhang.intake", SIGNAL)
-    tick(walk, clock, True, at(11, 2))          # 1 in the last hour, 3 in the hour before
-    assert [(h["count"], h["previous"], h["change_ratio"]) for h in walk.data["tracking_history"]] == [
-        (3, 0, None), (1, 3, -0.6667)]
-    assert walk.ready() == ["summary"]
-    assert walk.path().count("count_complaints") == 2 and "merge_tracking" in walk.path()
+    clock.set(at(11, 1))
+    engine.deadlines.fire_due_timers()              # 1 in the last hour, 3 in the hour before
+    clock.set(at(12, 1))
+    engine.deadlines.fire_due_timers()              # none in the last hour, 1 before
+    assert counts(walk) == [(3, 0, None), (1, 3, -0.6667), (0, 1, -1.0)] and ticks(walk) == 3
+    assert walk.ready() == ["assess_tracking"] and walk.timers()["hourly_count"] == at(13, 0)
+    close(walk)
+    assert walk.ready() == ["summary"] and "hourly_count" not in walk.timers()
+    clock.set(at(15, 1))
+    engine.deadlines.fire_due_timers()
+    assert ticks(walk) == 3                          # closed: no more counts
+
+    assert passes(walk.path(), "merge_nationwide", "hourly_count", "count_complaints", "end_hourly_count",
+                  "hourly_count", "count_complaints", "assess_tracking")
+
+
+def test_c6_hours_without_a_sweep_are_counted_when_the_scheduler_runs_again(engine, clock):
+    """C-6: a scheduler down from 10:00 to 13:30 catches up: one count for each hour it missed."""
+    walk = remedy(report(crisis(engine)))
+    clock.set(at(13, 30))
+    assert engine.deadlines.fire_due_timers()["fired"] == 4
+    assert ticks(walk) == 4 and len(counts(walk)) == 4 and walk.timers()["hourly_count"] == at(14, 0)
 
 
 def test_c7_summary_within_3_working_days_and_a_responsibility_meeting_when_unclear(engine, clock):
-    walk = tick(remedy(report(crisis(engine), clear=False)), clock, closed=True)
+    walk = close(remedy(report(crisis(engine), clear=False)))
     assert walk.timers()["summary_due"] == datetime(2025, 3, 6, 18, 0, tzinfo=SHANGHAI)
     clock.set(datetime(2025, 3, 6, 18, 1, tzinfo=SHANGHAI))
     engine.deadlines.fire_due_timers()
@@ -126,7 +156,7 @@ def test_c7_summary_within_3_working_days_and_a_responsibility_meeting_when_uncl
 
 
 def test_c7_no_meeting_when_responsibility_is_clear(engine, clock):
-    walk = tick(remedy(report(crisis(engine))), clock, closed=True)
+    walk = close(remedy(report(crisis(engine))))
     walk.do("summary", "zhao.group", incident_cause="设备老化", handling_summary="切换备用基站",
             rectification="更换设备", responsibility_meeting_needed=False)
     assert walk.status == "completed" and "responsibility_meeting" not in walk.path()

@@ -3,10 +3,17 @@
 
 from __future__ import annotations
 
+import re
+
+import lxml.html
+from lxml import etree
 from sqlalchemy import insert
 
 from engine.services import SYSTEM
+from engine.services.views import CaseConformance, DeviationView
 from engine.store.models import AuditEvent
+from tests.conftest import PROCESSES
+from web import present
 from tests.processes.casewalk import Walk
 from tests.web.test_browser import browser, login, page, server, shot  # noqa: F401 (fixtures)
 
@@ -71,3 +78,51 @@ def test_a2_a3_officer_opens_dashboard_heatmap_a_deviating_case_and_downloads_xe
     download.value.save_as(path)
     text = path.read_text(encoding="utf-8")
     assert text.startswith("<?xml") and f'<string key="concept:name" value="{case_id}"/>' in text
+
+
+def bpmn_ids() -> set[str]:
+    """Every id of every shipped BPMN file: elements, flows, lanes, processes, diagram shapes."""
+    found: set[str] = set()
+    for path in PROCESSES.glob("*.bpmn"):
+        found |= {e.get("id") for e in etree.parse(str(path)).iter() if e.get("id")}
+    return found
+
+
+def shown_ids(html: str, *sections: str) -> set[str]:
+    """The BPMN ids that stand as words in the text a person reads in the ``sections`` (element ids) of a page."""
+    tree = lxml.html.fromstring(html)
+    text = " ".join(" ".join(tree.get_element_by_id(s).itertext()) for s in sections)
+    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)) & IDS
+
+
+IDS = bpmn_ids()
+
+
+def test_a2_conformance_names_each_deviating_element_never_its_id(client, auth, web_engine, db):
+    """A deviation reads by its element's name on every page that shows it: the dashboard (its table and its
+    list of deviating cases), the version, the case's conformance page and the conformance box of the case page."""
+    case_id = closed_case(web_engine)
+    tamper(web_engine, db, case_id)
+    version_id = web_engine.reads.case_page(case_id, SYSTEM).case.version_id
+    assert {"reply", "normal"} <= IDS
+    auth.login("qian.audit")
+    pages = {"/compliance?process=normal": ("deviation-counts", "deviating"), f"/compliance/cases/{case_id}": (
+                 "verdict", "deviations", "overrides"),
+             f"/compliance/versions/{version_id}": ("version-deviations",), f"/cases/{case_id}": ("case-conformance",)}
+    for url, sections in pages.items():
+        html = client.get(url).data.decode()
+        assert shown_ids(html, *sections) == set(), url
+        tree = lxml.html.fromstring(html)     # the reply nobody was offered, by its name
+        assert "答复客户" in " ".join(" ".join(tree.get_element_by_id(s).itertext()) for s in sections), url
+
+
+def test_a2_an_unnamed_element_deviating_reads_as_what_it_is(app):
+    """An imported log or a merge gateway (the shipped processes leave merges unnamed) deviates: the page says
+    a decision (gateway) or an automatic step, not the element's id."""
+    judged = CaseConformance(7, "normal", 1, {"normal": 1}, "completed", False, (
+        DeviationView("unexpected", "merge_investigate", "", None, "system", "exclusiveGateway"),
+        DeviationView("skipped", "notify_customer", "", None, None, "serviceTask"),
+        DeviationView("skipped", "lost_element", "", None, None)), (), ())
+    with app.test_request_context("/"):
+        shown = [d["element_text"] for d in present.case_conformance(judged)["deviations"]]
+    assert shown == ["判断(网关)", "自动步骤", "步骤"]

@@ -59,10 +59,11 @@ def test_p2_page_shows_the_chart_drills_down_and_downloads_the_xlsx(page, report
     base, month, _, outage = reports_server
     login(page, base, "zhao.group")
     page.click("nav a[href='/reports']")
-    assert page.get_attribute("#report-period", "type") == "week"           # P-1 opens on a week picker
+    # P-1 opens on a week typed as 2025-W24, not chromium's week picker (its format follows the browser's locale)
+    assert page.get_attribute("#report-period", "data-period") == "week"
     page.select_option("#report-key", "P-2")
     page.click("#report-show")
-    assert page.get_attribute("#report-period", "type") == "month"
+    assert page.get_attribute("#report-period", "data-period") == "month"
     page.fill("#report-period", "2025-04")
     page.click("#report-show")
     page.wait_for_selector("#report-chart svg.bar-chart")
@@ -121,5 +122,6 @@ def test_crisis_monitor_shows_the_hourly_series_with_change_ratios_c6(page, repo
                       ["04-16 10:00", "3", "+50.0%"], ["04-16 11:00", "1", "-66.7%"]]
     assert page.locator(f"{section} svg circle.point").count() == 5
     c3 = page.locator(f"#deadlines-{crisis} tr:has-text('C-3') td").all_inner_texts()
-    assert c3[2] == "2025-04-16 11:30" and c3[4] == "已超时"               # 1 h from 10:30, not reported at 11:40
+    assert c3[2] == "2025年4月16日 11:30" and c3[4] == "已超时"           # 1 h from 10:30, not reported at 11:40
+    assert "北京时间(UTC+8)" in page.inner_text(f"#deadlines-{crisis} thead")   # the times say their zone
     shot(page, "crisis-monitor")

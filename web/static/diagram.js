@@ -1,6 +1,7 @@
 // Draw a process version with bpmn-js, mark the executed path, loops, cancelled and current tasks, and let a
 // person read it: bpmn-js's own zoom (buttons, wheel) and pan, fit to the box, opened on the current task at a
-// legible scale, and a click on an element lists its audit events. No inline script (strict CSP).
+// legible scale, lane names kept in view, and a click on an element lists its audit events. No inline script
+// (strict CSP).
 (function () {
   const box = document.getElementById('diagram');
   if (!box || !window.BpmnJS) { return; }
@@ -49,6 +50,45 @@
     panel.dataset.element = element.id;
   }
 
+  // Sticky lane headers (as in Camunda Cockpit): once a lane's own label band is out of view -- zoomed in, or
+  // panned right -- its name stays at the left edge of the box, level with the part of the lane in view.
+  function laneHeaders(canvas, registry, eventBus) {
+    const lanes = registry.filter((e) => e.type === 'bpmn:Lane' && e.businessObject.name);
+    registry.filter((e) => e.type === 'bpmn:Participant' && e.businessObject.name
+                     && !lanes.some((lane) => lane.parent === e)).forEach((pool) => lanes.push(pool));
+    if (!lanes.length) { return; }
+    const layer = document.createElement('div');
+    layer.className = 'lane-headers';
+    box.appendChild(layer);
+    const BAND = 30;          // the width of the label band bpmn-js draws at a lane's left edge
+    function update() {
+      const view = canvas.viewbox();
+      const shown = [];
+      lanes.forEach((lane) => {
+        const top = (lane.y - view.y) * view.scale;
+        const bottom = (lane.y + lane.height - view.y) * view.scale;
+        const left = (lane.x - view.x) * view.scale;
+        const right = (lane.x + lane.width - view.x) * view.scale;
+        const middle = (top + bottom) / 2;
+        if (bottom - Math.max(top, 0) < 24 || top > view.outer.height - 24 || right < 0 || left > view.outer.width) {
+          return;             // not in view, or too little of it to carry a name
+        }
+        const labelInView = left >= 0 && middle >= 0 && middle <= view.outer.height && BAND * view.scale >= 10;
+        if (labelInView) { return; }
+        const header = document.createElement('div');
+        header.className = 'lane-header';
+        header.dataset.lane = lane.id;
+        header.textContent = lane.businessObject.name.replace(/\s+/g, ' ').trim();
+        header.style.top = Math.max(top, 0) + 'px';
+        header.style.maxHeight = (Math.min(bottom, view.outer.height) - Math.max(top, 0)) + 'px';
+        shown.push(header);
+      });
+      layer.replaceChildren(...shown);
+    }
+    eventBus.on('canvas.viewbox.changed', update);
+    update();
+  }
+
   fetch(box.dataset.xml, { credentials: 'same-origin' })
     .then((answer) => answer.text())
     .then((xml) => viewer.importXML(xml))
@@ -86,6 +126,7 @@
       }
       if (shown.length) { focus(); } else { canvas.zoom('fit-viewport', 'auto'); }
       controls(canvas, zoomScroll, shown.length ? focus : () => canvas.zoom('fit-viewport', 'auto'));
+      laneHeaders(canvas, registry, viewer.get('eventBus'));
       viewer.get('eventBus').on('element.click', (event) => {
         const element = event.element;
         if (element && element.type !== 'bpmn:Process' && element.type !== 'bpmn:Collaboration' && element.parent) {

@@ -74,37 +74,39 @@ def build():
       form=[F('coordinated_units', '已通知的公司/部门', 'text', req=True, maxlength=2000),
             F('coordination_note', '协同要求', 'text', maxlength=2000)])
     a('xgw', 'merge_nationwide', '', 'complaint_group', 13, 0)
-    a('xgw', 'merge_tracking', '', 'complaint_group', 14, 0)
-    a('timer', 'wait_hour', '等待1小时', 'complaint_group', 15, 0, timer=('timeDuration', 'PT1H'),
-      doc='C-6 (003 4: 每隔1小时进行问题投诉量的收集).')
-    a('service', 'count_complaints', '统计问题投诉量 (C-6)', 'complaint_group', 16, 0,
+    a('user', 'assess_tracking', '跟踪评估至事件结束 (C-6)', 'complaint_group', 14, 0, groups='complaint_group',
+      doc='C-6 (003 4 跟踪评估: 投诉问题处理结束后,投诉组通过后期客户投诉的变化量评估投诉问题的解决情况; '
+          '按领导要求随时汇报): open while the event is tracked; the complaint group completes it with its '
+          'assessment when the event is over. The hourly count runs on its own timer, not on this task.',
+      form=[F('tracking_note', '变动评估与汇报', 'text', req=True, minlength=2, maxlength=2000)])
+    a('boundary', 'hourly_count', '每隔1小时', 'complaint_group', 14, attach='assess_tracking',
+      interrupting=False, timer=('timeCycle', 'R/PT1H'),
+      doc='C-6 (003 4: 每隔1小时进行问题投诉量的收集): a timer cycle, every hour from the start of tracking '
+          'until the event is closed, whether or not anybody works on the tracking task.')
+    a('service', 'count_complaints', '统计问题投诉量 (C-6)', 'complaint_group', 15, 1,
       topic='count_issue_complaints',
-      doc='C-6 (003 4: 与前1小时对比,记录变动幅度比例): sets count_now, count_previous, change_ratio.')
-    a('user', 'assess_tracking', '评估变动并汇报 (C-6)', 'complaint_group', 17, 0, groups='complaint_group',
-      doc='C-6 (003 4: 按领导要求随时汇报; 投诉问题处理结束后…评估投诉问题的解决情况): record the assessment '
-          'and decide whether the event is closed.',
-      form=[F('tracking_note', '变动评估与汇报', 'text', maxlength=2000),
-            F('event_closed', '事件已结束', 'boolean')])
-    a('xgw', 'gw_closed', '事件结束?', 'complaint_group', 18, 0, doc='C-6 (003 4): until the event is closed.')
-    a('user', 'summary', '提交专题报告 (C-7)', 'complaint_group', 19, 0, groups='complaint_group',
+      doc='C-6 (003 4: 与前1小时对比,记录变动幅度比例): sets count_now, count_previous, change_ratio; '
+          'each hourly count is recorded in the audit trail with its figures.')
+    a('end', 'end_hourly_count', '已记录', 'complaint_group', 16, 1)
+    a('user', 'summary', '提交专题报告 (C-7)', 'complaint_group', 17, 0, groups='complaint_group',
       due='${due_in_working_days(3)}',
       doc='C-7 (003 5 总结上报: 处理结束3个工作日内…专题报告,说明事故原因、处理方案及过程和整改措施).',
       form=[F('incident_cause', '事故原因', 'text', req=True, maxlength=8000),
             F('handling_summary', '处理方案及过程', 'text', req=True, maxlength=8000),
             F('rectification', '整改措施', 'text', req=True, maxlength=8000),
             F('responsibility_meeting_needed', '需召开定责分析会', 'boolean')])
-    a('boundary', 'summary_due', '报告时限届满', 'complaint_group', 19, attach='summary', interrupting=False,
+    a('boundary', 'summary_due', '报告时限届满', 'complaint_group', 17, attach='summary', interrupting=False,
       timer=('timeDate', '${due_in_working_days(3)}'), doc='C-7 (003 5): 3 working days; reminder.')
-    notify(p, 'notify_summary_overdue', '催交报告 (C-7)', 'complaint_group', 20, 1, 'leadership',
+    notify(p, 'notify_summary_overdue', '催交报告 (C-7)', 'complaint_group', 18, 1, 'leadership',
            'c7_summary_overdue', 'C-7 (003 5).')
-    a('end', 'end_summary_reminder', '已催交', 'complaint_group', 21, 1)
-    a('xgw', 'gw_meeting', '需定责?', 'complaint_group', 20, 0,
+    a('end', 'end_summary_reminder', '已催交', 'complaint_group', 19, 1)
+    a('xgw', 'gw_meeting', '需定责?', 'complaint_group', 18, 0,
       doc='C-7 (003 2, 5: 根据需要召开定责分析会; responsibility unclear -> settled afterwards).')
-    a('user', 'responsibility_meeting', '定责分析会 (C-7)', 'leadership', 21, 0, groups='leadership',
+    a('user', 'responsibility_meeting', '定责分析会 (C-7)', 'leadership', 19, 0, groups='leadership',
       doc='C-7 (003 2: 待解决后开会分析定责; 003 5).',
       form=[F('responsibility_conclusion', '定责结论', 'text', req=True, maxlength=4000)])
-    a('xgw', 'merge_end_c7', '', 'complaint_group', 22, 0)
-    a('end', 'end_crisis', '危机事件结案', 'complaint_group', 23, 0)
+    a('xgw', 'merge_end_c7', '', 'complaint_group', 20, 0)
+    a('end', 'end_crisis', '危机事件结案', 'complaint_group', 21, 0)
 
     f = p.flow
     p.chain('start_crisis', 'route_crisis', 'report', 'notify_pr', 'notify_leadership', 'split_remedy')
@@ -119,10 +121,8 @@ def build():
     f('gw_nationwide', 'coordinate_c5', '全国范围', '${nationwide}')
     f('gw_nationwide', 'merge_nationwide', '否', default=True)
     f('coordinate_c5', 'merge_nationwide')
-    p.chain('merge_nationwide', 'merge_tracking', 'wait_hour', 'count_complaints', 'assess_tracking', 'gw_closed')
-    f('gw_closed', 'summary', '已结束', '${event_closed}')
-    f('gw_closed', 'merge_tracking', '继续跟踪', default=True,
-      route={'out': 'b', 'in': 'b', 'pts': [(None, ('y', 'complaint_group', 1)), (('x', 14), None)]})
+    p.chain('merge_nationwide', 'assess_tracking', 'summary')
+    p.chain('hourly_count', 'count_complaints', 'end_hourly_count')
     f('summary', 'gw_meeting')
     p.chain('summary_due', 'notify_summary_overdue', 'end_summary_reminder')
     f('gw_meeting', 'responsibility_meeting', '需要', '${responsibility_meeting_needed or not responsibility_clear}')
