@@ -104,10 +104,13 @@ def test_s6_responsible_is_the_named_person_then_the_agent_then_the_first_ask_ow
         responsible_person(ORG, {**data, "liable_person": "nobody"})
 
 
-def test_s6_dept_head_covers_the_department_the_case_was_routed_to():
+def test_s1_dept_head_is_the_one_head_of_the_department_the_case_was_routed_to():
+    """000 二.1 考核对应部门主管: one head, of the routed (对口) department, not also the first-ask owner's."""
     data = {"first_ask_owner": "zhang.intake", "responsible_group": "net_basic"}
-    assert [s.key for s in subjects("dept_head", ORG, data)] == ["wang.head", "ma.network"]
+    assert [s.key for s in subjects("dept_head", ORG, data)] == ["ma.network"]
     assert [s.key for s in subjects("dept_head", ORG, {**data, "responsible_group": "market"})] == ["wang.head"]
+    # a case routed nowhere: the responsible person's own department head
+    assert [s.key for s in subjects("dept_head", ORG, {"first_ask_owner": "zhang.intake"})] == ["wang.head"]
 
 
 def test_s4_needs_channel_staff_and_s5_a_known_support_unit():
