@@ -1,7 +1,8 @@
 """What a person reads instead of codes: labels of fields, values, categories, groups, people, statuses, steps.
 
 One ``Labels`` per request (``labels()``), built on the engine's ``Directory`` and the person's language.
-Form fields bring their label and enum names from the BPMN; computed data its label from ``data/fields.toml``;
+Form fields bring their label and enum names from the BPMN (Chinese; English in ``label_en`` and
+``value_en:<id>`` properties); computed data its label from ``data/fields.toml``;
 categories and groups their Chinese and English names from the data files; statuses and lifecycle steps are
 the UI's own words (translated in the zh catalog). Values are rendered by kind: yes/no, ¥ with two decimals,
 dates and times in the person's language (times in Beijing time, labelled), lists as lists.
@@ -196,7 +197,7 @@ class Labels:
             if field:
                 for option in field.get("options", []):
                     if option["id"] == value:
-                        return option["name"]
+                        return self.option_name(option)
             if label is not None and value in label.values:
                 return self._pick(label.values[value], str(value))
             return str(value)
@@ -226,10 +227,19 @@ class Labels:
             return "category"
         return field["type"] if field else "text"
 
+    def form_label(self, field: dict) -> str:
+        """Return a form field's label in the person's language: the BPMN's label (Chinese) or its label_en
+        (camunda:property), the Chinese one where the process owner gave no English."""
+        return short(field.get("label") if self.zh else field.get("label_en") or field.get("label"))
+
+    def option_name(self, option: dict) -> str:
+        """Return an enum value's name in the person's language (camunda:value name, or its value_en property)."""
+        return option["name"] if self.zh else option.get("name_en") or option["name"]
+
     def field_label(self, key: str, field: dict | None) -> str | None:
         label = self.d.fields.get(key)
         if field is not None:
-            return short(field.get("label")) or None
+            return self.form_label(field) or None
         if label is not None and label.name and not label.hidden:
             return label.name if self.zh else label.name_en
         return None

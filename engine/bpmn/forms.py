@@ -100,20 +100,26 @@ def parse_form(node: etree._Element) -> list[dict[str, Any]]:
             if name not in CONSTRAINTS:
                 raise FormDefinitionError(f"form field {field_id!r} has unknown constraint {name!r}")
             constraints[name] = _constraint_value(field_id, name, constraint.get("config"))
+        props = _properties(xml_field)
         field = {
             "id": field_id,
             "label": xml_field.get("label") or field_id,
+            **({"label_en": props["label_en"]} if props.get("label_en") else {}),
             "type": field_type,
             "default": xml_field.get("defaultValue"),
             "constraints": constraints,
             # camunda:property kind=person: the value names a person of the organisation (I-5, S-6).
-            **({"kind": "person"} if xml_field.find(f"{_c('properties')}/{_c('property')}[@id='kind'][@value='person']")
-               is not None else {}),
+            **({"kind": "person"} if props.get("kind") == "person" else {}),
             "options": [
-                {"id": v.get("id"), "name": v.get("name") or v.get("id")}
+                {"id": v.get("id"), "name": v.get("name") or v.get("id"),
+                 **({"name_en": props[f"value_en:{v.get('id')}"]} if props.get(f"value_en:{v.get('id')}") else {})}
                 for v in xml_field.iterfind(_c("value"))
             ],
         }
+        named = {key.removeprefix("value_en:") for key in props if key.startswith("value_en:")}
+        if named - {o["id"] for o in field["options"]}:
+            raise FormDefinitionError(f"form field {field_id!r} has English names for values it does not have: "
+                                      f"{', '.join(sorted(named - {o['id'] for o in field['options']}))}")
         if field_type == "enum" and (not field["options"] or not all(o["id"] for o in field["options"])):
             raise FormDefinitionError(f"enum field {field_id!r} needs values, each with an id (camunda:value)")
         if field_type != "enum" and field["options"]:
@@ -126,6 +132,16 @@ def parse_form(node: etree._Element) -> list[dict[str, Any]]:
                                           f"{exc.error.message}") from None
         fields.append(field)
     return fields
+
+
+def _properties(xml_field: etree._Element) -> dict[str, str]:
+    """Return a field's ``camunda:property`` values by id (Camunda Modeler's form field properties; name also read).
+
+    ``label_en`` is the field's English label, ``value_en:<value id>`` an enum value's English name,
+    ``kind=person`` marks a person field.
+    """
+    return {key: prop.get("value") or "" for prop in xml_field.iterfind(f"{_c('properties')}/{_c('property')}")
+            if (key := prop.get("id") or prop.get("name"))}
 
 
 def _constraint_value(field_id: str, name: str, config: str | None) -> Any:

@@ -190,3 +190,26 @@ def test_a_field_error_carries_a_code_and_the_parameters_its_message_names():
     _, errors = validate(form, {"note": "x", "amount": "11", "channel": "fax"})
     assert {k: (e.code, e.params) for k, e in errors.items()} == {
         "note": ("min_length", {"n": 2}), "amount": ("max", {"n": "10"}), "channel": ("one_of", {"options": "web"})}
+
+
+def test_english_label_and_value_names_are_read_from_the_fields_camunda_properties():
+    """Camunda Modeler's form field properties (id and value) carry the English words (issue 18)."""
+    form = parse_form(user_task(
+        '<camunda:formField id="channel" label="受理渠道" type="enum"><camunda:properties>'
+        '<camunda:property id="label_en" value="Channel" /><camunda:property id="value_en:web" value="Website" />'
+        '</camunda:properties><camunda:value id="web" name="网站" /><camunda:value id="fax" name="传真" />'
+        '</camunda:formField>'
+        '<camunda:formField id="note" label="说明" type="string"><camunda:properties>'
+        '<camunda:property name="label_en" value="Note" /></camunda:properties></camunda:formField>'
+        '<camunda:formField id="old" label="旧字段" type="string" />'))
+    assert [(f["label"], f.get("label_en")) for f in form] == [("受理渠道", "Channel"), ("说明", "Note"),
+                                                               ("旧字段", None)]
+    assert form[0]["options"] == [{"id": "web", "name": "网站", "name_en": "Website"}, {"id": "fax", "name": "传真"}]
+
+
+def test_an_english_name_for_a_value_the_field_does_not_have_is_refused():
+    with pytest.raises(FormDefinitionError, match="English names for values it does not have: wbe"):
+        parse_form(user_task(
+            '<camunda:formField id="channel" label="受理渠道" type="enum"><camunda:properties>'
+            '<camunda:property id="value_en:wbe" value="Website" /></camunda:properties>'
+            '<camunda:value id="web" name="网站" /></camunda:formField>'))

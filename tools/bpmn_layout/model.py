@@ -24,20 +24,27 @@ class Field:
     type: str = 'string'
     required: bool = False
     default: str | None = None
-    values: list[tuple[str, str]] = field(default_factory=list)
+    values: list[tuple[str, str, str]] = field(default_factory=list)   # (id, Chinese name, English name)
     constraints: dict[str, str] = field(default_factory=dict)
     overwrite: bool = False  # intentionally writes a key another task (or a loop) also writes
     person: bool = False     # the value names a person of the organisation (camunda:property kind=person)
+    label_en: str = ''       # the English label (camunda:property label_en)
 
 
-def F(id, label, type='string', req=False, default=None, values=None, overwrite=False, person=False, **cons):
-    """Build a form field; keyword constraints: minlength, maxlength, min, max, readonly."""
+def F(id, label, en, type='string', req=False, default=None, values=None, overwrite=False, person=False, **cons):
+    """Build a form field: ``label`` Chinese, ``en`` English, enum ``values`` as (id, Chinese, English);
+    keyword constraints: minlength, maxlength, min, max, readonly."""
     if type not in FIELD_TYPES:
         raise ValueError(f'field {id}: type {type}')
+    if not en:
+        raise ValueError(f'field {id}: no English label')
+    values = list(values or [])
+    if any(len(v) != 3 or not v[2] for v in values):
+        raise ValueError(f'field {id}: each enum value is (id, Chinese name, English name)')
     if type == 'boolean' and default is None:
         default = 'false'
-    return Field(id, label, type, req, default, list(values or []),
-                 {k: str(v) for k, v in cons.items()}, overwrite, person)
+    return Field(id, label, type, req, default, values,
+                 {k: str(v) for k, v in cons.items()}, overwrite, person, en)
 
 
 @dataclass

@@ -149,15 +149,21 @@ def _node(parent, n, p):
         for f in n.form:
             fe = el(fd, 'camunda:formField', {'id': f.id, 'label': f.label, 'type': f.type,
                                                'defaultValue': f.default})
+            # The English label and enum names sit in the field's properties (Camunda Modeler's Properties
+            # group of a form field: id and value), the Chinese ones in label and name; Camunda's order:
+            # properties, validation, values.
+            props = el(fe, 'camunda:properties')
+            el(props, 'camunda:property', {'id': 'label_en', 'value': f.label_en})
+            for vid, _, vname_en in f.values:
+                el(props, 'camunda:property', {'id': f'value_en:{vid}', 'value': vname_en})
+            if f.person:
+                el(props, 'camunda:property', {'id': 'kind', 'value': 'person'})
             cons = ([('required', None)] if f.required else []) + list(f.constraints.items())
             if cons:
                 val = el(fe, 'camunda:validation')
                 for name, cfg in cons:
                     el(val, 'camunda:constraint', {'name': name, 'config': cfg})
-            if f.person:
-                props = el(fe, 'camunda:properties')
-                el(props, 'camunda:property', {'id': 'kind', 'value': 'person'})
-            for vid, vname in f.values:
+            for vid, vname, _ in f.values:
                 el(fe, 'camunda:value', {'id': vid, 'name': vname})
     if n.params:
         ext = ext if ext is not None else el(e, 'bpmn:extensionElements')

@@ -31,11 +31,11 @@ def build():
       doc='C-4 (003 2: 投诉部通过邮件将投诉问题告知主要责任部门): I-4 routing table; sets responsible_group.')
     a('user', 'report', '1小时内上报 (C-3)', 'complaint_group', 2, 0, groups='complaint_group',
       doc='C-3 (003 1 及时上报): within 1 hour: issue, scope and count to the complaint group, PR and leaders.',
-      form=[F('issue_description', '投诉问题', 'text', req=True, minlength=2, maxlength=4000),
-            F('impact_scope', '影响范围', 'text', req=True, maxlength=2000),
-            F('complaint_count', '投诉量', 'long', req=True, min=0),
-            F('nationwide', '涉及全国范围', 'boolean'),
-            F('responsibility_clear', '责任部门明确', 'boolean', default='true')])
+      form=[F('issue_description', '投诉问题', 'The issue complained about', 'text', req=True, minlength=2, maxlength=4000),
+            F('impact_scope', '影响范围', 'Scope of the impact', 'text', req=True, maxlength=2000),
+            F('complaint_count', '投诉量', 'Number of complaints', 'long', req=True, min=0),
+            F('nationwide', '涉及全国范围', 'Nationwide', 'boolean'),
+            F('responsibility_clear', '责任部门明确', 'Responsible department clear', 'boolean', default='true')])
     a('boundary', 'report_due', '1小时未上报', 'complaint_group', 2, attach='report', interrupting=False,
       timer=('timeDuration', 'PT1H'), doc='C-3 (003 1: 在1个小时内…通知): reminder, the report stays open.')
     notify(p, 'notify_report_overdue', '催报领导 (C-3)', 'complaint_group', 3, 1, 'leadership',
@@ -49,8 +49,8 @@ def build():
       doc='C-4 (003 2 快速补救): solution and unified explanation in parallel.')
     a('user', 'solution', '2小时内出解决方案 (C-4)', 'handler', 6, 0, groups=RG,
       doc='C-4 (003 2: 要求涉及部门2小时内提供客户投诉解决方案; 责任部门不明确的,由多个部门协同处理,待解决后开会分析定责).',
-      form=[F('crisis_solution', '客户投诉解决方案', 'text', req=True, maxlength=8000),
-            F('departments_involved', '参与处理部门', maxlength=200)])
+      form=[F('crisis_solution', '客户投诉解决方案', 'Solution for the complaints', 'text', req=True, maxlength=8000),
+            F('departments_involved', '参与处理部门', 'Departments involved', maxlength=200)])
     a('boundary', 'solution_due', '2小时未提供方案', 'handler', 6, attach='solution', interrupting=False,
       timer=('timeDuration', 'PT2H'), doc='C-4 (003 2): 2 hours; reminder, the task stays open.')
     notify(p, 'notify_solution_overdue', '催办解决方案 (C-4)', 'handler', 7, 1, 'leadership',
@@ -58,7 +58,7 @@ def build():
     a('end', 'end_solution_reminder', '已催办', 'handler', 8, 1)
     a('user', 'explanation', '2小时内出统一口径 (C-4)', 'pr', 6, 0, groups='pr',
       doc='C-4 (003 2: 公关部提供统一解释口径, 2小时内; 000 四: 口径 used by every front-line person).',
-      form=[F('unified_explanation', '统一解释口径', 'text', req=True, minlength=2, maxlength=4000)])
+      form=[F('unified_explanation', '统一解释口径', 'Unified explanation to give', 'text', req=True, minlength=2, maxlength=4000)])
     a('boundary', 'explanation_due', '2小时未提供口径', 'pr', 6, attach='explanation', interrupting=False,
       timer=('timeDuration', 'PT2H'), doc='C-4 (003 2): 2 hours; reminder, the task stays open.')
     notify(p, 'notify_explanation_overdue', '催办口径 (C-4)', 'pr', 7, 1, 'leadership',
@@ -71,14 +71,14 @@ def build():
       doc='C-5 (003 3 服务协同: 对于涉及全国范围的危机投诉事件…通知其他各公司/部门).')
     a('user', 'coordinate_c5', '通知全国协同处理 (C-5)', 'complaint_group', 12, 1, groups='complaint_group',
       doc='C-5 (003 3): other companies / departments are told the situation and the solution.',
-      form=[F('coordinated_units', '已通知的公司/部门', 'text', req=True, maxlength=2000),
-            F('coordination_note', '协同要求', 'text', maxlength=2000)])
+      form=[F('coordinated_units', '已通知的公司/部门', 'Companies or departments notified', 'text', req=True, maxlength=2000),
+            F('coordination_note', '协同要求', 'Coordination requirements', 'text', maxlength=2000)])
     a('xgw', 'merge_nationwide', '', 'complaint_group', 13, 0)
     a('user', 'assess_tracking', '跟踪评估至事件结束 (C-6)', 'complaint_group', 14, 0, groups='complaint_group',
       doc='C-6 (003 4 跟踪评估: 投诉问题处理结束后,投诉组通过后期客户投诉的变化量评估投诉问题的解决情况; '
           '按领导要求随时汇报): open while the event is tracked; the complaint group completes it with its '
           'assessment when the event is over. The hourly count runs on its own timer, not on this task.',
-      form=[F('tracking_note', '变动评估与汇报', 'text', req=True, minlength=2, maxlength=2000)])
+      form=[F('tracking_note', '变动评估与汇报', 'Assessment of changes and report', 'text', req=True, minlength=2, maxlength=2000)])
     a('boundary', 'hourly_count', '每隔1小时', 'complaint_group', 14, attach='assess_tracking',
       interrupting=False, timer=('timeCycle', 'R/PT1H'),
       doc='C-6 (003 4: 每隔1小时进行问题投诉量的收集): a timer cycle, every hour from the start of tracking '
@@ -91,10 +91,10 @@ def build():
     a('user', 'summary', '提交专题报告 (C-7)', 'complaint_group', 17, 0, groups='complaint_group',
       due='${due_in_working_days(3)}',
       doc='C-7 (003 5 总结上报: 处理结束3个工作日内…专题报告,说明事故原因、处理方案及过程和整改措施).',
-      form=[F('incident_cause', '事故原因', 'text', req=True, maxlength=8000),
-            F('handling_summary', '处理方案及过程', 'text', req=True, maxlength=8000),
-            F('rectification', '整改措施', 'text', req=True, maxlength=8000),
-            F('responsibility_meeting_needed', '需召开定责分析会', 'boolean')])
+      form=[F('incident_cause', '事故原因', 'Cause of the incident', 'text', req=True, maxlength=8000),
+            F('handling_summary', '处理方案及过程', 'Handling plan and process', 'text', req=True, maxlength=8000),
+            F('rectification', '整改措施', 'Rectification measures', 'text', req=True, maxlength=8000),
+            F('responsibility_meeting_needed', '需召开定责分析会', 'A responsibility meeting is needed', 'boolean')])
     a('boundary', 'summary_due', '报告时限届满', 'complaint_group', 17, attach='summary', interrupting=False,
       timer=('timeDate', '${due_in_working_days(3)}'), doc='C-7 (003 5): 3 working days; reminder.')
     notify(p, 'notify_summary_overdue', '催交报告 (C-7)', 'complaint_group', 18, 1, 'leadership',
@@ -104,7 +104,7 @@ def build():
       doc='C-7 (003 2, 5: 根据需要召开定责分析会; responsibility unclear -> settled afterwards).')
     a('user', 'responsibility_meeting', '定责分析会 (C-7)', 'leadership', 19, 0, groups='leadership',
       doc='C-7 (003 2: 待解决后开会分析定责; 003 5).',
-      form=[F('responsibility_conclusion', '定责结论', 'text', req=True, maxlength=4000)])
+      form=[F('responsibility_conclusion', '定责结论', 'Conclusion on responsibility', 'text', req=True, maxlength=4000)])
     a('xgw', 'merge_end_c7', '', 'complaint_group', 20, 0)
     a('end', 'end_crisis', '危机事件结案', 'complaint_group', 21, 0)
 

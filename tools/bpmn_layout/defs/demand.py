@@ -24,17 +24,17 @@ def build():
     a('xgw', 'merge_register', '', 'intake', 1, 0)
     a('user', 'register', '登记并明确责任人 (D-1)', 'intake', 2, 0, groups='intake',
       doc='D-1 (002 附件3: 明确受理需求的责任人, 做好记录; 004 第九条(三)(五): 《客户咨询/建议情况登记表》).',
-      form=[F('responsible_person', '责任人', req=True, maxlength=50),
-            F('demand_summary', '需求/建议内容', 'text', req=True, minlength=2, maxlength=4000)])
+      form=[F('responsible_person', '责任人', 'Person responsible', req=True, maxlength=50),
+            F('demand_summary', '需求/建议内容', 'Demand or suggestion', 'text', req=True, minlength=2, maxlength=4000)])
     a('user', 'approve_register', '审批登记表 (D-1)', 'dept_head', 3, 0, groups='dept_head',
       doc='D-1 (004 第九条(三)(五): 登记表提交部门负责人审批).',
-      form=[F('register_approved', '审批通过', 'boolean'),
-            F('register_opinion', '审批意见', 'text', maxlength=2000)])
+      form=[F('register_approved', '审批通过', 'Approved', 'boolean'),
+            F('register_opinion', '审批意见', 'Approval opinion', 'text', maxlength=2000)])
     a('xgw', 'gw_register_approved', '审批通过?', 'dept_head', 4, 0, doc='D-1 (004 第九条).')
     a('user', 'reply_d2', '答复需求解决方案 (D-2)', 'handler', 5, 1, groups=RG, due='${due_in_working_days(3)}',
       doc='D-2 (002 附件3: 答复客户需求解决方案; 004 第十条(四): 三个工作日内填写咨询、建议处理结果).',
-      form=[F('reply_content', '答复内容', 'text', req=True, maxlength=4000),
-            F('accepted', '客户接受答复方案', 'boolean')])
+      form=[F('reply_content', '答复内容', 'Reply', 'text', req=True, maxlength=4000),
+            F('accepted', '客户接受答复方案', 'Customer accepts the reply', 'boolean')])
     a('boundary', 'reply_due_d2', '答复时限届满', 'handler', 5, attach='reply_d2', interrupting=False,
       timer=('timeDate', '${due_in_working_days(3)}'),
       doc='D-2 (004 第十条(四)): 3 working days; reminder, the task stays open.')
@@ -45,28 +45,28 @@ def build():
       doc='D-3 / D-4 / D-5 (002 附件3; 004 第十条(三)).')
     a('user', 'refuse_service', '告知无法提供服务 (D-3)', 'handler', 7, 0, groups=RG,
       doc='D-3 (002 附件3: 如果客户不接受答复的解决方案,则明确告诉客户无法提供服务).',
-      form=[F('refusal_note', '告知内容', 'text', req=True, maxlength=2000)])
+      form=[F('refusal_note', '告知内容', 'What the customer was told', 'text', req=True, maxlength=2000)])
     a('end', 'end_refused', '需求关闭', 'handler', 8, 0)
     a('user', 'act_d4', '按答复内容实施 (D-4)', 'handler', 7, 1, groups=RG,
       doc='D-4 (002 附件3: 客户接受,则按答复的内容采取行动).',
-      form=[F('action_taken', '实施内容', 'text', req=True, maxlength=4000)])
+      form=[F('action_taken', '实施内容', 'Action taken', 'text', req=True, maxlength=4000)])
     a('user', 'evaluate_suggestion', '评估并采纳建议 (D-5)', 'handler', 7, 2, groups=RG,
       doc='D-5 (004 第十条(三): 客户提出合理化建议应予以采纳): a reasonable suggestion is adopted and recorded.',
-      form=[F('suggestion_adopted', '建议合理,予以采纳', 'boolean'),
-            F('adoption_record', '采纳/不采纳说明', 'text', req=True, maxlength=4000)])
+      form=[F('suggestion_adopted', '建议合理,予以采纳', 'Suggestion reasonable, adopted', 'boolean'),
+            F('adoption_record', '采纳/不采纳说明', 'Why adopted or not', 'text', req=True, maxlength=4000)])
     a('xgw', 'gw_adopted', '采纳?', 'handler', 8, 2, doc='D-5 (004 第十条(三)).')
     a('end', 'end_adopted', '建议已采纳', 'handler', 9, 2, doc='D-5: recorded as adopted.')
     a('end', 'end_not_adopted', '建议未采纳', 'handler', 9, 3)
     a('xgw', 'merge_callback_d4', '', 'callback', 10, 0)
     a('user', 'callback_d4', '定期回访 (D-4)', 'callback', 11, 0, groups='callback',
       doc='D-4 (002 附件3: 按需求记录定期进行回访,以了解问题的解决情况和客户的满意程度).',
-      form=[F('callback_note', '回访记录', 'text', req=True, maxlength=2000),
-            F('satisfied', '客户满意', 'boolean')])
+      form=[F('callback_note', '回访记录', 'Call-back note', 'text', req=True, maxlength=2000),
+            F('satisfied', '客户满意', 'Customer satisfied', 'boolean')])
     a('xgw', 'gw_satisfied_d4', '客户满意?', 'callback', 12, 0, doc='D-4 (002 附件3).')
     a('end', 'end_done', '需求处理完结', 'callback', 13, 0)
     a('user', 'remedy_d4', '采取补救措施 (D-4)', 'handler', 11, 1, groups=RG,
       doc='D-4 (002 附件3: 如客户仍然不满意,则应通知责任人采取补救).',
-      form=[F('remedy_action', '补救措施', 'text', req=True, maxlength=4000)])
+      form=[F('remedy_action', '补救措施', 'Remedy', 'text', req=True, maxlength=4000)])
 
     f = p.flow
     p.chain('start_demand', 'merge_register', 'register', 'approve_register', 'gw_register_approved')

@@ -29,15 +29,15 @@ def _build():
       doc='E-1 (002 附件2: 明确升级处理的职责和权限; 移交的投诉信息应完整无缺,应包括事件经过、客户提出的要求、'
           '进展程度): who handles at the higher level, with what authority; complete hand-over. '
           'The escalation level (E-9) is not chosen here: it comes from where the customer escalated.',
-      form=[F('escalation_handler', '升级处理责任人', req=True, maxlength=50),
-            F('handler_authority', '处理职责与权限', 'text', req=True, maxlength=2000),
-            F('event_history', '事件经过', 'text', req=True, minlength=10, maxlength=8000),
-            F('customer_demand', '客户提出的要求', 'text', req=True, minlength=2, maxlength=4000),
-            F('progress', '目前进展程度', 'text', req=True, minlength=2, maxlength=4000)])
+      form=[F('escalation_handler', '升级处理责任人', 'Escalation handler', req=True, maxlength=50),
+            F('handler_authority', '处理职责与权限', "Handler's duties and authority", 'text', req=True, maxlength=2000),
+            F('event_history', '事件经过', 'What happened so far', 'text', req=True, minlength=10, maxlength=8000),
+            F('customer_demand', '客户提出的要求', "Customer's demands", 'text', req=True, minlength=2, maxlength=4000),
+            F('progress', '目前进展程度', 'Progress so far', 'text', req=True, minlength=2, maxlength=4000)])
     a('user', 'receive_handover', '核对移交信息 (E-1)', 'leadership', 3, 0, groups='leadership',
       doc='E-1 (002 附件2): an incomplete hand-over is refused and goes back to the sender.',
-      form=[F('handover_complete', '移交信息完整(事件经过/客户要求/进展)', 'boolean'),
-            F('handover_missing', '缺失内容(不完整时填写)', 'text', maxlength=2000)])
+      form=[F('handover_complete', '移交信息完整(事件经过/客户要求/进展)', 'Hand-over complete (what happened, demands, progress)', 'boolean'),
+            F('handover_missing', '缺失内容(不完整时填写)', 'What is missing (if incomplete)', 'text', maxlength=2000)])
     a('xgw', 'gw_handover_complete', '移交完整?', 'leadership', 4, 0, doc='E-1 (002 附件2).')
 
     a('sub', 'resolve', '分析、制定方案与答复 (E-2~E-5)', 'leadership', 5, 0, anchor_row=0, pad_bottom=30,
@@ -47,32 +47,32 @@ def _build():
     a('xgw', 'merge_analyse', '', 'leadership', 6, 0, **s)
     a('user', 'analyse', '分析评估 (E-2)', 'leadership', 7, 0, groups='leadership', **s,
       doc='E-2 (002 附件2: 权衡客户和组织双方的利益,做出分析和评估; 必要时,可与客户多次沟通).',
-      form=[F('evaluation', '分析与评估(权衡客户与公司利益)', 'text', req=True, maxlength=4000),
-            F('needs_more_contact', '需与客户再次沟通', 'boolean')])
+      form=[F('evaluation', '分析与评估(权衡客户与公司利益)', "Analysis and evaluation (weighing the customer's and the company's interests)", 'text', req=True, maxlength=4000),
+            F('needs_more_contact', '需与客户再次沟通', 'Needs another talk with the customer', 'boolean')])
     a('xgw', 'gw_more_contact', '需再次沟通?', 'leadership', 8, 0, **s, doc='E-2 (002 附件2).')
     a('user', 'contact_customer', '与客户沟通 (E-2)', 'leadership', 8, 1, groups='leadership', **s,
       doc='E-2 (002 附件2: 必要时,可与客户多次沟通): one more round, then evaluate again.',
-      form=[F('contact_record', '沟通记录', 'text', req=True, maxlength=4000)])
+      form=[F('contact_record', '沟通记录', 'Record of the talk', 'text', req=True, maxlength=4000)])
     a('xgw', 'merge_draft', '', 'leadership', 9, 0, **s)
     a('user', 'draft_solution', '制定解决方案 (E-4)', 'leadership', 10, 0, groups='leadership', **s,
       doc='E-4 (002 附件2: 解决方案应考虑可行性,成本及对双方的公平性).',
-      form=[F('solution', '解决方案', 'text', req=True, maxlength=8000),
-            F('feasibility', '可行性', 'text', req=True, maxlength=2000),
-            F('cost_estimate', '成本估算(元)', 'double', min=0),
-            F('fairness', '对双方的公平性', 'text', req=True, maxlength=2000)])
+      form=[F('solution', '解决方案', 'Solution', 'text', req=True, maxlength=8000),
+            F('feasibility', '可行性', 'Feasibility', 'text', req=True, maxlength=2000),
+            F('cost_estimate', '成本估算(元)', 'Cost estimate (yuan)', 'double', min=0),
+            F('fairness', '对双方的公平性', 'Fairness to both sides', 'text', req=True, maxlength=2000)])
     a('xgw', 'gw_major', '重大投诉?', 'leadership', 11, 0, **s,
       doc='E-3 (002 3.1.2, 3.3.3): major escalations get the quality centre\'s internal review.')
     a('user', 'qc_review', '品管中心内部评审 (E-3)', 'quality_centre', 11, 0, groups='quality_centre', **s,
       doc='E-3 (002 3.1.2: 为重大升级投诉的内部评审提供专业建议; 3.3.3: 执行通过内部评审的客户投诉处理措施): '
           'the solution is carried out only after it passed the review, so the review follows E-4.',
-      form=[F('qc_advice', '品管中心专业意见', 'text', req=True, maxlength=4000),
-            F('qc_approved', '内部评审通过', 'boolean')])
+      form=[F('qc_advice', '品管中心专业意见', "Quality centre's expert advice", 'text', req=True, maxlength=4000),
+            F('qc_approved', '内部评审通过', 'Internal review passed', 'boolean')])
     a('xgw', 'gw_qc_approved', '评审通过?', 'quality_centre', 12, 0, **s, doc='E-3 (002 3.3.3).')
     a('xgw', 'merge_reply', '', 'leadership', 13, 0, **s)
     a('user', 'reply_e5', '答复客户 (E-5)', 'leadership', 14, 0, groups='leadership', **s,
       doc='E-5 (002 附件2: 按规定的时限要求和服务规范进行答复; 001 第七条: major 5 working days).',
-      form=[F('reply_content', '答复内容', 'text', req=True, maxlength=4000),
-            F('accepted', '客户接受解决方案', 'boolean')])
+      form=[F('reply_content', '答复内容', 'Reply', 'text', req=True, maxlength=4000),
+            F('accepted', '客户接受解决方案', 'Customer accepts the solution', 'boolean')])
     a('end', 'resolve_end', '已答复', 'leadership', 15, 0, **s)
     a('boundary', 'reply_due_e5', '答复时限届满', 'leadership', 5, attach='resolve', edge='t', at_col=6,
       interrupting=False,
@@ -93,25 +93,27 @@ def _build():
       groups='complaint_group',
       doc='E-6 (002 附件2; 000 一.1.7: consumer association, 12315, regulator are special channels of the '
           'complaint management group).',
-      form=[F('external_review_body', '外部评审机构', 'enum', req=True, default='consumer_association', values=[
-                ('consumer_association', '消费者协会'), ('hotline_12315', '12315'),
-                ('regulator', '通信管理局/工信部'), ('arbitration', '仲裁机构')]),
-            F('customer_notified', '已通知客户', 'boolean')])
+      form=[F('external_review_body', '外部评审机构', 'External review body', 'enum', req=True, default='consumer_association', values=[
+                ('consumer_association', '消费者协会', "Consumers' association"),
+                ('hotline_12315', '12315', '12315'),
+                ('regulator', '通信管理局/工信部', 'Communications administration or MIIT'),
+                ('arbitration', '仲裁机构', 'Arbitration body')]),
+            F('customer_notified', '已通知客户', 'Customer notified', 'boolean')])
     a('user', 'record_external_review', '登记外部评审结论 (E-6)', 'complaint_group', 18, 0,
       groups='complaint_group', doc='E-6 (002 附件2): the external decision is what gets implemented.',
-      form=[F('external_review_result', '外部评审结论', 'text', req=True, maxlength=4000),
-            F('final_solution', '最终执行方案', 'text', req=True, maxlength=4000)])
+      form=[F('external_review_result', '外部评审结论', 'Conclusion of the external review', 'text', req=True, maxlength=4000),
+            F('final_solution', '最终执行方案', 'Final solution carried out', 'text', req=True, maxlength=4000)])
     a('xgw', 'merge_implement', '', 'handler', 19, 0)
     a('user', 'implement', '实施解决方案 (E-7)', 'handler', 20, 0, groups=RG,
       doc='E-7 (002 附件2: 实施解决方案).',
-      form=[F('implementation', '实施情况', 'text', req=True, maxlength=4000)])
+      form=[F('implementation', '实施情况', 'Implementation', 'text', req=True, maxlength=4000)])
     a('xgw', 'merge_callback_e7', '', 'callback', 21, 0)
     a('user', 'callback_e7', '回访客户 (E-7)', 'callback', 22, 0, groups='callback',
       due='${due_in_working_days(3)}',
       doc='E-7 (002 附件2: 及时对客户进行回访,以了解方案的效果和客户的满意程度; 004 第十一条: 在三个工作日内对投诉客户'
           '进行电话回访): due 3 working days after the implementation.',
-      form=[F('callback_note', '回访记录', 'text', req=True, maxlength=2000),
-            F('satisfied', '客户满意', 'boolean')])
+      form=[F('callback_note', '回访记录', 'Call-back note', 'text', req=True, maxlength=2000),
+            F('satisfied', '客户满意', 'Customer satisfied', 'boolean')])
     a('xgw', 'gw_satisfied_e7', '客户满意?', 'callback', 23, 0, doc='E-7 (002 附件2).')
     a('boundary', 'callback_due_e7', '回访时限届满', 'callback', 22, attach='callback_e7', interrupting=False, dx=0,
       timer=('timeDate', '${due_in_working_days(3)}'),
@@ -121,15 +123,15 @@ def _build():
     a('end', 'end_callback_reminder_e7', '已提醒', 'callback', 23, 1)
     a('user', 'remedy_e7', '采取补救措施 (E-7)', 'handler', 22, 0, groups=RG,
       doc='E-7 (002 附件2: 如果客户仍然不满意,应通知责任人采取补救行动).',
-      form=[F('remedy_action', '补救措施', 'text', req=True, maxlength=4000)])
+      form=[F('remedy_action', '补救措施', 'Remedy', 'text', req=True, maxlength=4000)])
     a('user', 'analyse_cause_e8', '原因与方案评估 (E-8)', 'complaint_group', 24, 0, groups='complaint_group',
       doc='E-8 (002 附件2: 分析投诉的原因制定纠正措施; 评估解决方案的有效性,将有效的解决方案纳入投诉处理服务规范文件). '
           'E-9 / S-2 (000 二.2): was the escalation caused by the responsible person being late or shirking?',
-      form=[F('cause_analysis', '原因分析', 'text', req=True, maxlength=4000),
-            F('corrective_measures', '纠正措施', 'text', req=True, maxlength=4000),
-            F('solution_effective', '解决方案有效', 'boolean'),
-            F('escalation_caused_by_staff', '因责任人未及时处理或推诿导致升级', 'boolean'),
-            F('liable_person', '导致升级的责任人(非首问责任人时填写)', maxlength=50, person=True)])
+      form=[F('cause_analysis', '原因分析', 'Cause analysis', 'text', req=True, maxlength=4000),
+            F('corrective_measures', '纠正措施', 'Corrective measures', 'text', req=True, maxlength=4000),
+            F('solution_effective', '解决方案有效', 'Solution effective', 'boolean'),
+            F('escalation_caused_by_staff', '因责任人未及时处理或推诿导致升级', 'Escalation caused by the person responsible acting late or passing it on', 'boolean'),
+            F('liable_person', '导致升级的责任人(非首问责任人时填写)', 'Person who caused the escalation (if not the first-ask owner)', maxlength=50, person=True)])
     a('xgw', 'gw_effective', '方案有效?', 'complaint_group', 25, 0, doc='E-8 (002 附件2).')
     a('service', 'add_to_kb', '纳入处理知识库 (E-8)', 'complaint_group', 26, 0, topic='add_to_knowledge_base',
       doc='E-8 (002 附件2: 将有效的解决方案纳入投诉处理服务规范文件).')

@@ -39,33 +39,44 @@ def _build():
           'never the first-ask owner by default. N-11 / S-3 (000 一.2, 二.3): channel 绿网工单 marks a '
           'green-net work order. I-6 (001 道路运输 第六条): no complainant, target or facts '
           '-> rejected before the case starts (required fields below).',
-      form=[F('complainant_name', '投诉人', req=True, maxlength=50),
-            F('contact', '联系方式', req=True, maxlength=100),
-            F('received_at', '接诉时间', 'date', req=True),
-            F('place', '地点', maxlength=200),
-            F('target', '投诉对象', req=True, maxlength=200),
-            F('facts', '事实经过', 'text', req=True, minlength=5),
-            F('channel', '受理渠道', 'enum', req=True, default='hotline', values=[
-                ('hotline', '热线电话'), ('email', '电子邮件'), ('web', '网站'), ('wechat', '微信'),
-                ('letter', '信函'), ('walk_in', '现场来访'), ('provincial_site', '省公司网站'),
-                ('media', '媒体'), ('consumer_association', '消费者协会'), ('hotline_12315', '12315热线'),
-                ('group_company', '集团公司'), ('miit', '工信部'), ('comms_bureau', '省通信管理局'),
-                ('green_net', '绿网工单')]),
-            F('customer_grid', '客户所属网格(未按分类路由时派往该网格, I-4)', maxlength=50),
-            F('demand', '客户诉求', 'text'),
-            F('prefecture_notified', '州公司通报的投诉(S-1)', 'boolean'),
-            F('first_ask_owner', '首问责任人(客户最先找到的员工,知道时填写)', maxlength=50, person=True),
-            F('escalated_outside', '客户已向外升级投诉至(E-9)', 'enum', default='none', values=[
-                ('none', '未向外升级'), ('local', '本地升级投诉'), ('provincial', '省级升级投诉'),
-                ('miit', '工信部投诉')]),
-            F('category', '投诉分类(五级节点)', maxlength=200),
-            F('amount', '涉及金额(元)', 'double', default='0', min=0),
-            F('media_exposed', '已被媒体曝光', 'boolean'),
-            F('lawsuit', '已引发法律诉讼', 'boolean'),
-            F('group_lawsuit_risk', '可能引发群体性诉讼', 'boolean'),
-            F('service_quality_agent_count', '被投诉话务员人数(服务质量投诉)', 'long', default='0', min=0),
-            F('complained_agent', '被投诉话务员账号(服务质量投诉, Q-1/S-8)', maxlength=100),
-            F('customer_vip', 'VIP或专业户客户', 'boolean')])
+      form=[F('complainant_name', '投诉人', 'Complainant', req=True, maxlength=50),
+            F('contact', '联系方式', 'Contact (phone or e-mail)', req=True, maxlength=100),
+            F('received_at', '接诉时间', 'Received on', 'date', req=True),
+            F('place', '地点', 'Place', maxlength=200),
+            F('target', '投诉对象', 'Complaint about (who or what)', req=True, maxlength=200),
+            F('facts', '事实经过', 'What happened', 'text', req=True, minlength=5),
+            F('channel', '受理渠道', 'Channel', 'enum', req=True, default='hotline', values=[
+                ('hotline', '热线电话', 'Hotline'),
+                ('email', '电子邮件', 'E-mail'),
+                ('web', '网站', 'Website'),
+                ('wechat', '微信', 'WeChat'),
+                ('letter', '信函', 'Letter'),
+                ('walk_in', '现场来访', 'Walk-in'),
+                ('provincial_site', '省公司网站', "Provincial company's website"),
+                ('media', '媒体', 'Media'),
+                ('consumer_association', '消费者协会', "Consumers' association"),
+                ('hotline_12315', '12315热线', '12315 hotline'),
+                ('group_company', '集团公司', 'Group company'),
+                ('miit', '工信部', 'MIIT'),
+                ('comms_bureau', '省通信管理局', 'Provincial communications administration'),
+                ('green_net', '绿网工单', 'Green-net work order')]),
+            F('customer_grid', '客户所属网格(未按分类路由时派往该网格, I-4)', "Customer's grid (gets the case when no category routes it, I-4)", maxlength=50),
+            F('demand', '客户诉求', "Customer's demand", 'text'),
+            F('prefecture_notified', '州公司通报的投诉(S-1)', 'Complaint notified by the prefecture company (S-1)', 'boolean'),
+            F('first_ask_owner', '首问责任人(客户最先找到的员工,知道时填写)', 'First-ask owner (the employee the customer turned to first, if known)', maxlength=50, person=True),
+            F('escalated_outside', '客户已向外升级投诉至(E-9)', 'Customer has escalated outside to (E-9)', 'enum', default='none', values=[
+                ('none', '未向外升级', 'Not escalated outside'),
+                ('local', '本地升级投诉', 'Escalated locally'),
+                ('provincial', '省级升级投诉', 'Escalated to the province'),
+                ('miit', '工信部投诉', 'Complained to MIIT')]),
+            F('category', '投诉分类(五级节点)', 'Category (five-level node)', maxlength=200),
+            F('amount', '涉及金额(元)', 'Amount involved (yuan)', 'double', default='0', min=0),
+            F('media_exposed', '已被媒体曝光', 'Exposed in the media', 'boolean'),
+            F('lawsuit', '已引发法律诉讼', 'Has led to a lawsuit', 'boolean'),
+            F('group_lawsuit_risk', '可能引发群体性诉讼', 'May lead to a class action', 'boolean'),
+            F('service_quality_agent_count', '被投诉话务员人数(服务质量投诉)', 'Number of call-centre agents complained about (service-quality complaint)', 'long', default='0', min=0),
+            F('complained_agent', '被投诉话务员账号(服务质量投诉, Q-1/S-8)', "Complained-about agent's account (service-quality complaint, Q-1/S-8)", maxlength=100),
+            F('customer_vip', 'VIP或专业户客户', 'VIP or business customer', 'boolean')])
     a('service', 'classify', '分类定级 (I-2, I-3)', 'intake', 1, 1, topic='classify',
       doc='I-2 (004 第九条): kind in complaint/consultation/demand/suggestion. I-3 (002 4.1.2.1): severity '
           'major if amount >= 2000, media exposure, lawsuit or group-lawsuit risk, else general. '
@@ -77,8 +88,8 @@ def _build():
     a('user', 'answer_consultation', '当场解答咨询 (I-2)', 'intake', 4, 0, groups='intake',
       doc='I-2 (004 第九条(三)): a consultation that can be answered on the spot is answered and closed; '
           'otherwise it is registered and handled as a demand (002 4.1.1.2).',
-      form=[F('consultation_answer', '解答内容', 'text', maxlength=2000),
-            F('answered_on_spot', '已当场解答', 'boolean')])
+      form=[F('consultation_answer', '解答内容', 'Answer given', 'text', maxlength=2000),
+            F('answered_on_spot', '已当场解答', 'Answered on the spot', 'boolean')])
     a('xgw', 'gw_answered', '已当场解答?', 'intake', 5, 0)
     a('end', 'end_consultation', '咨询已解答', 'intake', 6, 0, doc='I-2 (004 第九条(三)): closed on the spot.')
     a('xgw', 'merge_demand', '', 'intake', 5, 1)
@@ -107,9 +118,9 @@ def _build():
     a('user', 'accept', '受理并明确责任人 (N-1)', 'handler', 7, 0, groups=RG,
       doc='N-1 (002 附件2: 明确受理投诉的责任人, 做好记录): a named responsible person is set and recorded. '
           'complex_case selects the 7-working-day limit of N-4 (001 质量投诉 第四章3).',
-      form=[F('responsible_person', '责任人', req=True, maxlength=50),
-            F('complex_case', '复杂投诉(答复时限7个工作日)', 'boolean'),
-            F('accept_note', '受理记录', 'text', maxlength=2000)])
+      form=[F('responsible_person', '责任人', 'Person responsible', req=True, maxlength=50),
+            F('complex_case', '复杂投诉(答复时限7个工作日)', 'Complex complaint (reply due in 7 working days)', 'boolean'),
+            F('accept_note', '受理记录', 'Acceptance note', 'text', maxlength=2000)])
     a('sub', 'handle', '调查与答复 (N-2~N-5)', 'handler', 8, 0, anchor_row=0,
       doc='N-2..N-5 under one deadline. N-4 (001 第七条; 001 质量投诉 第四章): reply within 3 working days '
           '(complex: 7) of receipt. N-11 (002 4.1.2.1 b): no final solution by then -> major, escalate.')
@@ -119,11 +130,11 @@ def _build():
     a('user', 'investigate', '调查核实 (N-2)', 'handler', 10, 0, groups=RG, **s,
       doc='N-2 (002 附件2; 001 质量投诉 第四章1): investigate and verify; initial verification within 24 h. '
           'S-6: name the liable person if it is not the first-ask owner.',
-      form=[F('investigation_findings', '调查核实情况', 'text', req=True, maxlength=4000),
-            F('info_sufficient', '信息充分,可作判断', 'boolean'),
-            F('solution_found', '已有可行解决方案', 'boolean'),
-            F('proposed_solution', '拟定解决方案', 'text', maxlength=4000),
-            F('liable_person', '调查认定的责任人(非首问责任人时填写)', maxlength=50)])
+      form=[F('investigation_findings', '调查核实情况', 'Findings of the investigation', 'text', req=True, maxlength=4000),
+            F('info_sufficient', '信息充分,可作判断', 'Information sufficient to decide', 'boolean'),
+            F('solution_found', '已有可行解决方案', 'A workable solution is found', 'boolean'),
+            F('proposed_solution', '拟定解决方案', 'Proposed solution', 'text', maxlength=4000),
+            F('liable_person', '调查认定的责任人(非首问责任人时填写)', 'Person found liable (if not the first-ask owner)', maxlength=50)])
     a('boundary', 'investigate_24h', '24小时未核实', 'handler', 10, attach='investigate', **s,
       interrupting=False, dx=0, timer=('timeDate', '${due_verify}'),
       doc='N-2 (001 质量投诉 第四章1: 接到投诉后24小时内进行初步核实): 24 h from receipt (due_verify, set at '
@@ -137,20 +148,22 @@ def _build():
     a('user', 'inform_delay', '告知客户延迟答复 (N-2)', 'handler', 12, 1, groups=RG, **s,
       doc='N-2 (002 附件2: 应告诉客户延迟答复); N-4 (001 第七条3): the reason for an extension is told to the '
           'customer and recorded. N-12 (003): support from another department is requested here.',
-      form=[F('delay_reason', '延迟答复原因(已告知客户)', 'text', req=True, maxlength=2000, overwrite=False),
-            F('customer_informed_of_delay', '已告知客户延迟答复', 'boolean'),
-            F('support_needed', '需要其他部门支撑', 'boolean'),
-            F('support_department', '支撑部门(时限)', 'enum', default='network', values=[
-                ('network', '网络部(6小时)'), ('group_customer', '集团客户部(2小时)'),
-                ('group_customer_onsite', '集团客户部上门(6小时)'), ('external_carrier', '基础运营商(6小时)')])])
+      form=[F('delay_reason', '延迟答复原因(已告知客户)', 'Reason for the late reply (told to the customer)', 'text', req=True, maxlength=2000, overwrite=False),
+            F('customer_informed_of_delay', '已告知客户延迟答复', 'Customer told of the late reply', 'boolean'),
+            F('support_needed', '需要其他部门支撑', 'Support from another department needed', 'boolean'),
+            F('support_department', '支撑部门(时限)', 'Supporting department (time limit)', 'enum', default='network', values=[
+                ('network', '网络部(6小时)', 'Network department (6 hours)'),
+                ('group_customer', '集团客户部(2小时)', 'Corporate customers department (2 hours)'),
+                ('group_customer_onsite', '集团客户部上门(6小时)', 'Corporate customers department on site (6 hours)'),
+                ('external_carrier', '基础运营商(6小时)', 'Network carrier (6 hours)')])])
     a('xgw', 'gw_support', '需部门支撑?', 'handler', 13, 1, **s,
       doc='N-12 (003 组织架构: 支撑时限): support requested?')
     a('user', 'support', '部门支撑处理 (N-12)', 'handler', 14, 1, groups='${support_group}', **s,
       doc='N-12 (003 支撑时限): the supporting department answers within its limit: network 6 h, group-customer '
           '2 h (on site 6 h), external carrier 6 h. Offered to the supporting department\'s group only '
           '(support_group, data/support.toml); an external carrier is followed up by the responsible group.',
-      form=[F('support_result', '支撑处理结果', 'text', req=True, maxlength=4000),
-            F('support_unit', '支撑部门/网格', maxlength=100)])
+      form=[F('support_result', '支撑处理结果', 'Result of the support', 'text', req=True, maxlength=4000),
+            F('support_unit', '支撑部门/网格', 'Supporting department or grid', maxlength=100)])
     a('boundary', 'support_overdue', '支撑超时', 'handler', 14, attach='support', **s,
       interrupting=False, dx=30,
       timer=('timeDuration', '${support_limit}'),
@@ -169,17 +182,17 @@ def _build():
     a('user', 'reply', '答复客户处理方案 (N-4)', 'handler', 16, 0, groups=RG, **s,
       doc='N-4 (001 第七条; 002 附件2 答复客户处理方案): reply within 3/5/7 working days of receipt '
           '(general/major/complex); a late reply records its reason (001 第七条3).',
-      form=[F('reply_content', '答复内容', 'text', req=True, maxlength=4000),
-            F('extension_reason', '延期原因(超出时限时填写)', 'text', maxlength=2000),
-            F('accepted', '客户接受答复方案', 'boolean')])
+      form=[F('reply_content', '答复内容', 'Reply', 'text', req=True, maxlength=4000),
+            F('extension_reason', '延期原因(超出时限时填写)', 'Reason for the extension (if past the time limit)', 'text', maxlength=2000),
+            F('accepted', '客户接受答复方案', 'Customer accepts the reply', 'boolean')])
     a('xgw', 'gw_reply_accepted', '客户接受?', 'handler', 17, 0, **s,
       doc='N-5 (002 附件2): customer does not accept -> coordinate further, then escalate.')
     a('end', 'end_reply_accepted', '客户接受方案', 'handler', 18, 0, **s)
     a('user', 'coordinate', '进一步协调 (N-5)', 'handler', 17, 1, groups=RG, **s,
       doc='N-5 (002 附件2: 通过进一步协调后…移交): one more coordination; if the customer still does not '
           'accept the complaint is escalated.',
-      form=[F('coordination_note', '协调情况', 'text', req=True, maxlength=4000),
-            F('accepted', '协调后客户接受', 'boolean', overwrite=True)])
+      form=[F('coordination_note', '协调情况', 'Coordination note', 'text', req=True, maxlength=4000),
+            F('accepted', '协调后客户接受', 'Customer accepts after coordination', 'boolean', overwrite=True)])
     a('end', 'end_coordinated', '协调结束', 'handler', 18, 1, **s)
     a('boundary', 'reply_deadline', '答复时限届满', 'handler', 8, attach='handle', edge='t', at_col=9,
       timer=('timeDate', '${due_reply_complex if complex_case else due_reply_general}'),
@@ -208,31 +221,34 @@ def _build():
     # ---------------------------------------------------------------- N-6 .. N-10
     a('user', 'act', '按答复内容实施 (N-6)', 'handler', 20, 0, groups=RG,
       doc='N-6 (002 附件2: 按答复的内容采取行动).',
-      form=[F('action_taken', '实施内容', 'text', req=True, maxlength=4000)])
+      form=[F('action_taken', '实施内容', 'Action taken', 'text', req=True, maxlength=4000)])
     a('xgw', 'merge_record', '', 'handler', 21, 0)
     a('user', 'record_four_elements', '填写四要素反馈表 (N-7)', 'handler', 22, 0, groups=RG,
       doc='N-7 (004 第十条(四)): 四要素: handler, time taken, handling process, result and customer '
           'satisfaction go into 《客户投诉处理反馈表》.',
-      form=[F('handling_staff', '经手人员', req=True, maxlength=100),
-            F('time_spent_hours', '处理经过时间(小时)', 'double', req=True, min=0),
-            F('handling_process', '处理过程', 'text', req=True, maxlength=4000),
-            F('handling_result', '处理结果', 'text', req=True, maxlength=4000),
-            F('customer_satisfaction', '客户对处理结果的满意度', 'enum', req=True, values=[
-                ('satisfied', '满意'), ('basically_satisfied', '基本满意'), ('dissatisfied', '不满意')])])
+      form=[F('handling_staff', '经手人员', 'Staff who handled it', req=True, maxlength=100),
+            F('time_spent_hours', '处理经过时间(小时)', 'Time spent (hours)', 'double', req=True, min=0),
+            F('handling_process', '处理过程', 'How it was handled', 'text', req=True, maxlength=4000),
+            F('handling_result', '处理结果', 'Result', 'text', req=True, maxlength=4000),
+            F('customer_satisfaction', '客户对处理结果的满意度', "Customer's satisfaction with the result", 'enum', req=True, values=[
+                ('satisfied', '满意', 'Satisfied'),
+                ('basically_satisfied', '基本满意', 'Mostly satisfied'),
+                ('dissatisfied', '不满意', 'Dissatisfied')])])
     a('user', 'approve_record', '审核处理反馈表 (N-7)', 'dept_head', 23, 0, users='${responsible_head}',
       doc='N-7 (《客户投诉管理实施办法》第十条(五) 承办人员将《客户投诉处理反馈表》提交本部门负责人审核): the head of '
           'the department the case was routed to (responsible_head) reviews and signs, no other head.',
-      form=[F('head_approved', '审核通过', 'boolean'),
-            F('head_opinion', '部门负责人意见', 'text', req=True, maxlength=2000)])
+      form=[F('head_approved', '审核通过', 'Approved', 'boolean'),
+            F('head_opinion', '部门负责人意见', "Department head's opinion", 'text', req=True, maxlength=2000)])
     a('xgw', 'gw_approved', '审核通过?', 'dept_head', 24, 0, doc='N-7 (004 第十条(五)).')
     a('xgw', 'merge_callback', '', 'callback', 25, 0)
     a('user', 'callback', '回访客户 (N-8)', 'callback', 26, 0, groups='callback',
       due='${due_in_working_days(3)}',
       doc='N-8 (004 第十一条): call back within 3 working days of the handler\'s feedback; satisfied -> record.',
-      form=[F('callback_note', '回访记录', 'text', req=True, maxlength=2000),
-            F('satisfied', '客户满意', 'boolean'),
-            F('unsatisfied_next', '客户仍不满意时', 'enum', default='remedy', values=[
-                ('remedy', '重新处理(补救后再回访)'), ('escalate', '投诉升级')])])
+      form=[F('callback_note', '回访记录', 'Call-back note', 'text', req=True, maxlength=2000),
+            F('satisfied', '客户满意', 'Customer satisfied', 'boolean'),
+            F('unsatisfied_next', '客户仍不满意时', 'If the customer is still dissatisfied', 'enum', default='remedy', values=[
+                ('remedy', '重新处理(补救后再回访)', 'Handle again (remedy, then call back)'),
+                ('escalate', '投诉升级', 'Escalate the complaint')])])
     a('boundary', 'callback_due', '回访时限届满', 'callback', 26, attach='callback', interrupting=False, dx=0,
       timer=('timeDate', '${due_in_working_days(3)}'),
       doc='N-8 (004 第十一条): 3 working days; reminder, the call-back stays open.')
@@ -244,20 +260,22 @@ def _build():
           'satisfied -> outcome; not satisfied -> remedial action and another call-back, or escalation.')
     a('user', 'remedy', '采取补救措施 (N-8)', 'handler', 26, 0, groups=RG,
       doc='N-8 (002 附件2: 如客户仍然不满意,则应通知责任人采取补救行动): remedial action, then call back again.',
-      form=[F('remedy_action', '补救措施', 'text', req=True, maxlength=4000)])
+      form=[F('remedy_action', '补救措施', 'Remedy', 'text', req=True, maxlength=4000)])
     a('user', 'decide_outcome', '认定投诉结果 (N-9)', 'complaint_group', 28, 1, groups='complaint_group',
       doc='N-9 (001 第八条; 004 第十六条): upheld / not upheld / partly upheld; deductions if upheld and our '
           'responsibility. S-6: liable person = first-ask owner unless the investigation named another. '
           'S-1 (000 二.1 州公司通报的有理由投诉和服务质量类投诉): only a complaint the prefecture notified, at '
           'intake (prefecture_notified) or since (notified_later).',
-      form=[F('outcome', '投诉结果', 'enum', req=True, values=[
-                ('upheld', '成立'), ('not_upheld', '不成立'), ('partly_upheld', '部分成立')]),
-            F('our_responsibility', '属我方责任', 'boolean'),
-            F('liable_party', '责任方', 'enum', default='staff', values=[
-                ('staff', '本公司人员(S-1)'), ('channel', '渠道人员(S-4)')]),
-            F('late_or_shirking', '经核实因责任人未及时处理或推诿用户导致(S-2a)', 'boolean'),
-            F('notified_later', '州公司已通报本投诉(受理后通报, S-1)', 'boolean'),
-            F('outcome_reason', '认定理由', 'text', req=True, maxlength=2000)])
+      form=[F('outcome', '投诉结果', 'Outcome of the complaint', 'enum', req=True, values=[
+                ('upheld', '成立', 'Upheld'),
+                ('not_upheld', '不成立', 'Not upheld'),
+                ('partly_upheld', '部分成立', 'Partly upheld')]),
+            F('our_responsibility', '属我方责任', 'Our responsibility', 'boolean'),
+            F('liable_party', '责任方', 'Liable party', 'enum', default='staff', values=[
+                ('staff', '本公司人员(S-1)', 'Our staff (S-1)'), ('channel', '渠道人员(S-4)', 'Channel staff (S-4)')]),
+            F('late_or_shirking', '经核实因责任人未及时处理或推诿用户导致(S-2a)', 'Verified as caused by the person responsible acting late or passing the customer on (S-2a)', 'boolean'),
+            F('notified_later', '州公司已通报本投诉(受理后通报, S-1)', 'Prefecture company has notified this complaint (after acceptance, S-1)', 'boolean'),
+            F('outcome_reason', '认定理由', 'Grounds for the outcome', 'text', req=True, maxlength=2000)])
     a('xgw', 'gw_upheld', '需考核扣分?', 'complaint_group', 29, 1,
       doc='N-9 (004 第十六条: 投诉事实成立且属于我方责任的 … 扣除相应分值).')
     a('service', 'book_outcome', '登记考核扣分 (S-1/S-4)', 'complaint_group', 30, 1, topic='book_deductions',
@@ -275,9 +293,9 @@ def _build():
     a('xgw', 'merge_deductions', '', 'complaint_group', 33, 1)
     a('user', 'analyse_cause', '原因分析与纠正 (N-10)', 'complaint_group', 34, 1, groups='complaint_group',
       doc='N-10 (002 附件2: 分析投诉的原因,制定纠正措施…定期进行数据统计分析): feeds the periodic statistics (P-2).',
-      form=[F('root_cause', '原因分析', 'text', req=True, maxlength=4000),
-            F('corrective_measures', '纠正措施', 'text', req=True, maxlength=4000),
-            F('preventive_measures', '预防措施', 'text', maxlength=4000)])
+      form=[F('root_cause', '原因分析', 'Root cause', 'text', req=True, maxlength=4000),
+            F('corrective_measures', '纠正措施', 'Corrective measures', 'text', req=True, maxlength=4000),
+            F('preventive_measures', '预防措施', 'Preventive measures', 'text', maxlength=4000)])
     a('end', 'end_closed', '投诉处理完结', 'complaint_group', 35, 1)
 
     # ---------------------------------------------------------------- flows
@@ -404,8 +422,8 @@ def build():
     a('user', 'name_responsible', '指定责任人 (S-6)', 'complaint_group', 35, 2, groups='complaint_group',
       doc='S-6 (000 二 首问责任制; 相关部门负连带责任): neither intake nor investigation named a first-ask owner or '
           'liable person: the complaint group names one. Left empty, no responsible-person line is booked.',
-      form=[F('liable_person', '考核责任人', maxlength=50, person=True, overwrite=True),
-            F('responsible_note', '认定说明', 'text', maxlength=2000)])
+      form=[F('liable_person', '考核责任人', 'Person liable for the deduction', maxlength=50, person=True, overwrite=True),
+            F('responsible_note', '认定说明', 'Note on the finding', 'text', maxlength=2000)])
     a('xgw', 'merge_named', '', 'complaint_group', 36, 1)
     p.shift(p.nodes['analyse_cause'].col)
     a('xgw', 'gw_cause_done', '已分析原因?', 'complaint_group', p.nodes['analyse_cause'].col - 1, 1,

@@ -38,15 +38,16 @@ def _build():
           'the complained agent\'s own team leader (sq_team_leader) only; another team\'s leader cannot take it. '
           'Q-2 (001 6.1.4 中途意见模板: 经听()流水号录音,话务员(…),客户投诉情况(属实/不存在),经联系客户解释,'
           '客户(接受/不接受),回访流水号***; 6.3: 用10086回访, 客户不接受不再纠缠).',
-      form=[F('recording_serial', '经听录音流水号', req=True, maxlength=50),
-            F('agent_conduct', '话务员当时的服务情况或存在的问题', 'text', req=True, maxlength=2000),
-            F('complaint_verified', '客户投诉情况', 'enum', req=True, values=[
-                ('founded', '属实'), ('unfounded', '不存在')]),
-            F('callback_result', '回访结果', 'enum', req=True, values=[
-                ('accepted', '客户接受,同意撤销投诉'), ('refused', '客户不接受'),
-                ('not_reached', '未联系上客户')]),
-            F('callback_serial', '回访流水号', maxlength=50),
-            F('midway_note', '中途意见', 'text', req=True, maxlength=2000)])
+      form=[F('recording_serial', '经听录音流水号', 'Serial number of the recording listened to', req=True, maxlength=50),
+            F('agent_conduct', '话务员当时的服务情况或存在的问题', "The agent's service at the time, or its problems", 'text', req=True, maxlength=2000),
+            F('complaint_verified', '客户投诉情况', 'The complaint is', 'enum', req=True, values=[
+                ('founded', '属实', 'Founded'), ('unfounded', '不存在', 'Unfounded')]),
+            F('callback_result', '回访结果', 'Result of the call-back', 'enum', req=True, values=[
+                ('accepted', '客户接受,同意撤销投诉', 'Customer accepts and withdraws the complaint'),
+                ('refused', '客户不接受', 'Customer does not accept'),
+                ('not_reached', '未联系上客户', 'Customer not reached')]),
+            F('callback_serial', '回访流水号', 'Serial number of the call-back', maxlength=50),
+            F('midway_note', '中途意见', 'Interim opinion', 'text', req=True, maxlength=2000)])
     a('script', 'count_attempt', '累计回访次数', 'team_leader', 7, 0, script='sq_attempts = sq_attempts + 1', **s,
       doc='Q-2 (001 6.3.4: 错开时间回复三次为限).')
     a('xgw', 'gw_retry', '再次回访?', 'team_leader', 8, 0, **s,
@@ -68,8 +69,8 @@ def _build():
     a('user', 'review_recording', '复核回访录音 (Q-3)', 'complaint_group', 11, 1, groups='complaint_group',
       doc='Q-3, S-8 (001 3.3: 复核其安抚成功的回访录音; 6.1.1(4): 组长添加中途意见前客户催办则不执行二解; '
           '6.2.3: 非投诉客户本人接听按正常投诉评定).',
-      form=[F('recording_confirmed', '录音属实(投诉客户本人同意撤销)', 'boolean'),
-            F('customer_chased', '组长添加中途意见前客户已催办', 'boolean')])
+      form=[F('recording_confirmed', '录音属实(投诉客户本人同意撤销)', 'Recording confirmed (the complainant agrees to withdraw)', 'boolean'),
+            F('customer_chased', '组长添加中途意见前客户已催办', 'Customer chased before the team leader added the interim opinion', 'boolean')])
     a('service', 'rank_team_complaint', '本组本月第几次被投诉 (Q-3)', 'complaint_group', 12, 1,
       topic='count_team_complaints',
       doc='Q-3, S-8 (001 6.2.1(3): 本组员工被投诉次数没有超过8次…超过的则从第9次的被投诉的人员开始按当前质检标准评定考核): '
