@@ -13,6 +13,7 @@ FIELD = {
     "boolean": "must be true or false", "date": "must be a date (YYYY-MM-DD)", "one_of": "must be one of %(options)s",
     "min_length": "must be at least %(n)s characters", "max_length": "must be at most %(n)s characters",
     "min": "must be at least %(n)s", "max": "must be at most %(n)s", "pattern": "must match %(pattern)s",
+    "date_min": "must be on or after %(date)s", "date_max": "must be on or before %(date)s",
     "unknown_group": "unknown group: %(groups)s", "taken": "is taken", "not_a_unit": "is not a unit",
     "reserved": "is a name the process's expressions use (%(name)s) and cannot be case data",
     "long_range": "must be a whole number of at most 19 digits (a 64-bit long)",

@@ -23,6 +23,7 @@ BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 FIELD_TYPES = {"string", "text", "long", "double", "boolean", "date", "enum"}
 LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 CONSTRAINTS = {"required", "minlength", "maxlength", "min", "max", "pattern", "readonly"}
+TODAY = "today"                     # the config of a date field's min or max meaning the day of submission
 
 
 # English text of each field error code; user interfaces translate the code with its parameters.
@@ -32,6 +33,7 @@ MESSAGES = {
     "boolean": "must be true or false", "date": "must be a date (YYYY-MM-DD)", "one_of": "must be one of {options}",
     "min_length": "must be at least {n} characters", "max_length": "must be at most {n} characters",
     "min": "must be at least {n}", "max": "must be at most {n}", "pattern": "must match {pattern}",
+    "date_min": "must be on or after {date}", "date_max": "must be on or before {date}",
     "unknown_group": "unknown group: {groups}", "not_a_person": "is not a person of the organisation",
     "taken": "is taken", "not_a_unit": "is not a unit",
     "long_range": "must be a whole number of at most 19 digits (a 64-bit long)",
@@ -99,7 +101,7 @@ def parse_form(node: etree._Element) -> list[dict[str, Any]]:
             name = constraint.get("name")
             if name not in CONSTRAINTS:
                 raise FormDefinitionError(f"form field {field_id!r} has unknown constraint {name!r}")
-            constraints[name] = _constraint_value(field_id, name, constraint.get("config"))
+            constraints[name] = _constraint_value(field_id, field_type, name, constraint.get("config"))
         props = _properties(xml_field)
         field = {
             "id": field_id,
@@ -144,11 +146,21 @@ def _properties(xml_field: etree._Element) -> dict[str, str]:
             if (key := prop.get("id") or prop.get("name"))}
 
 
-def _constraint_value(field_id: str, name: str, config: str | None) -> Any:
+def _constraint_value(field_id: str, field_type: str, name: str, config: str | None) -> Any:
     if name in {"required", "readonly"}:
         return True
     if config is None:
         raise FormDefinitionError(f"constraint {name!r} of field {field_id!r} needs a config value")
+    if field_type == "date" and name in {"min", "max"}:
+        # A date's bound is a date or "today", the business calendar's date when the form is submitted
+        # (I-1: a complaint is not received after it is registered).
+        if config != TODAY:
+            try:
+                date.fromisoformat(config)
+            except ValueError:
+                raise FormDefinitionError(f"constraint {name!r} of date field {field_id!r} is neither a date "
+                                          f"(YYYY-MM-DD) nor {TODAY!r}: {config!r}") from None
+        return config
     if name == "pattern":
         try:
             compile_pattern(config)
@@ -210,8 +222,16 @@ def _coerce(field: dict[str, Any], raw: Any) -> Any:
     raise ValueError(f"unknown field type {kind}")
 
 
-def _check_constraints(field: dict[str, Any], value: Any) -> None:
+def _check_constraints(field: dict[str, Any], value: Any, today: date | None = None) -> None:
     c = field["constraints"]
+    if field["type"] == "date":
+        for name, code, outside in (("min", "date_min", lambda v, b: v < b), ("max", "date_max", lambda v, b: v > b)):
+            bound = c.get(name)
+            if bound == TODAY:
+                bound = today.isoformat() if today is not None else None    # no day of submission: not checked
+            if bound is not None and outside(value, bound):                 # ISO dates compare as text
+                raise _Refused(code, date=bound)
+        return
     if isinstance(value, str):
         if "minlength" in c and len(value) < c["minlength"]:
             raise _Refused("min_length", n=c["minlength"])
@@ -231,11 +251,12 @@ def _blank(raw: Any) -> bool:
 
 
 def validate(fields: list[dict[str, Any]], submitted: dict[str, Any],
-             allow_unknown: bool = False) -> tuple[dict[str, Any], dict[str, FieldError]]:
+             allow_unknown: bool = False, today: date | None = None) -> tuple[dict[str, Any], dict[str, FieldError]]:
     """Check submitted data against a form; return (clean values, per-field errors).
 
     ``allow_unknown`` lets keys that are not fields pass unchecked (start data may
     carry more than the intake form shows); they are not in the clean values.
+    ``today``: the business calendar's date of submission, for date bounds drawn as "today".
     """
     errors: dict[str, FieldError] = {}
     clean: dict[str, Any] = {}
@@ -260,7 +281,7 @@ def validate(fields: list[dict[str, Any]], submitted: dict[str, Any],
             continue
         try:
             value = _coerce(field, raw)
-            _check_constraints(field, value)
+            _check_constraints(field, value, today)
         except _Refused as exc:
             errors[fid] = exc.error
             continue

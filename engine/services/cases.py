@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ..bpmn import EngineError, Instance, describe_name, json_safe, reserved_names, validate_form
 from ..bpmn import validate
 from ..bpmn.forms import FieldError
+from ..rules.calendar import local_date
 from ..store import rows
 from ..store.models import Account, IntakeToken, Membership, UserTask
 from .convert import task_view
@@ -54,7 +55,8 @@ def start_case(core: Core, session: Session, key: str, data: dict[str, Any], act
     # approached, a field of the intake form when known, never the clerk by default (S-6).
     data = {**data, "registered_by": actor.username}
     # Case data may not shadow what expressions call (``due_in_working_days``, ``len``...): issue 16 item 3.
-    functions = calendar_functions(core.calendar(session), now)
+    calendar = core.calendar(session)
+    functions = calendar_functions(calendar, now)
     reserved = reserved_names(functions)
     errors = {k: FieldError("reserved", {"name": describe_name(k, functions)}) for k in data if k in reserved}
     if bundle.start_form is not None:
@@ -63,7 +65,9 @@ def start_case(core: Core, session: Session, key: str, data: dict[str, Any], act
         known = {f["id"] for f in bundle.start_form} | ENGINE_KEYS
         if actor != SYSTEM:
             errors.update({k: FieldError("not_a_field") for k in data if k not in known and k not in errors})
-        clean, form_errors = validate_form(bundle.start_form, data, allow_unknown=True)
+        # I-1: a receipt date drawn with max "today" may not lie after the day of registration.
+        clean, form_errors = validate_form(bundle.start_form, data, allow_unknown=True,
+                                           today=local_date(calendar, now))
         errors.update(form_errors)
         if errors:
             raise FormInvalid(errors)
@@ -194,7 +198,7 @@ def complete(core: Core, session: Session, task_id: str, submitted: dict[str, An
     _open_task_for(actor, task, case)
     if task.assignee is not None and task.assignee != actor.username:
         raise TaskClaimedByOther(task_id, task.assignee)
-    clean, errors = validate_form(task.form, submitted)
+    clean, errors = validate_form(task.form, submitted, today=local_date(core.calendar(session), now))
     if errors:
         raise FormInvalid(errors)
     # I-5, S-6: a person field drawn in the form (kind person) may give a name; it is stored as the username.

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..bpmn import EngineError, describe_name, json_safe, reserved_names, validate_form
 from ..bpmn.forms import FieldError
+from ..rules.calendar import local_date
 from ..store import rows
 from ..store.models import Deadline
 from .core import Actor, Core, audit_row, calendar_functions
@@ -121,7 +122,8 @@ def cancel_case(core: Core, session: Session, case_id: int, actor: Actor, now: d
 
 def _repair_data(core: Core, session: Session, start_form, data: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Validate repair data: start-form fields only, each valid for its field; no reserved names."""
-    functions = calendar_functions(core.calendar(session), now)
+    calendar = core.calendar(session)
+    functions = calendar_functions(calendar, now)
     reserved = reserved_names(functions)
     errors = {k: FieldError("reserved", {"name": describe_name(k, functions)}) for k in data if k in reserved}
     fields = {f["id"]: f for f in start_form or []}
@@ -133,7 +135,7 @@ def _repair_data(core: Core, session: Session, start_form, data: dict[str, Any],
     for key, value in data.items():
         field = {**fields[key], "default": None}
         field["constraints"] = {k: v for k, v in field["constraints"].items() if k != "readonly"}
-        values, field_errors = validate_form([field], {key: value})
+        values, field_errors = validate_form([field], {key: value}, today=local_date(calendar, now))
         if field_errors:
             errors.update(field_errors)
         elif key in values:

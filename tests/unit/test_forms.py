@@ -179,6 +179,8 @@ def test_form_of_the_investigate_task_is_read_from_loop_bpmn():
      "</camunda:validation></camunda:formField>", "is not a number"),
     ('<camunda:formField id="a" type="string"><camunda:validation><camunda:constraint name="pattern" config="([a-z]" />'
      "</camunda:validation></camunda:formField>", "is not an RE2 regular expression"),
+    ('<camunda:formField id="a" type="date"><camunda:validation><camunda:constraint name="max" config="tomorrow" />'
+     "</camunda:validation></camunda:formField>", "neither a date .YYYY-MM-DD. nor 'today'"),
 ])
 def test_invalid_form_definition_is_refused(xml_fields, words):
     with pytest.raises(FormDefinitionError, match=words):
@@ -190,6 +192,21 @@ def test_a_field_error_carries_a_code_and_the_parameters_its_message_names():
     _, errors = validate(form, {"note": "x", "amount": "11", "channel": "fax"})
     assert {k: (e.code, e.params) for k, e in errors.items()} == {
         "note": ("min_length", {"n": 2}), "amount": ("max", {"n": "10"}), "channel": ("one_of", {"options": "web"})}
+
+
+def test_i1_a_date_bound_is_a_date_or_the_day_of_submission():
+    """I-1: received_at is drawn with max "today"; a date bound may also be a fixed date."""
+    from datetime import date
+    form = parse_form(user_task(
+        '<camunda:formField id="received_at" type="date"><camunda:validation>'
+        '<camunda:constraint name="max" config="today" /><camunda:constraint name="min" config="2025-01-01" />'
+        "</camunda:validation></camunda:formField>"))
+    today = date(2025, 3, 3)
+    assert validate(form, {"received_at": "2025-03-03"}, today=today) == ({"received_at": "2025-03-03"}, {})
+    _, late = validate(form, {"received_at": "2025-03-04"}, today=today)
+    assert (late["received_at"].code, late["received_at"].message) == ("date_max", "must be on or before 2025-03-03")
+    _, early = validate(form, {"received_at": "2024-12-31"}, today=today)
+    assert (early["received_at"].code, early["received_at"].params) == ("date_min", {"date": "2025-01-01"})
 
 
 def test_english_label_and_value_names_are_read_from_the_fields_camunda_properties():

@@ -152,3 +152,25 @@ def test_the_typical_cases_path_is_no_report(client, admin):
     assert set(client.open("/api/reports/typical", method="OPTIONS", headers=admin).headers["Allow"].split(", ")) == {
         "POST", "OPTIONS"}
     refused(client.get("/api/reports/typical?period=2025-04", headers=admin), 405)
+
+
+@pytest.mark.parametrize("received_at, taken", [("2025-03-04", False), ("2026-01-01", False),
+                                                ("2025-03-03", True), ("2025-02-28", True)])
+def test_i1_a_receipt_date_after_the_day_of_registration_is_a_400_naming_received_at(
+        client, token, web_engine, received_at, taken):
+    """I-1 (《医院服务投诉管理制度》第五条): the receipt is registered, so it cannot lie after registration (the
+    clock: Monday 2025-03-03). A future received_at is refused at intake, naming the field, and starts nothing;
+    it used to reach the register_receipt script and fail there."""
+    from engine.services import SYSTEM
+    before = len(web_engine.reads.case_list(SYSTEM))
+    answer = client.post("/api/cases", json={"process_key": "normal", "data": dict(INTAKE, received_at=received_at)},
+                         headers=token("zhang.intake"))
+    if taken:
+        assert answer.status_code == 201, answer.get_json()
+        assert answer.get_json()["status"] == "running"
+        return
+    body = refused(answer, code="form_invalid")
+    assert body["params"]["fields"] == ["received_at"], body
+    assert body["errors"]["received_at"]["code"] == "date_max", body
+    assert body["errors"]["received_at"]["message"] == "must be on or before 2025-03-03", body
+    assert len(web_engine.reads.case_list(SYSTEM)) == before

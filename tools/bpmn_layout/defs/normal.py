@@ -38,10 +38,11 @@ def _build():
           'investigation may name one later); the registering clerk is recorded apart (registered_by) and is '
           'never the first-ask owner by default. N-11 / S-3 (000 一.2, 二.3): channel 绿网工单 marks a '
           'green-net work order. I-6 (001 道路运输 第六条): no complainant, target or facts '
-          '-> rejected before the case starts (required fields below).',
+          '-> rejected before the case starts (required fields below); a receipt date after the day of '
+          'registration (received_at max today) likewise.',
       form=[F('complainant_name', '投诉人', 'Complainant', req=True, maxlength=50),
             F('contact', '联系方式', 'Contact (phone or e-mail)', req=True, maxlength=100),
-            F('received_at', '接诉时间', 'Received on', 'date', req=True),
+            F('received_at', '接诉时间', 'Received on', 'date', req=True, max='today'),
             F('place', '地点', 'Place', maxlength=200),
             F('target', '投诉对象', 'Complaint about (who or what)', req=True, maxlength=200),
             F('facts', '事实经过', 'What happened', 'text', req=True, minlength=5),
