@@ -118,10 +118,11 @@ def parse_form(node: etree._Element) -> list[dict[str, Any]]:
                 for v in xml_field.iterfind(_c("value"))
             ],
         }
-        named = {key.removeprefix("value_en:") for key in props if key.startswith("value_en:")}
-        if named - {o["id"] for o in field["options"]}:
+        strays = {k.removeprefix("value_en:") for k in props if k.startswith("value_en:")} - {
+            o["id"] for o in field["options"]}
+        if strays:
             raise FormDefinitionError(f"form field {field_id!r} has English names for values it does not have: "
-                                      f"{', '.join(sorted(named - {o['id'] for o in field['options']}))}")
+                                      f"{', '.join(sorted(strays))}")
         if field_type == "enum" and (not field["options"] or not all(o["id"] for o in field["options"])):
             raise FormDefinitionError(f"enum field {field_id!r} needs values, each with an id (camunda:value)")
         if field_type != "enum" and field["options"]:
@@ -225,12 +226,17 @@ def _coerce(field: dict[str, Any], raw: Any) -> Any:
 def _check_constraints(field: dict[str, Any], value: Any, today: date | None = None) -> None:
     c = field["constraints"]
     if field["type"] == "date":
-        for name, code, outside in (("min", "date_min", lambda v, b: v < b), ("max", "date_max", lambda v, b: v > b)):
-            bound = c.get(name)
-            if bound == TODAY:
-                bound = today.isoformat() if today is not None else None    # no day of submission: not checked
-            if bound is not None and outside(value, bound):                 # ISO dates compare as text
-                raise _Refused(code, date=bound)
+        # ISO dates compare as text; "today" without a day of submission (a drawn default) is not checked.
+        def bound(name: str) -> str | None:
+            if c.get(name) != TODAY:
+                return c.get(name)
+            return today.isoformat() if today is not None else None
+
+        low, high = bound("min"), bound("max")
+        if low is not None and value < low:
+            raise _Refused("date_min", date=low)
+        if high is not None and value > high:
+            raise _Refused("date_max", date=high)
         return
     if isinstance(value, str):
         if "minlength" in c and len(value) < c["minlength"]:

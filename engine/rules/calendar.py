@@ -138,11 +138,6 @@ def _window(cal: BusinessCalendar, d: date) -> tuple[datetime, datetime]:
     return _utc(_at(cal, d, cal.day_start)), _utc(_at(cal, d, cal.day_end))
 
 
-def local_date(cal: BusinessCalendar, now: datetime) -> date:
-    """Return the calendar's date at ``now`` (the day a form is submitted, for date bounds drawn as "today")."""
-    return _local(cal, now).date()
-
-
 def receipt_instant(cal: BusinessCalendar, now: datetime, received: str | date | datetime) -> datetime:
     """Return the instant a complaint was received, from the intake's receipt date or time (N-4: 自接到投诉之日起).
 

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from ..bpmn import EngineError, Instance, describe_name, json_safe, reserved_names, validate_form
 from ..bpmn import validate
 from ..bpmn.forms import FieldError
-from ..rules.calendar import local_date
 from ..store import rows
 from ..store.models import Account, IntakeToken, Membership, UserTask
 from .convert import task_view
@@ -67,7 +66,7 @@ def start_case(core: Core, session: Session, key: str, data: dict[str, Any], act
             errors.update({k: FieldError("not_a_field") for k in data if k not in known and k not in errors})
         # I-1: a receipt date drawn with max "today" may not lie after the day of registration.
         clean, form_errors = validate_form(bundle.start_form, data, allow_unknown=True,
-                                           today=local_date(calendar, now))
+                                           today=now.astimezone(calendar.tz).date())
         errors.update(form_errors)
         if errors:
             raise FormInvalid(errors)
@@ -198,7 +197,7 @@ def complete(core: Core, session: Session, task_id: str, submitted: dict[str, An
     _open_task_for(actor, task, case)
     if task.assignee is not None and task.assignee != actor.username:
         raise TaskClaimedByOther(task_id, task.assignee)
-    clean, errors = validate_form(task.form, submitted, today=local_date(core.calendar(session), now))
+    clean, errors = validate_form(task.form, submitted, today=now.astimezone(core.calendar(session).tz).date())
     if errors:
         raise FormInvalid(errors)
     # I-5, S-6: a person field drawn in the form (kind person) may give a name; it is stored as the username.

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from ..bpmn import EngineError, describe_name, json_safe, reserved_names, validate_form
 from ..bpmn.forms import FieldError
-from ..rules.calendar import local_date
 from ..store import rows
 from ..store.models import Deadline
 from .core import Actor, Core, audit_row, calendar_functions
@@ -135,7 +134,7 @@ def _repair_data(core: Core, session: Session, start_form, data: dict[str, Any],
     for key, value in data.items():
         field = {**fields[key], "default": None}
         field["constraints"] = {k: v for k, v in field["constraints"].items() if k != "readonly"}
-        values, field_errors = validate_form([field], {key: value}, today=local_date(calendar, now))
+        values, field_errors = validate_form([field], {key: value}, today=now.astimezone(calendar.tz).date())
         if field_errors:
             errors.update(field_errors)
         elif key in values:
