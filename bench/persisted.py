@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from engine.services import ProcessEngine, TopicRegistry, system_clock
 from engine.store.db import Database
@@ -51,6 +52,7 @@ def fresh_database(kind: str) -> Iterator[Database]:
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
+            shared_pg_trgm(conn)
             conn.execute(text(f"CREATE SCHEMA {schema}"))
         sep = "&" if "?" in base else "?"
         db = Database(f"{base}{sep}options=-csearch_path%3D{schema}")
@@ -63,6 +65,20 @@ def fresh_database(kind: str) -> Iterator[Database]:
                 conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     finally:
         admin.dispose()
+
+
+def shared_pg_trgm(conn) -> None:
+    """Install pg_trgm in public once, before a throwaway schema (a bench's, a test's) is migrated.
+
+    Left to migration 0012, the extension lands in the first throwaway schema that upgrades; dropping that
+    schema (CASCADE) then takes pg_trgm, and the trigram indexes of every other schema, from under the runs
+    beside it ("operator class was concurrently dropped", deadlocked DROP SCHEMA). Two installing at once: one
+    wins.
+    """
+    try:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
+    except DBAPIError:
+        pass    # another run's CREATE won the race (or this role may not: the migration then warns and scans)
 
 
 @dataclass

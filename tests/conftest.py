@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import DBAPIError
 
+from bench.persisted import shared_pg_trgm
 from engine.services import Actor, FixedClock, ProcessEngine, TopicRegistry
 from engine.store.db import Database
 from engine.store.migrate import upgrade
@@ -42,19 +42,6 @@ def _pg_available() -> str | None:
     return None
 
 
-def _shared_pg_trgm(conn) -> None:
-    """Install pg_trgm in public once, so that migration 0012 finds it there.
-
-    Left to the migration, the extension lands in the first test schema that upgrades, and dropping that
-    schema (CASCADE) takes pg_trgm from under the tests running beside it on other xdist workers ("operator
-    class was concurrently dropped", a failing trigram index). Two workers installing it at once: one wins.
-    """
-    try:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
-    except DBAPIError:
-        pass    # another worker's CREATE won the race (or this role may not: the migration then warns and scans)
-
-
 @pytest.fixture(params=_backends())
 def db_url(request, tmp_path):
     """Yield the URL of a fresh empty database of each backend under test."""
@@ -69,7 +56,7 @@ def db_url(request, tmp_path):
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        _shared_pg_trgm(conn)
+        shared_pg_trgm(conn)
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     sep = "&" if "?" in PG_URL else "?"
     try:
