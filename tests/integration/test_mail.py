@@ -181,10 +181,10 @@ def test_notifications_of_the_notify_topic_go_out_by_mail_to_the_group(month, li
     assert any(rcpt for rcpt, m in listener.messages if str(m["Subject"]).startswith("[投诉 #"))
 
 
+# PostgreSQL only: two schedulers share one PostgreSQL (README: Running on PostgreSQL with several workers).
 @pytest.mark.slow
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_two_scheduler_processes_on_postgresql_mail_each_report_exactly_once(db_url, month, listener):
-    if db_url.startswith("sqlite"):
-        pytest.skip("two schedulers share one PostgreSQL (README: Running on PostgreSQL with several workers)")
     env = dict(os.environ, PYTHONPATH=str(ROOT), COMPLAINTS_SMTP_HOST="127.0.0.1",
                COMPLAINTS_SMTP_PORT=str(listener.smtp.port), COMPLAINTS_SMTP_FROM="complaints@example.com")
     command = [sys.executable, "-m", "engine.cli", "--database", db_url, "--now", "2025-05-06T10:30:00+08:00",
