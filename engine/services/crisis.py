@@ -3,35 +3,20 @@ start the crisis process once per category and day when a threshold of ``data/cr
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from pathlib import Path
 
 from sqlalchemy import func, or_, select, text
 
+from ..rules.crisis import CrisisRules, load_crisis_rules
 from ..store.models import AuditEvent, Case
 from . import cases
 from .core import SYSTEM, Core
 from .errors import NotFound
 
+__all__ = ["WARNING_LEVEL", "CrisisRules", "detect_crises", "load_crisis_rules"]
 
-@dataclass(frozen=True)
-class CrisisRules:
-    process: str
-    daily_complaints: int
-    monthly_escalations: int
-    escalation_marker: str
-    every_minutes: int
-    counted_kinds: tuple[str, ...] = ("complaint",)     # C-1 b: 投诉 only, not consultations or demands
-
-
-def load_crisis_rules(path: Path) -> CrisisRules:
-    """Read the crisis thresholds."""
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    return CrisisRules(raw["process"], int(raw["daily_complaints_per_category"]),
-                       int(raw["monthly_escalations_per_category"]), raw["escalation_marker_element"],
-                       int(raw.get("watch_every_minutes", 10)), tuple(raw.get("counted_kinds", ["complaint"])))
+# C-1 b (003 二): both thresholds the watch counts are warning level 3.
+WARNING_LEVEL = 3
 
 
 _WATCH_LOCK = 715_002_003      # advisory lock id: one crisis watch at a time on PostgreSQL
@@ -78,7 +63,8 @@ def detect_crises(core: Core, rules: CrisisRules, now: datetime) -> list[int]:
             data = {"category": category, "crisis_category": category,
                     "trigger": "daily_complaints" if category in daily else "monthly_escalations",
                     "complaint_count": daily.get(category, 0), "escalation_count": monthly.get(category, 0),
-                    "issue_description": f"C-2 automatic warning: {category}"}
+                    "issue_description": f"C-2 automatic warning: {category}",
+                    "warning_level": WARNING_LEVEL, "level3_recipients": list(rules.level3_recipients)}
             try:
                 started.append(cases.start_case(core, session, rules.process, data, SYSTEM, now).id)
             except NotFound:

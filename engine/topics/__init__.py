@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from ..rules.crisis import load_crisis_rules
 from ..services import TopicRegistry
-from ..settings import Settings
+from ..settings import RuleFile, Settings
 from . import notify, records
 from .deductions import DeductionTopics
 from .intake import IntakeTopics
@@ -20,6 +21,9 @@ def default_registry(settings: Settings) -> TopicRegistry:
     registry.add("route_support", lambda ctx: intake.route_support(ctx),
                  sets=("support_group", "support_unit", "support_scored", "support_limit"))
     registry.add("notify", notify.notify, sets=("last_notified",))
+    crisis = RuleFile(settings.path("crisis.toml"), load_crisis_rules)
+    registry.add("notify_warning", lambda ctx, template: notify.notify_warning(ctx, template, crisis.get),
+                 sets=("warning_notified", "warning_unreached"))
     registry.add("record_overdue", records.record_overdue, sets=("overdue_rules",))
     registry.add("add_to_knowledge_base", records.add_to_knowledge_base, sets=("knowledge_entry_id",))
     registry.add("count_issue_complaints", records.count_issue_complaints,

@@ -3,6 +3,8 @@ the crisis process itself — once per category and day, not once per complaint.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from engine.services import SYSTEM, crisis
@@ -134,3 +136,63 @@ def test_c2_c1_the_shipped_watch_over_two_days_and_a_month(db, clock):
     assert started() == []                          # March's escalations do not count in April
     complaints(1, market, amount=2500)
     assert started() == [(market, "monthly_escalations")]
+
+
+LEVEL3_PEOPLE = ["ma.network", "qin.ops", "wei.aftersales", "zhao.group", "zhou.leader"]
+
+
+def _level3_mail(engine, case_id: int) -> tuple[list[str], list[list[str]]]:
+    """The c2_level3_warning notifications of a case, and the addresses the mail outbox sends them to."""
+    from sqlalchemy import select
+
+    from engine.store.models import MailOutbox, Notification
+
+    engine.reports.queue_notifications()
+    with engine.store_session() as session:
+        rows = session.scalars(select(Notification).where(Notification.case_id == case_id,
+                                                          Notification.template == "c2_level3_warning")
+                               .order_by(Notification.recipient)).all()
+        mails = [session.scalars(select(MailOutbox.recipients).where(MailOutbox.notification_id == n.id)).one()
+                 for n in rows]
+        return [n.recipient for n in rows], mails
+
+
+def test_c1_level3_warning_notifies_leadership_the_department_head_operations_after_sales_and_complaint_heads(
+        db, clock):
+    """C-1 b with the shipped data/crisis.toml and crisis.bpmn (003 二: 投诉预警级别达到三级…通知公司高层分管领导;
+    责任部门领导、主管;运营经理、售后经理、投诉主管): the watch's level-3 crisis tells exactly those people, one
+    message each, by mail; a crisis of level 2 reported by hand tells none of them."""
+    from tests.processes.casewalk import ROOT, Walk, shipped_engine
+
+    engine = shipped_engine(db, clock)
+    for _ in range(100):
+        Walk.start(engine, "zhang.intake", SIGNAL)      # routed to the basic-network group: 网络部, ma.network
+    clock.advance(minutes=1)
+    [level3] = engine.deadlines.detect_crises(ROOT / "data" / "crisis.toml")
+    case = engine.reads.case_page(level3, SYSTEM).case
+    assert case.data["warning_level"] == 3 and sorted(case.data["warning_notified"]) == LEVEL3_PEOPLE
+    assert case.data["warning_unreached"] == []
+    people, mails = _level3_mail(engine, level3)
+    assert people == LEVEL3_PEOPLE and mails == [[f"{p}@example.com"] for p in LEVEL3_PEOPLE]
+    assert [t.element_id for t in engine.reads.case_page(level3, SYSTEM).tasks if t.state == "ready"] == ["report"]
+
+    level2 = engine.cases.start("crisis", {"issue": "局部信号弱", "category": SIGNAL, "crisis_trigger": "manual",
+                                           "warning_level": 2}, engine.accounts.actor("zhao.group")).id
+    assert _level3_mail(engine, level2) == ([], [])
+    page = engine.reads.case_page(level2, SYSTEM)
+    assert "warning_notified" not in page.case.data
+    assert [t.element_id for t in page.tasks if t.state == "ready"] == ["report"]
+
+
+def test_c1_level3_recipients_of_another_form_are_refused_when_the_rules_are_read(tmp_path):
+    from engine.rules.intake import RuleDataError
+
+    shipped = (Path(__file__).parents[2] / "data" / "crisis.toml").read_text(encoding="utf-8")
+    assert crisis.load_crisis_rules(Path(__file__).parents[2] / "data" / "crisis.toml").level3_recipients == (
+        "group:leadership", "responsible_head", "group:operations_manager", "group:after_sales_manager",
+        "head:complaint_management")
+    for bad in ('"leadership"', '"group:"', '"boss:zhou.leader"', '3'):
+        path = tmp_path / "crisis.toml"
+        path.write_text(shipped.replace('"group:operations_manager"', bad), encoding="utf-8")
+        with pytest.raises(RuleDataError, match=r"level3_recipients #3: .* is not a recipient \(group:<group>"):
+            crisis.load_crisis_rules(path)

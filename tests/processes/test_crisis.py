@@ -23,7 +23,8 @@ def engine(walk_engine):
 def crisis(engine) -> Walk:
     """C-1 (a, c): a crisis event reported by hand (the watch of C-2 starts the same process by itself)."""
     ref = engine.cases.start("crisis", {"issue": "基站故障致大面积无信号", "category": SIGNAL,
-                                       "crisis_trigger": "manual"}, engine.accounts.actor("zhao.group"))
+                                       "crisis_trigger": "manual", "warning_level": None},
+                             engine.accounts.actor("zhao.group"))
     return Walk(engine, ref.id)
 
 
@@ -69,6 +70,18 @@ def test_c1_crisis_event_reported_by_hand_starts_the_crisis_process(engine):
     walk = crisis(engine)
     assert walk.ready() == ["report"] and walk.data["responsible_group"] == "net_basic"
     assert passes(walk.path(), "start_crisis", "route_crisis")
+
+
+def test_c1_level3_crisis_reported_by_hand_tells_the_recipients_of_the_shipped_crisis_toml(engine):
+    """C-1 b (003 二): a person who reports a level-3 warning by hand gives no recipients; the installation's
+    ``level3_recipients`` are told, the routed department's head being the network department's."""
+    ref = engine.cases.start("crisis", {"issue": "基站故障", "category": SIGNAL, "crisis_trigger": "manual",
+                                        "warning_level": 3}, engine.accounts.actor("zhao.group"))
+    walk = Walk(engine, ref.id)
+    assert sorted(r for r, t in notified(engine, walk.case_id) if t == "c2_level3_warning") == [
+        "ma.network", "qin.ops", "wei.aftersales", "zhao.group", "zhou.leader"]
+    assert walk.ready() == ["report"] and passes(walk.path(), "route_crisis", "gw_warning_level", "notify_level3",
+                                                 "merge_warning")
 
 
 def test_c3_report_within_1_hour_to_pr_and_leaders_or_leaders_are_chased(engine, clock):

@@ -113,7 +113,8 @@ def test_every_state_the_shipped_processes_write_is_spiffworkflows_own_text(walk
         .call_back("wu.teamleader", "refused")
     # crisis.bpmn on its own, with its report deadline passed.
     crisis = engine.cases.start("crisis", {"issue": "基站故障", "category": "complaint.network.signal",
-                                          "crisis_trigger": "manual"}, engine.accounts.actor("zhao.group"))
+                                          "crisis_trigger": "manual", "warning_level": None},
+                                engine.accounts.actor("zhao.group"))
     clock.advance(hours=2)
     engine.deadlines.fire_due_timers()
     Walk(engine, crisis.id).do("report", "zhao.group", issue_description="基站故障", impact_scope="城东",

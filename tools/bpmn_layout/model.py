@@ -8,7 +8,7 @@ GROUPS = {'intake', 'handler', 'dept_head', 'complaint_group', 'callback',
           'quality_centre', 'pr', 'leadership', 'team_leader'}
 TOPICS = {'classify', 'route', 'book_deductions', 'notify', 'add_to_knowledge_base',
           'count_issue_complaints', 'record_overdue', 'count_team_complaints', 'find_responsible',
-          'escalation_level', 'route_support'}
+          'escalation_level', 'route_support', 'notify_warning'}
 FIELD_TYPES = {'string', 'text', 'long', 'double', 'boolean', 'date', 'enum'}
 
 TASKS = {'user', 'service', 'script', 'call'}
