@@ -190,8 +190,9 @@ def test_a_phone_shows_the_page_without_horizontal_scroll(browser, demo, path): 
     page = open_page(browser, base, "li.handler", "zh", 390)
     page.goto(base + path)
     assert page.locator("meta[name=viewport]").get_attribute("content").startswith("width=device-width")
-    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert width[0] <= width[1], f"{path} scrolls sideways at 390 px: {width}"
+    # A phone's browser widens its layout viewport to the content: compare with the screen's 390 px.
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"{path} scrolls sideways at 390 px: {width}"
     page.context.close()
 
 
