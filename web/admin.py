@@ -55,9 +55,15 @@ def version(version_id):
                            back=url_for("admin.processes") if allowed("deploy") else None)
 
 
+def unit_kinds() -> dict[str, str]:
+    """Return the kinds of unit of data/organisation.toml in words."""
+    return {"company": _("Company"), "department": _("Department"), "grid": _("Grid"), "group": _("Working group"),
+            "team": _("Team"), "channel": _("Channel"), "external": _("External unit")}
+
+
 def render_organisation(values=None, errors=None, status=200):
     return render_template("organisation.html", org=engine().admin.organisation(), groups=engine().admin.known_groups(),
-                           values=values or {}, errors=errors or {}), status
+                           values=values or {}, errors=errors or {}, unit_kinds=unit_kinds()), status
 
 
 def posted_groups() -> list[str]:

@@ -10,6 +10,7 @@ from engine.services import Selection
 
 from . import present
 from .auth import engine, permission_required
+from .labels import labels
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
 FILTERS = ("process", "version", "category", "department", "status", "from", "to")
@@ -25,7 +26,8 @@ def dashboard():
     query = {k: request.args[k] for k in FILTERS if request.args.get(k)}
     return render_template("compliance.html", summary=present.conformance(summary),
                            adherence=present.adherence(adherence), versions=engine().admin.versions(),
-                           filters=query, processes=sorted({v.key for v in engine().admin.versions()}))
+                           filters=query, processes=sorted({v.key for v in engine().admin.versions()}),
+                           departments={k: u for k, u in labels().d.units.items() if u["kind"] in ("department", "grid")})
 
 
 @bp.get("/cases/<int:case_id>")

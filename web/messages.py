@@ -6,6 +6,8 @@ from typing import Any
 
 from flask_babel import gettext
 
+from .labels import labels
+
 # Field error codes (engine/bpmn/forms.py MESSAGES) to the UI's msgids; the params fill the placeholders.
 FIELD = {
     "not_a_field": "is not a field of this form", "read_only": "is read-only", "required": "is required",
@@ -62,10 +64,18 @@ SERVICE = {
 }
 
 
-def field_error(error: Any) -> str:
-    """Return a form field's error (a FieldError) in the UI's language."""
-    msgid = FIELD.get(getattr(error, "code", None))
-    return gettext(msgid, **error.params) if msgid else str(error)
+def field_error(error: Any, field: dict | None = None) -> str:
+    """Return a form field's error (a FieldError) in the UI's language; given the form field, the values an
+    enum allows are named as its options are (camunda:value name), not by their ids."""
+    code = getattr(error, "code", None)
+    msgid = FIELD.get(code)
+    if not msgid:
+        return str(error)
+    params = dict(error.params)
+    if code == "one_of" and field and field.get("options"):
+        lb = labels()
+        params["options"] = ("、" if lb.zh else ", ").join(lb.option_name(o) for o in field["options"])
+    return gettext(msgid, **params)
 
 
 def service_error(code: str, params: dict[str, Any], message: str) -> str:

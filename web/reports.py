@@ -16,6 +16,8 @@ from engine.services.serialize import amount_text, plain
 from . import charts
 from .api import drill_args
 from .auth import engine, permission_required
+from .cases import INTAKE_PROCESS
+from .labels import labels
 
 bp = Blueprint("reports", __name__)
 
@@ -59,18 +61,49 @@ def _links(report, table) -> list[dict[str, str]]:
     return out
 
 
-def _chart(report):
+def _chart(report, channels: dict[str, str]):
     table_key, label, value = CHART[report.key]
     table = report.table(table_key)
     li, vi = table.columns.index(label), table.columns.index(value)
     links = [row_links.get(value) for row_links in _links(report, table)]
     titles = {"P-1": _("Complaints by channel"), "P-2": _("Complaints by department"),
               "P-3": _("Complaints by department this quarter"), "P-4": _("Cases with deductions")}
-    return charts.bar_chart(titles[report.key], [str(r[li]) for r in table.rows], [r[vi] for r in table.rows], links)
+    return charts.bar_chart(titles[report.key], [str(_named(label, r[li], channels)) for r in table.rows], [r[vi] for r in table.rows], links)
 
 
 def _cell(value):
     return amount_text(value) if hasattr(value, "quantize") else ("" if value is None else value)
+
+
+# Code columns: on the page a person reads names (the exports keep the codes for the process owner's tools).
+# A code with a name column beside it (P-2's department and name) gives way to that column.
+CODES = ("kind", "channel", "category", "department", "grid", "picked_by")
+
+
+def _channel_names() -> dict[str, str]:
+    """Return the names of the intake form's channels (camunda:value name) in the reader's language."""
+    lb = labels()
+    for field in engine().reads.intake_page(INTAKE_PROCESS).fields:
+        if field["id"] == "channel":
+            return {o["id"]: lb.option_name(o) for o in field.get("options") or ()}
+    return {}
+
+
+def _named(column: str, value, channels: dict[str, str]):
+    """Return a report cell as a person reads it: a code column by its name."""
+    if column not in CODES or value in (None, "", "-"):
+        return _cell(value)
+    lb = labels()
+    return {"kind": lb.kind, "channel": lambda v: channels.get(v, v), "category": lb.category,
+            "department": lb.unit, "grid": lb.unit, "picked_by": lb.person}[column](value)
+
+
+def _page_table(report, table, channels: dict[str, str]) -> dict:
+    """Return a report table for the page: code columns by name, a code beside its name column left out."""
+    shown = [i for i, c in enumerate(table.columns) if not (c in CODES and "name" in table.columns)]
+    return {"key": table.key, "columns": [table.columns[i] for i in shown],
+            "rows": [[_named(table.columns[i], row[i], channels) for i in shown] for row in table.rows],
+            "links": _links(report, table)}
 
 
 @bp.get("/reports")
@@ -89,10 +122,10 @@ def index():
         # Another report was chosen with the period of the last one: open the new one on its default period.
         flash(_("%(period)s is not a period of report %(report)s.", period=period, report=key), "error")
         report = reports.report(key, reports.default_period(key), current_user.actor, department)
-    tables = [{"key": t.key, "columns": t.columns, "rows": [[_cell(v) for v in r] for r in t.rows],
-               "links": _links(report, t)} for t in report.tables]
-    return render_template("reports.html", report=plain(report), tables=tables, chart=_chart(report), keys=KEYS,
-                           key=key, period=report.period, department=department or "")
+    channels = _channel_names()
+    tables = [_page_table(report, t, channels) for t in report.tables]
+    return render_template("reports.html", report=plain(report), tables=tables, chart=_chart(report, channels),
+                           keys=KEYS, key=key, period=report.period, department=department or "")
 
 
 @bp.post("/reports/typical")
@@ -116,9 +149,12 @@ def cases(key):
     args = request.args
     found = engine().reports.cases(key, args.get("period", ""), current_user.actor, drill_args(args),
                                    args.get("department"))
+    channels = _channel_names()
     filters = {k: v for k, v in args.items() if k != "period"}
+    yes_no = {"true": _("Yes"), "false": _("No")}
+    shown = {k: yes_no.get(v) or _named(k, v, channels) for k, v in filters.items()}
     return render_template("report_cases.html", key=key, period=args.get("period", ""), filters=filters,
-                           cases=plain(found))
+                           shown_filters=shown, cases=plain(found))
 
 
 @bp.get("/reports/<key>/export.<fmt>")

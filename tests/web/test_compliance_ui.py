@@ -62,7 +62,7 @@ def test_a2_a3_officer_opens_dashboard_heatmap_a_deviating_case_and_downloads_xe
     page.wait_for_selector("#fitness-chart")
     assert page.locator("#fitness-chart rect.fit").count() >= 1
     shot(page, "compliance-dashboard")
-    page.click("#versions a:has-text('normal v1')")
+    page.click("#versions a:has-text('普通投诉处理流程 v1')")
     page.wait_for_selector("#heatmap[data-rendered='true']", timeout=20000)
     assert int(page.get_attribute("#heatmap", "data-heat")) > 10
     assert int(page.get_attribute("#heatmap", "data-marked")) >= 1       # the reply where the case deviated

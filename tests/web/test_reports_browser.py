@@ -107,7 +107,7 @@ def test_department_head_sees_his_department_on_the_reports_page(page, reports_s
     login(page, base, "ma.network")
     page.goto(f"{base}/reports?key=P-2&period=2025-04")
     cells = page.locator("#table-by_department tbody td:first-child").all_inner_texts()
-    assert cells == ["network"] and page.locator("#report-department").count() == 0
+    assert cells == ["网络部"] and page.locator("#report-department").count() == 0
 
 
 def test_crisis_monitor_shows_the_hourly_series_with_change_ratios_c6(page, reports_server):  # noqa: F811

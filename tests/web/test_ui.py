@@ -64,6 +64,18 @@ def test_intake_field_errors_in_the_persons_language(client, auth, field, value,
     assert f"{error}{english}" in client.post("/intake", data={**INTAKE, field: value}).get_data(as_text=True)
 
 
+def test_an_enum_error_names_the_allowed_values_as_the_form_does(client, auth):
+    """The intake form's channels by name (热线电话 / Hotline), never their ids (hotline)."""
+    auth.login()
+    page = client.post("/intake", data={**INTAKE, "channel": "pigeon"}).get_data(as_text=True)
+    error = page.split('id="error-channel">', 1)[1].split("</p>", 1)[0]
+    assert "热线电话" in error and "hotline" not in error
+    client.post("/language", data={"locale": "en", "next": "/"})
+    page = client.post("/intake", data={**INTAKE, "channel": "pigeon"}).get_data(as_text=True)
+    error = page.split('id="error-channel">', 1)[1].split("</p>", 1)[0]
+    assert error.startswith("must be one of Hotline, E-mail")
+
+
 def test_api_field_errors_stay_english_with_the_field_ids(client):
     token = client.post("/api/token", json={"username": "zhang.intake", "password": "demo"}).get_json()["token"]
     data = {**INTAKE, "facts": "短", "amount": 0, "service_quality_agent_count": 0}
