@@ -389,11 +389,27 @@ def _document() -> dict[str, Any]:
                     "assigned": {"type": "integer"},
                     "claimable": {"type": "object", "additionalProperties": {"type": "integer"}},
                     "processes": {"type": "array", "items": {"type": "string"}}}},
+                "FormField": {"type": "object", "required": ["id", "label", "type"],
+                              "description": "a camunda:formField of the task's BPMN, in the order drawn", "properties": {
+                    "id": {"type": "string", "description": "the case data key the value is stored under"},
+                    "label": {"type": "string", "description": "the Chinese label (camunda:formField label)"},
+                    "label_en": {"type": "string", "description": "the English label (camunda:property label_en); "
+                                                                  "absent: show the Chinese"},
+                    "type": {"type": "string", "enum": ["string", "text", "long", "double", "boolean", "date", "enum"]},
+                    "default": {"type": ["string", "null"]},
+                    "constraints": {"type": "object", "description": "required, readonly, minlength, maxlength, "
+                                                                     "min, max (a date: ISO or today), pattern"},
+                    "kind": {"type": "string", "enum": ["person"], "description": "the value is a username"},
+                    "options": {"type": "array", "description": "an enum's values (camunda:value)", "items": {
+                        "type": "object", "required": ["id", "name"], "properties": {
+                            "id": {"type": "string"}, "name": {"type": "string", "description": "Chinese"},
+                            "name_en": {"type": "string", "description": "English (value_en:<id>); absent: the "
+                                                                          "Chinese"}}}}}},
                 "Task": {"type": "object", "required": ["id", "case_id", "element_id", "state"], "properties": {
                     "id": {"type": "string"}, "case_id": {"type": "integer"}, "element_id": {"type": "string"},
                     "name": {"type": "string"}, "state": {"type": "string"},
                     "assignee": {"type": ["string", "null"]}, "due_at": {"type": ["string", "null"]},
-                    "overdue": {"type": "boolean"}, "form": {"type": "array", "items": {"type": "object"}},
+                    "overdue": {"type": "boolean"}, "form": {"type": "array", "items": _ref("FormField")},
                     "documentation": {"type": "string"},
                     "candidate_groups": {"type": "array", "items": {"type": "string"}}}},
                 "Case": {"type": "object", "required": ["case", "tasks"], "properties": {
