@@ -145,3 +145,40 @@ def test_e7_the_call_back_is_due_within_3_working_days_and_a_late_one_is_reminde
     assert walk.ready() == ["callback_e7"]
     walk.callback_e7()
     assert walk.ready() == ["analyse_cause_e8"]
+
+
+def unsatisfied_after_escalation(walk: Walk, then: str) -> Walk:
+    """E-1 .. E-7: escalated, replied, implemented; the customer is still dissatisfied at the call-back."""
+    walk.to_reply_e5().reply_e5().do("implement", "li.handler", implementation="已退费")
+    return walk.do("callback_e7", "chen.callback", callback_note="客户仍不满意", satisfied=False, unsatisfied_next=then)
+
+
+def test_e7_a_customer_still_unsatisfied_after_escalation_is_escalated_again_on_the_receipt_clock(engine, clock):
+    """004 第十三条 若客户不满意,要重新处理或进行投诉升级: the call-back escalates again; the case goes round from the
+    hand-over (E-1), the E-5 reply limit still counts from the receipt (001 第七条), the level is unchanged (E-9)."""
+    walk = major(engine)
+    due = datetime(2025, 3, 10, 18, 0, tzinfo=SHANGHAI)      # 5 working days from the receipt on 03-03
+    clock.advance(days=1)
+    unsatisfied_after_escalation(walk, "escalate")
+    assert walk.ready() == ["handover"]
+    assert (walk.data["escalation_round"], walk.data["escalation_level"]) == (2, "local")
+    clock.advance(days=1)
+    walk.handover().do("receive_handover", "zhou.leader", handover_complete=True)
+    assert walk.ready() == ["analyse"] and walk.timers()["reply_due_e5"] == due      # not restarted
+    walk.do("analyse", "zhou.leader", evaluation="再次评估", needs_more_contact=False).draft()
+    walk.do("qc_review", "liu.quality", qc_advice="同意", qc_approved=True).reply_e5()
+    walk.do("implement", "li.handler", implementation="补偿到位").callback_e7()
+    assert walk.ready() == ["analyse_cause_e8"] and walk.path().count("handover") == 2
+    assert passes(walk.path(), "callback_e7", "gw_satisfied_e7", "raise_escalation_e7", "merge_handover",
+                  "handover", "receive_handover", "resolve", "implement", "callback_e7", "gw_satisfied_e7")
+    walk.analyse_e8(caused_by_staff=False)
+    assert walk.ready() == ["record_four_elements"] and walk.data["escalation_round"] == 2
+
+
+def test_e7_a_customer_still_unsatisfied_after_escalation_gets_a_remedy_and_another_call_back(engine):
+    walk = unsatisfied_after_escalation(major(engine), "remedy")
+    assert walk.ready() == ["remedy_e7"] and walk.data["escalation_round"] == 1
+    walk.do("remedy_e7", "li.handler", remedy_action="补偿话费").callback_e7()
+    assert walk.ready() == ["analyse_cause_e8"]
+    assert "raise_escalation_e7" not in walk.path() and walk.path().count("handover") == 1
+    assert passes(walk.path(), "callback_e7", "gw_satisfied_e7", "remedy_e7", "merge_callback_e7", "callback_e7")

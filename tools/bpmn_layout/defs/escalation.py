@@ -16,7 +16,7 @@ def _build():
          ('leadership', '上级主管/专业部门', 2, 'group leadership: the higher supervisor (E-1)', 40),
          ('quality_centre', '品管中心', 1, 'group quality_centre: 002 3.1.2', 0, 45),
          ('handler', '责任部门', 1, 'candidate group ${responsible_group} (I-4)'),
-         ('callback', '回访员', 2, 'group callback', 30)],
+         ('callback', '回访员', 3, 'group callback', 30)],
         colw={16: 180})
     a = p.add
     cg_bypass = ('y', 'complaint_group', 0, 82)
@@ -113,14 +113,20 @@ def _build():
       doc='E-7 (002 附件2: 及时对客户进行回访,以了解方案的效果和客户的满意程度; 004 第十一条: 在三个工作日内对投诉客户'
           '进行电话回访): due 3 working days after the implementation.',
       form=[F('callback_note', '回访记录', 'Call-back note', 'text', req=True, maxlength=2000),
-            F('satisfied', '客户满意', 'Customer satisfied', 'boolean')])
-    a('xgw', 'gw_satisfied_e7', '客户满意?', 'callback', 23, 0, doc='E-7 (002 附件2).')
+            F('satisfied', '客户满意', 'Customer satisfied', 'boolean'),
+            F('unsatisfied_next', '客户仍不满意时', 'If the customer is still dissatisfied', 'enum', default='remedy', values=[
+                ('remedy', '重新处理(补救后再回访)', 'Handle again (remedy, then call back)'),
+                ('escalate', '再次升级', 'Escalate again')])])
+    a('xgw', 'gw_satisfied_e7', '客户满意?', 'callback', 23, 0, label='tl',
+      doc='E-7 (002 附件2: 如果客户仍然不满意,应通知责任人采取补救行动; 004 第十三条: 若客户不满意,要重新处理或进行'
+          '投诉升级): satisfied -> E-8; not satisfied -> remedial action and another call-back, or, as the '
+          'call-back chose (unsatisfied_next), another round of escalation.')
     a('boundary', 'callback_due_e7', '回访时限届满', 'callback', 22, attach='callback_e7', interrupting=False, dx=0,
       timer=('timeDate', '${due_in_working_days(3)}'),
       doc='E-7 (004 第十一条): 3 working days; reminder, the call-back stays open.')
     a('service', 'notify_callback_due_e7', '提醒回访 (E-7)', 'callback', 22, 1, topic='notify',
       params=[('to', 'complaint_group'), ('template', 'e7_callback_due')], doc='E-7 (004 第十一条).')
-    a('end', 'end_callback_reminder_e7', '已提醒', 'callback', 23, 1)
+    a('end', 'end_callback_reminder_e7', '已提醒', 'callback', 22, 2)
     a('user', 'remedy_e7', '采取补救措施 (E-7)', 'handler', 22, 0, groups=RG,
       doc='E-7 (002 附件2: 如果客户仍然不满意,应通知责任人采取补救行动).',
       form=[F('remedy_action', '补救措施', 'Remedy', 'text', req=True, maxlength=4000)])
@@ -184,6 +190,20 @@ def _build():
     f('gw_caused', 'merge_end_e9', '否', default=True,
       route={'out': 'b', 'in': 'b', 'pts': [(None, cg_bypass), (('x', 30), None)]})
     p.chain('book_escalation', 'merge_end_e9', 'end_escalation')
+
+    # E-7 / 004 第十三条 若客户不满意,要重新处理或进行投诉升级: the call-back may send the case round again.
+    p.shift(24)
+    a('script', 'raise_escalation_e7', '再次升级 (E-7)', 'complaint_group', 24, 0,
+      script='escalation_round = escalation_round + 1',
+      doc='E-7 (004 第十三条: 若客户不满意,要重新处理或进行投诉升级): the customer is still dissatisfied after the '
+          'escalation and the call-back chose to escalate again: the case goes back to the hand-over (E-1) for '
+          'another round; escalation_round counts the rounds. The E-5 reply limit keeps counting from the receipt '
+          '(001 第七条 自接到投诉之日起: the due times carried since registration, not restarted); the escalation '
+          'level (E-9, 000 二.2) stays where the customer escalated.')
+    f('gw_satisfied_e7', 'raise_escalation_e7', '不满意,再次升级', "${not satisfied and unsatisfied_next == 'escalate'}",
+      route={'out': 'b', 'in': 'b', 'pts': [(None, ('y', 'callback', 1)), (('x', 24), None)]})
+    f('raise_escalation_e7', 'merge_handover',
+      route={'out': 't', 'in': 't', 'pts': [(None, ('lt', 'complaint_group', 8)), (('x', 1), None)]})
     return p
 
 
@@ -193,7 +213,8 @@ def build():
     p.add('service', 'set_level', '确定升级级别 (E-9)', 'complaint_group', 1, 0, topic='escalation_level',
           doc='E-9 (000 二.2 导致用户本地升级投诉 / 省级升级投诉或工信部投诉): the level is where the customer '
               'escalated: the channel of receipt (工信部, 省通信管理局, 省公司网站, 集团公司; data/classification.toml) '
-              'or the outside fact escalated_outside, else local. Sets escalated, escalation_level.')
+              'or the outside fact escalated_outside, else local. Sets escalated, escalation_level, and '
+              'escalation_round 1 (E-7: a customer still dissatisfied may send the case round again).')
     p.chain('start_escalation', 'set_level', 'merge_handover')
     return p
 
