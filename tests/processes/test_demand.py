@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 
+from engine.services import SYSTEM
 from tests.conftest import SHANGHAI
 from tests.processes.casewalk import Walk, passes
 
@@ -19,7 +20,7 @@ def registered(engine, kind: str = "demand") -> Walk:
     """A demand (or suggestion), routed to the complaint group, registered and approved (D-1): D-2 is next."""
     walk = Walk.start(engine, "zhang.intake", f"{kind}.broadband")
     walk.do("register", "zhang.intake", responsible_person="zhao.group", demand_summary="希望开通千兆宽带")
-    return walk.do("approve_register", "wang.head", register_approved=True, register_opinion="同意")
+    return walk.do("approve_register", "zhao.group", register_approved=True, register_opinion="同意")
 
 
 def reply(walk: Walk, accepted: bool) -> Walk:
@@ -29,10 +30,22 @@ def reply(walk: Walk, accepted: bool) -> Walk:
 def test_d1_head_returns_an_incomplete_register_to_the_intake(engine):
     walk = Walk.start(engine, "zhang.intake", "demand.broadband")
     walk.do("register", "zhang.intake", responsible_person="zhao.group", demand_summary="开通宽带")
-    walk.do("approve_register", "wang.head", register_approved=False, register_opinion="补充地址")
+    walk.do("approve_register", "zhao.group", register_approved=False, register_opinion="补充地址")
     assert walk.ready() == ["register"]
     assert passes(walk.path(), "start_demand", "register", "approve_register", "gw_register_approved",
                   "merge_register")
+
+
+def test_d1_the_register_is_approved_by_the_routed_departments_head_only(engine):
+    """004 第九条(三)(五) 登记表提交部门负责人审批: the head of the department the demand was routed to (a
+    demand goes to 投诉管理组, headed by zhao.group), not any department head."""
+    walk = Walk.start(engine, "zhang.intake", "demand.broadband")
+    walk.do("register", "zhang.intake", responsible_person="zhao.group", demand_summary="开通宽带")
+    task = next(t for t in engine.reads.case_page(walk.case_id, SYSTEM).tasks if t.element_id == "approve_register")
+    assert list(task.candidate_users) == ["zhao.group"] and walk.data["responsible_head"] == "zhao.group"
+    assert not [t for t in engine.reads.inbox(engine.accounts.actor("wang.head")).tasks if t.case_id == walk.case_id]
+    walk.do("approve_register", "zhao.group", register_approved=True, register_opinion="同意")
+    assert walk.ready() == ["reply_d2"]
 
 
 def test_d2_reply_is_due_in_3_working_days_with_a_reminder(engine, clock):

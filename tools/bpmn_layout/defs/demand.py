@@ -12,7 +12,7 @@ def build():
         '002 附件3 需求处理流程, 002 4.1.1.2, 004 第九、十条. Called from `normal` (I-2); kind and '
         'responsible_group come from classify / route.',
         [('intake', '受理员', 1, 'group intake: 004 第九条', 40),
-         ('dept_head', '部门负责人', 1, 'group dept_head: 004 第九条(三)(五) 审批登记表'),
+         ('dept_head', '部门负责人', 1, 'the routed department\'s head (responsible_head): 004 第九条(三)(五) 审批登记表'),
          ('handler', '承办部门', 4, 'candidate group ${responsible_group} (I-4)'),
          ('callback', '回访员', 1, 'group callback', 30)],
         colw={6: 170})
@@ -26,8 +26,9 @@ def build():
       doc='D-1 (002 附件3: 明确受理需求的责任人, 做好记录; 004 第九条(三)(五): 《客户咨询/建议情况登记表》).',
       form=[F('responsible_person', '责任人', 'Person responsible', req=True, maxlength=50),
             F('demand_summary', '需求/建议内容', 'Demand or suggestion', 'text', req=True, minlength=2, maxlength=4000)])
-    a('user', 'approve_register', '审批登记表 (D-1)', 'dept_head', 3, 0, groups='dept_head',
-      doc='D-1 (004 第九条(三)(五): 登记表提交部门负责人审批).',
+    a('user', 'approve_register', '审批登记表 (D-1)', 'dept_head', 3, 0, users='${responsible_head}',
+      doc='D-1 (004 第九条(三)(五): 登记表提交部门负责人审批): the head of the department the demand was routed '
+          'to (responsible_head, set by route in normal.bpmn) approves, no other head.',
       form=[F('register_approved', '审批通过', 'Approved', 'boolean'),
             F('register_opinion', '审批意见', 'Approval opinion', 'text', maxlength=2000)])
     a('xgw', 'gw_register_approved', '审批通过?', 'dept_head', 4, 0, doc='D-1 (004 第九条).')
