@@ -74,6 +74,25 @@ def test_d4_demand_accepted_is_acted_on_and_called_back_until_satisfied(engine):
                   "callback_d4", "gw_satisfied_d4", "end_done")
 
 
+def test_d4_a_customer_still_dissatisfied_after_the_remedy_makes_the_demand_an_escalated_complaint(engine):
+    """《客户投诉管理实施办法》第十三条 若客户不满意,要重新处理或进行投诉升级: the call-back is not a loop without end;
+    the customer's dissatisfaction is a complaint now (002 4.1.1.1) and runs the escalation, then the complaint's
+    record, the head's review and the outcome."""
+    walk = reply(registered(engine), accepted=True).do("act_d4", "zhao.group", action_taken="已开通")
+    walk.do("callback_d4", "chen.callback", callback_note="网速不达标", satisfied=False)
+    walk.do("remedy_d4", "zhao.group", remedy_action="更换光猫")
+    walk.do("callback_d4", "chen.callback", callback_note="仍不满意,要求投诉", satisfied=False,
+            unsatisfied_next="escalate")
+    assert walk.ready() == ["handover"]
+    assert walk.data["kind"] == "complaint" and walk.data["kind_before_escalation"] == "demand"
+    assert passes(walk.path(), "callback_d4", "gw_satisfied_d4", "to_complaint_d4", "end_to_complaint",
+                  "gw_demand_escalated", "merge_escalate", "start_escalation")
+    assert "end_demand" not in walk.path()
+    walk.escalate("zhao.group", caused_by_staff=False).after_escalation("zhao.group", "zhao.group")
+    assert walk.status == "completed" and walk.path()[-1] == "end_escalated"
+    assert passes(walk.path(), "record_four_elements", "approve_record", "decide_outcome")
+
+
 @pytest.mark.parametrize("adopted, end", [(True, "end_adopted"), (False, "end_not_adopted")])
 def test_d5_reasonable_suggestion_is_adopted(engine, adopted, end):
     walk = reply(registered(engine, "suggestion"), accepted=True)
