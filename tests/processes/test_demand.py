@@ -74,6 +74,17 @@ def test_d4_demand_accepted_is_acted_on_and_called_back_until_satisfied(engine):
                   "callback_d4", "gw_satisfied_d4", "end_done")
 
 
+def test_d4_the_call_back_is_due_in_3_working_days_with_a_reminder(engine, clock):
+    """002 附件3 定期进行回访 with 004 第十一条's period: the call-back has a due time and the complaint group
+    is reminded when it passes; the call-back stays open."""
+    walk = reply(registered(engine), accepted=True).do("act_d4", "zhao.group", action_taken="已开通")
+    due = walk.timers()["callback_due_d4"]
+    assert due == datetime(2025, 3, 6, 18, 0, tzinfo=SHANGHAI)            # Monday 09:00 + 3 working days
+    clock.set(due.replace(minute=1))
+    engine.deadlines.fire_due_timers()
+    assert "notify_callback_due_d4" in walk.path() and walk.ready() == ["callback_d4"]
+
+
 def test_d4_a_customer_still_dissatisfied_after_the_remedy_makes_the_demand_an_escalated_complaint(engine):
     """《客户投诉管理实施办法》第十三条 若客户不满意,要重新处理或进行投诉升级: the call-back is not a loop without end;
     the customer's dissatisfaction is a complaint now (002 4.1.1.1) and runs the escalation, then the complaint's

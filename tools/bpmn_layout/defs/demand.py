@@ -14,7 +14,7 @@ def build():
         [('intake', '受理员', 1, 'group intake: 004 第九条', 40),
          ('dept_head', '部门负责人', 1, 'the routed department\'s head (responsible_head): 004 第九条(三)(五) 审批登记表'),
          ('handler', '承办部门', 4, 'candidate group ${responsible_group} (I-4)'),
-         ('callback', '回访员', 2, 'group callback', 30)],
+         ('callback', '回访员', 3, 'group callback', 30)],
         colw={6: 170})
     a = p.add
 
@@ -60,12 +60,22 @@ def build():
     a('end', 'end_not_adopted', '建议未采纳', 'handler', 9, 3)
     a('xgw', 'merge_callback_d4', '', 'callback', 10, 0)
     a('user', 'callback_d4', '定期回访 (D-4)', 'callback', 11, 0, groups='callback',
-      doc='D-4 (002 附件3: 按需求记录定期进行回访,以了解问题的解决情况和客户的满意程度).',
+      due='${due_in_working_days(3)}',
+      doc='D-4 (002 附件3: 按需求记录定期进行回访,以了解问题的解决情况和客户的满意程度; 《客户投诉管理实施办法》第十一条 '
+          '三个工作日内回访): each call-back is due 3 working days after the action or the remedy; the process '
+          'owner changes the period here.',
       form=[F('callback_note', '回访记录', 'Call-back note', 'text', req=True, maxlength=2000),
             F('satisfied', '客户满意', 'Customer satisfied', 'boolean'),
             F('unsatisfied_next', '客户仍不满意时', 'If the customer is still dissatisfied', 'enum', default='remedy',
               values=[('remedy', '通知责任人补救(补救后再回访)', 'Remedy by the person responsible, then call back'),
                       ('escalate', '转为投诉,升级处理', 'Treat as a complaint and escalate')])])
+    a('boundary', 'callback_due_d4', '回访时限届满', 'callback', 11, attach='callback_d4', interrupting=False, dx=0,
+      timer=('timeDate', '${due_in_working_days(3)}'),
+      doc='D-4 (《客户投诉管理实施办法》第十一条): the call-back period is over: the complaint group is reminded, the '
+          'call-back stays open.')
+    a('service', 'notify_callback_due_d4', '提醒回访 (D-4)', 'callback', 11, 1, topic='notify',
+      params=[('to', 'complaint_group'), ('template', 'd4_callback_due')], doc='D-4 (004 第十一条).')
+    a('end', 'end_callback_reminder_d4', '已提醒', 'callback', 11, 2)
     a('xgw', 'gw_satisfied_d4', '客户满意?', 'callback', 12, 0, label='tl',
       doc='D-4 (002 附件3: 如客户仍然不满意,则应通知责任人采取补救; 《客户投诉管理实施办法》第十三条 若客户不满意,要'
           '重新处理或进行投诉升级): satisfied -> closed; not satisfied -> a remedy and another call-back, or, when '
@@ -87,6 +97,7 @@ def build():
     f('gw_register_approved', 'merge_register', '退回补充', default=True,
       route={'out': 't', 'in': 't', 'pts': [(None, ('lt', 'intake', 14)), (('x', 1), None)]})
     p.chain('reply_due_d2', 'notify_reply_due', 'end_reply_reminder')
+    p.chain('callback_due_d4', 'notify_callback_due_d4', 'end_callback_reminder_d4')
     f('reply_d2', 'gw_after_reply')
     f('gw_after_reply', 'evaluate_suggestion', '建议', "${kind == 'suggestion'}")
     f('gw_after_reply', 'act_d4', '接受', "${kind != 'suggestion' and accepted}")
