@@ -12,6 +12,7 @@ due_reply_major = due_in_working_days(5, received_instant)
 due_reply_complex = due_in_working_days(7, received_instant)
 complex_case = False
 escalated = False
+demand_escalated = False
 unsatisfied_next = "remedy"'''
 
 
@@ -97,7 +98,10 @@ def _build():
     a('call', 'call_demand', '需求处理流程 (D)', 'intake', 6, 1, called='demand',
       doc='I-2 (004 第九条; 002 附件3): demands, suggestions and consultations not answered on the spot '
           'run the demand process D-1..D-5.')
-    a('end', 'end_demand', '需求已处理', 'intake', 7, 1)
+    a('xgw', 'gw_demand_escalated', '转为投诉?', 'intake', 7, 1,
+      doc='D-4 (《客户投诉管理实施办法》第十三条 若客户不满意,要重新处理或进行投诉升级): a demand whose customer '
+          'stays dissatisfied comes back as a complaint (demand_escalated) and is escalated.')
+    a('end', 'end_demand', '需求已处理', 'intake', 8, 1)
 
     # ---------------------------------------------------------------- severity, 二解
     a('xgw', 'gw_severity', '投诉级别?', 'complaint_group', 3, 0,
@@ -308,7 +312,10 @@ def _build():
     f('answer_consultation', 'gw_answered')
     f('gw_answered', 'end_consultation', '已解答', '${answered_on_spot}')
     f('gw_answered', 'merge_demand', '未能当场解答', default=True)
-    p.chain('merge_demand', 'call_demand', 'end_demand')
+    p.chain('merge_demand', 'call_demand', 'gw_demand_escalated')
+    f('gw_demand_escalated', 'end_demand', '已处理', default=True)
+    f('gw_demand_escalated', 'merge_escalate', '转投诉,升级', '${demand_escalated}',
+      route={'out': 'b', 'in': 't', 'pts': [(None, ('lt', 'complaint_group', 8)), (('x', 19), None)]})
     f('gw_severity', 'call_escalation_major', '重大', "${severity == 'major'}")
     f('call_escalation_major', 'merge_escalated', route={'out': 'r', 'in': 't', 'pts': [(('x', 21), None)]})
     f('gw_service_quality', 'call_service_quality', '单一话务员,非VIP',
