@@ -50,6 +50,12 @@ class Route:
     categories: tuple[str, ...]
     group: str
     department: str
+    # Case data the row needs besides the category: field -> the values it routes (000 四.3: 不知情业务定制 of
+    # a government or enterprise customer goes to 政企部, of a consumer to 市场部).
+    when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def applies(self, data: Mapping[str, Any]) -> bool:
+        return all(str(data.get(key) or "") in values for key, values in self.when.items())
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,10 @@ class RoutingTable:
     default_group: str
     default_department: str
     per_customer_field: str | None = None
+    # 000 一.1.7: complaints from these channels are accepted (归口受理, N-1) by ``special_group``; the routed
+    # group still investigates and replies.
+    special_channels: tuple[str, ...] = ()
+    special_group: str | None = None
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -100,12 +110,30 @@ def load_routing(path: Path) -> RoutingTable:
     """Read a routing table (one profile)."""
     raw = _read(path)
     try:
-        routes = tuple(Route(tuple(r["categories"]), r["group"], r["department"]) for r in raw.get("route", []))
+        routes = tuple(Route(tuple(r["categories"]), r["group"], r["department"], _when(path, r.get("when", {})))
+                       for r in raw.get("route", []))
         default = raw["default"]
+        special = raw.get("special_channels", {})
+        if special and not (special.get("channels") and special.get("group")):
+            raise RuleDataError(f"{path}: [special_channels] needs channels and group")
         return RoutingTable(raw["profile"], routes, default["group"], default["department"],
-                            default.get("per_customer_field"))
+                            default.get("per_customer_field"), tuple(special.get("channels", ())),
+                            special.get("group"))
     except KeyError as exc:
         raise RuleDataError(f"{path}: missing {exc}") from exc
+
+
+def _when(path: Path, raw: Any) -> dict[str, tuple[str, ...]]:
+    """Read a route row's conditions: ``{field = "value"}`` or ``{field = ["value", ...]}``."""
+    if not isinstance(raw, dict):
+        raise RuleDataError(f"{path}: a route's when must be a table of field = value(s), not {raw!r}")
+    when = {}
+    for key, values in raw.items():
+        values = (values,) if isinstance(values, str) else values
+        if not isinstance(values, (list, tuple)) or not values or not all(isinstance(v, str) for v in values):
+            raise RuleDataError(f"{path}: route condition {key!r} must name one value or a list of values")
+        when[key] = tuple(values)
+    return when
 
 
 @dataclass(frozen=True)
@@ -182,19 +210,28 @@ def classify(rules: Classification, data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def route(table: RoutingTable, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the responsible group and department for the case's category (longest prefix wins)."""
+    """Return the responsible group and department for the case's category and the group that accepts it (N-1).
+
+    The longest matching category prefix wins; of two rows with the same prefix, the one with more conditions
+    (``when``) that the case meets. ``accept_group`` is the routed group, or for a special channel (000 一.1.7)
+    the group that accepts those centrally.
+    """
     category = str(data.get("category") or "")
-    best: tuple[int, Route] | None = None
+    best: tuple[tuple[int, int], Route] | None = None
     for candidate in table.routes:
+        if not candidate.applies(data):
+            continue
         for prefix in candidate.categories:
             if category == prefix or category.startswith(prefix + "."):
-                if best is None or len(prefix) > best[0]:
-                    best = (len(prefix), candidate)
+                rank = (len(prefix), len(candidate.when))
+                if best is None or rank > best[0]:
+                    best = (rank, candidate)
     if best is not None:
-        return {"responsible_group": best[1].group, "responsible_department": best[1].department,
-                "routing_profile": table.profile}
-    group = table.default_group
-    if table.per_customer_field and data.get(table.per_customer_field):
-        group = f"{group}_{data[table.per_customer_field]}"
-    return {"responsible_group": group, "responsible_department": table.default_department,
-            "routing_profile": table.profile}
+        group, department = best[1].group, best[1].department
+    else:
+        group, department = table.default_group, table.default_department
+        if table.per_customer_field and data.get(table.per_customer_field):
+            group = f"{group}_{data[table.per_customer_field]}"
+    special = table.special_group if str(data.get("channel") or "") in table.special_channels else None
+    return {"responsible_group": group, "responsible_department": department, "routing_profile": table.profile,
+            "accept_group": special or group}

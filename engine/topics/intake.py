@@ -22,10 +22,8 @@ class IntakeTopics:
         return intake.classify(self.classification.get(), ctx.data)
 
     def escalation_level(self, ctx: TopicContext) -> dict[str, Any]:
-        """E-9: mark the case escalated and set its level from the channel and the outside facts; E-7: this is
-        the first round of the escalation (``escalation_round`` 1; a customer still dissatisfied may start
-        another, 004 第十三条)."""
-        return {**intake.escalation_level(self.classification.get(), ctx.data), "escalation_round": 1}
+        """E-9: mark the case escalated and set its level from the channel and the outside facts."""
+        return intake.escalation_level(self.classification.get(), ctx.data)
 
     def route_support(self, ctx: TopicContext) -> dict[str, Any]:
         """N-12: route the support request to the supporting department with its time limit."""

@@ -239,3 +239,29 @@ def test_n7_the_feedback_form_is_reviewed_by_the_routed_departments_head_only(en
     assert not [t for t in engine.reads.inbox(engine.accounts.actor("ma.network")).tasks if t.case_id == walk.case_id]
     walk.do("approve_record", "wang.head", head_approved=True, head_opinion="同意")
     assert walk.ready() == ["callback"]
+
+
+@pytest.mark.parametrize("segment, group, head", [("gov_ent", "gov_ent", "zheng.govent"),
+                                                  ("public", "market", "wang.head")])
+def test_i4_subscription_without_consent_goes_to_gov_ent_for_a_government_or_enterprise_customer(
+        engine, segment, group, head):
+    """《投诉处理管理办法》四.2/四.3: 不知情业务定制 is a common complaint of both 市场部 and 政企部; the customer
+    segment at intake decides (routing.toml's `when`), and the case is accepted and reviewed there."""
+    walk = Walk.start(engine, "zhang.intake", "complaint.billing.unknowing_subscription", customer_segment=segment)
+    assert (walk.data["responsible_group"], walk.data["responsible_head"]) == (group, head)
+    task = next(t for t in engine.reads.case_page(walk.case_id, SYSTEM).tasks if t.element_id == "accept")
+    assert list(task.candidate_groups) == [group]
+
+
+def test_n1_a_complaint_from_a_special_channel_is_accepted_by_the_complaint_group(engine):
+    """《投诉处理管理办法》一.1.7: 工信部 and the other special channels are accepted centrally (归口受理) by the
+    complaint group; the department the category routes to still investigates and replies."""
+    walk = Walk.start(engine, "zhang.intake", NETWORK, channel="miit")
+    task = next(t for t in engine.reads.case_page(walk.case_id, SYSTEM).tasks if t.element_id == "accept")
+    assert list(task.candidate_groups) == ["complaint_group"] and walk.data["responsible_group"] == "net_basic"
+    walk.accept("zhao.group")
+    task = next(t for t in engine.reads.case_page(walk.case_id, SYSTEM).tasks if t.element_id == "investigate")
+    assert list(task.candidate_groups) == ["net_basic"]
+    hotline = Walk.start(engine, "zhang.intake", NETWORK, channel="hotline")
+    task = next(t for t in engine.reads.case_page(hotline.case_id, SYSTEM).tasks if t.element_id == "accept")
+    assert list(task.candidate_groups) == ["net_basic"]

@@ -70,6 +70,46 @@ def test_i4_telecom_routing_table_of_seed_000(category, group, department):
     assert (route["responsible_group"], route["responsible_department"]) == (group, department)
 
 
+@pytest.mark.parametrize("segment, group", [("gov_ent", "gov_ent"), ("public", "market"), (None, "market")])
+def test_i4_the_customer_segment_routes_a_subscription_without_consent(segment, group):
+    """000 四.2/四.3: 不知情业务定制 is 市场部's and 政企部's: a row's `when` picks by the customer segment."""
+    route = intake.route(TELECOM, {"category": "complaint.billing.unknowing_subscription", "customer_segment": segment})
+    assert route["responsible_group"] == group
+    # The condition is on the one row: a government customer's disputed data charges stay with 市场部.
+    assert intake.route(TELECOM, {"category": "complaint.billing.disputed_fees",
+                                  "customer_segment": "gov_ent"})["responsible_group"] == "market"
+
+
+@pytest.mark.parametrize("channel, accept_group", [("miit", "complaint_group"), ("letter", "complaint_group"),
+                                                   ("hotline_12315", "complaint_group"), ("hotline", "net_basic"),
+                                                   ("green_net", "net_basic")])
+def test_n1_special_channels_are_accepted_by_the_complaint_group(channel, accept_group):
+    """000 一.1.7 特殊投诉渠道的归口受理: the accepting group changes, the routed group does not."""
+    route = intake.route(TELECOM, {"category": "complaint.network.signal", "channel": channel})
+    assert (route["accept_group"], route["responsible_group"]) == (accept_group, "net_basic")
+    assert intake.route(TOBACCO, {"category": "complaint.settlement", "channel": "miit"})["accept_group"] == "finance"
+
+
+@pytest.mark.parametrize("row, error", [
+    ('when = "gov_ent"', "must be a table"), ("when = { customer_segment = [] }", "one value or a list"),
+    ("when = { customer_segment = 1 }", "one value or a list"),
+])
+def test_i4_a_malformed_route_condition_is_a_clear_load_error(tmp_path, row, error):
+    path = tmp_path / "routing.toml"
+    path.write_text(f'''profile = "x"
+[default]
+group = "g"
+department = "d"
+[[route]]
+categories = ["complaint"]
+{row}
+group = "a"
+department = "b"
+''', encoding="utf-8")
+    with pytest.raises(intake.RuleDataError, match=error):
+        intake.load_routing(path)
+
+
 def test_i4_anything_else_goes_to_the_grid_of_the_customer():
     assert intake.route(TELECOM, {"category": "complaint.other", "customer_grid": "east"})["responsible_group"] \
         == "grid_east"

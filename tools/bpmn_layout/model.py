@@ -117,7 +117,8 @@ class Process:
         n = Node(id, kind, name, lane, col, row, **kw)
         if kind == 'user' and not (n.users and not n.groups):
             groups = [g.strip() for g in (n.groups or '').split(',')]
-            if n.groups not in ('${responsible_group}', '${support_group}') and not set(groups) <= GROUPS:
+            if n.groups not in ('${responsible_group}', '${support_group}', '${accept_group}') \
+                    and not set(groups) <= GROUPS:
                 raise ValueError(f'{id}: candidate groups {n.groups}')
         if kind == 'service' and n.topic not in TOPICS:
             raise ValueError(f'{id}: topic {n.topic}')

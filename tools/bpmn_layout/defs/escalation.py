@@ -209,12 +209,14 @@ def _build():
 
 def build():
     p = _build()
-    p.shift(1)
+    p.shift(1, by=2)
     p.add('service', 'set_level', '确定升级级别 (E-9)', 'complaint_group', 1, 0, topic='escalation_level',
           doc='E-9 (000 二.2 导致用户本地升级投诉 / 省级升级投诉或工信部投诉): the level is where the customer '
               'escalated: the channel of receipt (工信部, 省通信管理局, 省公司网站, 集团公司; data/classification.toml) '
-              'or the outside fact escalated_outside, else local. Sets escalated, escalation_level, and '
-              'escalation_round 1 (E-7: a customer still dissatisfied may send the case round again).')
-    p.chain('start_escalation', 'set_level', 'merge_handover')
+              'or the outside fact escalated_outside, else local. Sets escalated, escalation_level.')
+    p.add('script', 'first_round_e7', '第一轮升级', 'complaint_group', 2, 0, script='escalation_round = 1',
+          doc='E-7 (004 第十三条: 若客户不满意,要重新处理或进行投诉升级): the escalation\'s first round; a customer '
+              'still dissatisfied at the call-back may send the case round again (raise_escalation_e7).')
+    p.chain('start_escalation', 'set_level', 'first_round_e7', 'merge_handover')
     return p
 

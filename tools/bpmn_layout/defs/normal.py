@@ -62,6 +62,9 @@ def _build():
                 ('miit', '工信部', 'MIIT'),
                 ('comms_bureau', '省通信管理局', 'Provincial communications administration'),
                 ('green_net', '绿网工单', 'Green-net work order')]),
+            F('customer_segment', '客户类型', 'Customer segment', 'enum', default='public', values=[
+                ('public', '公众客户', 'Consumer'),
+                ('gov_ent', '政企客户', 'Government or enterprise customer')]),
             F('customer_grid', '客户所属网格(未按分类路由时派往该网格, I-4)', "Customer's grid (gets the case when no category routes it, I-4)", maxlength=50),
             F('demand', '客户诉求', "Customer's demand", 'text'),
             F('prefecture_notified', '州公司通报的投诉(S-1)', 'Complaint notified by the prefecture company (S-1)', 'boolean'),
@@ -84,8 +87,9 @@ def _build():
           'major if amount >= 2000, media exposure, lawsuit or group-lawsuit risk, else general. '
           'Sets kind, severity.')
     a('service', 'route', '确定责任部门 (I-4)', 'intake', 2, 1, topic='route',
-      doc='I-4 (000 四; 004 第八条): routing table (data) from the category. Sets responsible_group, '
-          'responsible_department, responsible_head (the head of the routed department, N-7).')
+      doc='I-4 (000 四; 004 第八条): routing table (data) from the category and, where a row says so, the '
+          'customer segment (000 四.3 政企部: 不知情业务定制). Sets responsible_group, responsible_department, '
+          'responsible_head (the head of the routed department, N-7) and accept_group (N-1; 000 一.1.7).')
     a('xgw', 'gw_kind', '意见类型?', 'intake', 3, 1, label='tl', doc='I-2 (004 第九条(二)~(五)): split by kind.')
     a('user', 'answer_consultation', '当场解答咨询 (I-2)', 'intake', 4, 0, groups='intake',
       doc='I-2 (004 第九条(三)): a consultation that can be answered on the spot is answered and closed; '
@@ -120,8 +124,10 @@ def _build():
     a('xgw', 'merge_accept', '', 'handler', 6, 0)
 
     # ---------------------------------------------------------------- N-1 .. N-5
-    a('user', 'accept', '受理并明确责任人 (N-1)', 'handler', 7, 0, groups=RG,
+    a('user', 'accept', '受理并明确责任人 (N-1)', 'handler', 7, 0, groups='${accept_group}',
       doc='N-1 (002 附件2: 明确受理投诉的责任人, 做好记录): a named responsible person is set and recorded. '
+          'The routed group accepts; a complaint from a special channel is accepted by the complaint group '
+          '(accept_group, 《投诉处理管理办法》一.1.7 特殊投诉渠道的归口受理). '
           'complex_case selects the 7-working-day limit of N-4 (001 质量投诉 第四章3).',
       form=[F('responsible_person', '责任人', 'Person responsible', req=True, maxlength=50),
             F('complex_case', '复杂投诉(答复时限7个工作日)', 'Complex complaint (reply due in 7 working days)', 'boolean'),
