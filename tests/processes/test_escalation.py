@@ -177,7 +177,7 @@ def test_e7_a_customer_still_unsatisfied_after_escalation_is_escalated_again_on_
 
 def test_e7_a_customer_still_unsatisfied_after_escalation_gets_a_remedy_and_another_call_back(engine):
     walk = unsatisfied_after_escalation(major(engine), "remedy")
-    assert walk.ready() == ["remedy_e7"] and walk.data["escalation_round"] == 1
+    assert walk.ready() == ["remedy_e7"] and walk.data["escalation_round"] == 1 and "first_round_e7" in walk.path()
     walk.do("remedy_e7", "li.handler", remedy_action="补偿话费").callback_e7()
     assert walk.ready() == ["analyse_cause_e8"]
     assert "raise_escalation_e7" not in walk.path() and walk.path().count("handover") == 1
