@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from engine.store.models import Notification
 from tests.conftest import SHANGHAI
-from engine.services import SYSTEM
+from engine.services import SYSTEM, FormInvalid
 from tests.processes.casewalk import Walk, passes
 
 SIGNAL = "complaint.network.signal"                 # routed to the basic-network group (tang.netbasic)
@@ -23,7 +23,7 @@ def engine(walk_engine):
 def crisis(engine) -> Walk:
     """C-1 (a, c): a crisis event reported by hand (the watch of C-2 starts the same process by itself)."""
     ref = engine.cases.start("crisis", {"issue": "基站故障致大面积无信号", "category": SIGNAL,
-                                       "crisis_trigger": "manual", "warning_level": None},
+                                       "crisis_trigger": "manual", "warning_level": 0},
                              engine.accounts.actor("zhao.group"))
     return Walk(engine, ref.id)
 
@@ -82,6 +82,16 @@ def test_c1_level3_crisis_reported_by_hand_tells_the_recipients_of_the_shipped_c
         "ma.network", "qin.ops", "wei.aftersales", "zhao.group", "zhou.leader"]
     assert walk.ready() == ["report"] and passes(walk.path(), "route_crisis", "gw_warning_level", "notify_level3",
                                                  "merge_warning")
+
+
+def test_c1_a_crisis_reported_by_hand_without_its_warning_level_is_refused_and_nothing_is_stored(engine):
+    """003 二 / C-1 b: the level decides who is told; a start without it (or out of 0..3) is a clear refusal."""
+    zhao = engine.accounts.actor("zhao.group")
+    for data in ({}, {"warning_level": 4}, {"warning_level": "三级"}):
+        with pytest.raises(FormInvalid) as refused:
+            engine.cases.start("crisis", {"issue": "基站故障", "category": SIGNAL, **data}, zhao)
+        assert set(refused.value.errors) == {"warning_level"}
+    assert [c for c in engine.reads.case_list(SYSTEM, limit=10) if c.process_key == "crisis"] == []
 
 
 def test_c3_report_within_1_hour_to_pr_and_leaders_or_leaders_are_chased(engine, clock):

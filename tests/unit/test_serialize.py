@@ -113,7 +113,7 @@ def test_every_state_the_shipped_processes_write_is_spiffworkflows_own_text(walk
         .call_back("wu.teamleader", "refused")
     # crisis.bpmn on its own, with its report deadline passed.
     crisis = engine.cases.start("crisis", {"issue": "基站故障", "category": "complaint.network.signal",
-                                          "crisis_trigger": "manual", "warning_level": None},
+                                          "crisis_trigger": "manual", "warning_level": 0},
                                 engine.accounts.actor("zhao.group"))
     clock.advance(hours=2)
     engine.deadlines.fire_due_timers()

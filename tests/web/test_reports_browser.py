@@ -44,7 +44,7 @@ def reports_server(tmp_path_factory):
         if when == "10:20":
             clock.set(at("2025-04-16T10:30"))
             crisis = engine.cases.start("crisis", {"category": BROADBAND, "crisis_category": BROADBAND,
-                                                   "issue_description": "宽带大面积故障", "warning_level": None},
+                                                   "issue_description": "宽带大面积故障", "warning_level": 0},
                                            SYSTEM).id
     clock.set(at("2025-04-16T11:40"))
     app = create_app({"ENGINE": engine, "SECRET_KEY": "browser-tests"})

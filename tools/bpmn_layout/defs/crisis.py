@@ -15,8 +15,8 @@ def build():
         'crisis', '危机投诉事件快速反应流程',
         'Crisis complaint events, SPEC §6 (C-3..C-7); 003 危机投诉事件快速反应机制 1-5. Started manually '
         '(C-1 a, c) or by the warning monitor (C-2, 003: 单类投诉件数达到门限阀值时,系统自动启动预警流程) '
-        'with the issue, category, crisis_trigger and warning_level (3: 预警三级, 003 危机投诉事件快速反应机制二) '
-        'as start data; the watch also passes level3_recipients (data/crisis.toml).',
+        'with the start form\'s issue, category, crisis_trigger and warning_level (required; 3: 预警三级, '
+        '003 危机投诉事件快速反应机制二); the watch also passes level3_recipients (data/crisis.toml).',
         [('leadership', '公司领导', 1, 'group leadership', 10),
          ('complaint_group', '投诉管理组', 2, 'group complaint_group: 003 投诉组/投诉部'),
          ('handler', '责任部门', 2, 'candidate group ${responsible_group} (I-4); several departments '
@@ -27,7 +27,14 @@ def build():
     a('start', 'start_crisis', '危机事件触发', 'complaint_group', 0, 0,
       doc='C-1 (003: 网络/支撑/呼叫中心/产品故障或营销疏漏; 预警三级: 同一五级节点当天>=100件 或 同一问题月升级>=5件; '
           '政府部门重视) and C-2 (003: 系统自动启动预警流程, once per category and day). Natural disasters '
-          'and social events are excluded (003 特别说明).')
+          'and social events are excluded (003 特别说明). 003 危机投诉事件快速反应机制二: warning_level is required '
+          '(3 from the watch; a crisis reported by hand gives its level, 0 when it is no warning: C-1 a, c), so '
+          'that a start without it is refused rather than stopped at gw_warning_level.',
+      form=[F('issue', '危机事件', 'The crisis event', 'text', maxlength=4000),
+            F('category', '问题分类(五级节点)', 'Category of the issue (leaf)', maxlength=200),
+            F('crisis_trigger', '触发方式', 'How the crisis was raised', maxlength=50),
+            F('warning_level', '预警级别(0: 非预警事件)', 'Warning level (0: not a warning)', 'long', req=True,
+              min=0, max=3)])
     a('service', 'route_crisis', '确定责任部门 (I-4)', 'complaint_group', 1, 0, topic='route',
       doc='C-4 (003 2: 投诉部通过邮件将投诉问题告知主要责任部门): I-4 routing table; sets responsible_group.')
     a('xgw', 'gw_warning_level', '预警三级?', 'complaint_group', 2, 0,
@@ -123,7 +130,7 @@ def build():
 
     f = p.flow
     p.chain('start_crisis', 'route_crisis', 'gw_warning_level')
-    f('gw_warning_level', 'notify_level3', '三级', '${warning_level == 3}')
+    f('gw_warning_level', 'notify_level3', '三级', '${int(warning_level) == 3}')
     f('gw_warning_level', 'merge_warning', '其他', default=True)
     f('notify_level3', 'merge_warning')
     p.chain('merge_warning', 'report', 'notify_pr', 'notify_leadership', 'split_remedy')
