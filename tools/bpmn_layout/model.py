@@ -101,6 +101,16 @@ class Lane:
     pad_bottom: float = 0
 
 
+def system_lane(rows=1, pad_top=0, pad_bottom=0):
+    """The lane of no person: the engine's automatic steps and the gateways that decide on data it computed or
+    registered (issue 13: gateways sit in the lane of the role that decides, or outside human lanes when
+    automatic)."""
+    return Lane('system', '系统(自动)', rows,
+                'System (automatic), no person (系统自动): the engine\'s own steps and the decisions it takes on '
+                'data it computed or registered: kind, severity, routing, counts, results of a called process',
+                pad_top, pad_bottom)
+
+
 class Process:
     """A process with one pool; nodes sit on a (column, lane, row) grid."""
 

@@ -1,6 +1,6 @@
 """crisis.bpmn: crisis complaint events C-3..C-7, 003 危机投诉事件快速反应机制."""
 
-from ..model import F, Process
+from ..model import F, Process, system_lane
 
 RG = '${responsible_group}'
 
@@ -18,6 +18,7 @@ def build():
         'with the start form\'s issue, category, crisis_trigger and warning_level (required; 3: 预警三级, '
         '003 危机投诉事件快速反应机制二); the watch also passes level3_recipients (data/crisis.toml).',
         [('leadership', '公司领导', 1, 'group leadership', 10),
+         system_lane(),
          ('complaint_group', '投诉管理组', 2, 'group complaint_group: 003 投诉组/投诉部'),
          ('handler', '责任部门', 2, 'candidate group ${responsible_group} (I-4); several departments '
           'together when responsibility is unclear (003 2)'),
@@ -35,20 +36,20 @@ def build():
             F('crisis_trigger', '触发方式', 'How the crisis was raised', maxlength=50),
             F('warning_level', '预警级别(0: 非预警事件)', 'Warning level (0: not a warning)', 'long', req=True,
               min=0, max=3)])
-    a('service', 'route_crisis', '确定责任部门 (I-4)', 'complaint_group', 1, 0, topic='route',
+    a('service', 'route_crisis', '确定责任部门 (I-4)', 'system', 1, 0, topic='route',
       doc='C-4 (003 2: 投诉部通过邮件将投诉问题告知主要责任部门): I-4 routing table; sets responsible_group.')
-    a('xgw', 'gw_warning_level', '预警三级?', 'complaint_group', 2, 0,
+    a('xgw', 'gw_warning_level', '预警三级?', 'system', 2, 0,
       doc='003 危机投诉事件快速反应机制二 (投诉预警级别达到三级…通知公司高层分管领导;责任部门领导、主管;运营经理、'
           '售后经理、投诉主管), C-1 b: a warning of level 3 (warning_level, set to 3 by the watch of C-2) tells '
           'those people at once; any other level goes straight to the report.')
-    a('service', 'notify_level3', '三级预警通知 (C-1)', 'complaint_group', 3, 1, topic='notify_warning',
+    a('service', 'notify_level3', '三级预警通知 (C-1)', 'complaint_group', 3, 0, topic='notify_warning',
       params=[('template', 'c2_level3_warning')],
       doc='003 危机投诉事件快速反应机制二 (预警级别达到三级: 通知公司高层分管领导;责任部门领导、主管;运营经理、'
           '售后经理、投诉主管), C-1 b, C-2: one message to each person the level3_recipients of data/crisis.toml '
           'name (the watch passes them with the case: leadership, the routed department\'s head, the operations '
           'and after-sales managers, the complaint-management head); sets warning_notified, and '
           'warning_unreached for a recipient that names nobody.')
-    a('xgw', 'merge_warning', '', 'complaint_group', 4, 0)
+    a('xgw', 'merge_warning', '', 'system', 4, 0)
     a('user', 'report', '1小时内上报 (C-3)', 'complaint_group', 5, 0, groups='complaint_group',
       doc='C-3 (003 1 及时上报): within 1 hour: issue, scope and count to the complaint group, PR and leaders.',
       form=[F('issue_description', '投诉问题', 'The issue complained about', 'text', req=True, minlength=2, maxlength=4000),
@@ -133,7 +134,8 @@ def build():
     f('gw_warning_level', 'notify_level3', '三级', '${int(warning_level) == 3}')
     f('gw_warning_level', 'merge_warning', '其他', default=True)
     f('notify_level3', 'merge_warning')
-    p.chain('merge_warning', 'report', 'notify_pr', 'notify_leadership', 'split_remedy')
+    f('merge_warning', 'report', route={'style': 'hv'})
+    p.chain('report', 'notify_pr', 'notify_leadership', 'split_remedy')
     p.chain('report_due', 'notify_report_overdue', 'end_report_reminder')
     f('split_remedy', 'solution')
     f('split_remedy', 'explanation')

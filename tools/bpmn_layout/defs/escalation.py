@@ -1,6 +1,6 @@
 """escalation.bpmn: escalated complaints E-1..E-9, 002 附件2 投诉升级处理流程."""
 
-from ..model import F, Process
+from ..model import F, Process, system_lane
 
 RG = '${responsible_group}'
 
@@ -14,6 +14,7 @@ def _build():
         'general complaints (N-11); all case data is passed in and out.',
         [('complaint_group', '投诉管理组', 1, 'group complaint_group', 0, 45),
          ('leadership', '上级主管/专业部门', 2, 'group leadership: the higher supervisor (E-1)', 40),
+         system_lane(),
          ('quality_centre', '品管中心', 1, 'group quality_centre: 002 3.1.2', 0, 45),
          ('handler', '责任部门', 1, 'candidate group ${responsible_group} (I-4)'),
          ('callback', '回访员', 3, 'group callback', 30)],
@@ -60,7 +61,7 @@ def _build():
             F('feasibility', '可行性', 'Feasibility', 'text', req=True, maxlength=2000),
             F('cost_estimate', '成本估算(元)', 'Cost estimate (yuan)', 'double', min=0),
             F('fairness', '对双方的公平性', 'Fairness to both sides', 'text', req=True, maxlength=2000)])
-    a('xgw', 'gw_major', '重大投诉?', 'leadership', 11, 0, **s,
+    a('xgw', 'gw_major', '重大投诉?', 'system', 11, 0, **s,
       doc='E-3 (002 3.1.2, 3.3.3): major escalations get the quality centre\'s internal review.')
     a('user', 'qc_review', '品管中心内部评审 (E-3)', 'quality_centre', 11, 0, groups='quality_centre', **s,
       doc='E-3 (002 3.1.2: 为重大升级投诉的内部评审提供专业建议; 3.3.3: 执行通过内部评审的客户投诉处理措施): '
@@ -161,7 +162,7 @@ def _build():
     f('contact_customer', 'merge_analyse', route={'out': 'l', 'in': 'b', 'pts': [(('x', 6), None)]})
     p.chain('merge_draft', 'draft_solution', 'gw_major')
     f('gw_major', 'qc_review', '重大', "${severity == 'major'}")
-    f('gw_major', 'merge_reply', '一般', default=True)
+    f('gw_major', 'merge_reply', '一般', default=True, route={'style': 'h'})
     f('qc_review', 'gw_qc_approved')
     f('gw_qc_approved', 'merge_reply', '通过', '${qc_approved}', route={'style': 'hv'})
     f('gw_qc_approved', 'merge_draft', '退回修改', default=True,

@@ -1,6 +1,6 @@
 """normal.bpmn: intake (I-1..I-4) and the normal complaint process (N-1..N-12), 002 附件2."""
 
-from ..model import F, Process
+from ..model import F, Process, system_lane
 
 RG = '${responsible_group}'
 
@@ -24,6 +24,7 @@ def _build():
         '`escalation` (I-3), demands/suggestions/open consultations to `demand` (I-2), a '
         'service-quality complaint against one call-centre agent first to `service_quality` (Q-1).',
         [('intake', '受理员', 2, 'group intake: registers, classifies, answers consultations (I-1..I-5)'),
+         system_lane(2),
          ('complaint_group', '投诉管理组', 3, 'group complaint_group: 000 一.1 投诉管理组'),
          ('handler', '承办部门', 4, 'candidate group ${responsible_group} (set by route, I-4)', 40, 20),
          ('dept_head', '部门负责人', 1, 'group dept_head: 004 第十条(五)'),
@@ -82,15 +83,15 @@ def _build():
             F('service_quality_agent_count', '被投诉话务员人数(服务质量投诉)', 'Number of call-centre agents complained about (service-quality complaint)', 'long', default='0', min=0),
             F('complained_agent', '被投诉话务员账号(服务质量投诉, Q-1/S-8)', "Complained-about agent's account (service-quality complaint, Q-1/S-8)", maxlength=100),
             F('customer_vip', 'VIP或专业户客户', 'VIP or business customer', 'boolean')])
-    a('service', 'classify', '分类定级 (I-2, I-3)', 'intake', 1, 1, topic='classify',
+    a('service', 'classify', '分类定级 (I-2, I-3)', 'system', 1, 0, topic='classify',
       doc='I-2 (004 第九条): kind in complaint/consultation/demand/suggestion. I-3 (002 4.1.2.1): severity '
           'major if amount >= 2000, media exposure, lawsuit or group-lawsuit risk, else general. '
           'Sets kind, severity.')
-    a('service', 'route', '确定责任部门 (I-4)', 'intake', 2, 1, topic='route',
+    a('service', 'route', '确定责任部门 (I-4)', 'system', 2, 0, topic='route',
       doc='I-4 (000 四; 004 第八条): routing table (data) from the category and, where a row says so, the '
           'customer segment (000 四.3 政企部: 不知情业务定制). Sets responsible_group, responsible_department, '
           'responsible_head (the head of the routed department, N-7) and accept_group (N-1; 000 一.1.7).')
-    a('xgw', 'gw_kind', '意见类型?', 'intake', 3, 1, label='tl', doc='I-2 (004 第九条(二)~(五)): split by kind.')
+    a('xgw', 'gw_kind', '意见类型?', 'system', 3, 0, label='tl', doc='I-2 (004 第九条(二)~(五)): split by kind.')
     a('user', 'answer_consultation', '当场解答咨询 (I-2)', 'intake', 4, 0, groups='intake',
       doc='I-2 (004 第九条(三)): a consultation that can be answered on the spot is answered and closed; '
           'otherwise it is registered and handled as a demand (002 4.1.1.2).',
@@ -102,23 +103,23 @@ def _build():
     a('call', 'call_demand', '需求处理流程 (D)', 'intake', 6, 1, called='demand',
       doc='I-2 (004 第九条; 002 附件3): demands, suggestions and consultations not answered on the spot '
           'run the demand process D-1..D-5.')
-    a('xgw', 'gw_demand_escalated', '转为投诉?', 'intake', 7, 1,
+    a('xgw', 'gw_demand_escalated', '转为投诉?', 'system', 7, 0,
       doc='D-4 (《客户投诉管理实施办法》第十三条 若客户不满意,要重新处理或进行投诉升级): a demand whose customer '
           'stays dissatisfied comes back as a complaint (demand_escalated) and is escalated.')
     a('end', 'end_demand', '需求已处理', 'intake', 8, 1)
 
     # ---------------------------------------------------------------- severity, 二解
-    a('xgw', 'gw_severity', '投诉级别?', 'complaint_group', 3, 0,
+    a('xgw', 'gw_severity', '投诉级别?', 'system', 3, 1,
       doc='I-3 (002 4.1.2.1): a major complaint goes straight to the escalation process.')
     a('call', 'call_escalation_major', '重大投诉升级处理 (I-3)', 'complaint_group', 4, 0, called='escalation',
       doc='I-3 (002 4.1.2.1 b; 002 附件2 投诉升级处理流程): major complaints are handled by escalation E-1..E-9.')
-    a('xgw', 'gw_service_quality', '话务员服务质量投诉?', 'handler', 4, 0,
+    a('xgw', 'gw_service_quality', '话务员服务质量投诉?', 'system', 4, 1,
       doc='Q-1 (001 第七章 6.1.1): a service-quality complaint against exactly one call-centre agent, '
           'customer not VIP/专业户, goes to the team leader for 二解 first.')
     a('call', 'call_service_quality', '服务质量投诉二解 (Q-1)', 'complaint_group', 5, 1,
       called='service_quality',
       doc='Q-1..Q-3 (001 第七章 6): the team leader calls back; sets sq_result to exempted, withdrawn or failed.')
-    a('xgw', 'gw_sq_result', '二解结果?', 'complaint_group', 6, 1,
+    a('xgw', 'gw_sq_result', '二解结果?', 'system', 6, 1,
       doc='Q-3 (001 6.2): withdrawn -> closed; otherwise the normal process continues.')
     a('end', 'end_withdrawn', '客户撤销投诉', 'complaint_group', 7, 1)
     a('xgw', 'merge_accept', '', 'handler', 6, 0)
@@ -313,22 +314,22 @@ def _build():
     f = p.flow
     p.chain('classify', 'route', 'gw_kind')
     f('gw_kind', 'answer_consultation', '咨询', "${kind == 'consultation'}")
-    f('gw_kind', 'merge_demand', '需求/建议', "${kind in ('demand', 'suggestion')}")
+    f('gw_kind', 'merge_demand', '需求/建议', "${kind in ('demand', 'suggestion')}", route={'style': 'h'})
     f('gw_kind', 'gw_severity', '投诉', default=True)
     f('answer_consultation', 'gw_answered')
     f('gw_answered', 'end_consultation', '已解答', '${answered_on_spot}')
     f('gw_answered', 'merge_demand', '未能当场解答', default=True)
     p.chain('merge_demand', 'call_demand', 'gw_demand_escalated')
-    f('gw_demand_escalated', 'end_demand', '已处理', default=True)
+    f('gw_demand_escalated', 'end_demand', '已处理', default=True, route={'style': 'h'})
     f('gw_demand_escalated', 'merge_escalate', '转投诉,升级', '${demand_escalated}',
-      route={'out': 'b', 'in': 't', 'pts': [(None, ('lt', 'complaint_group', 8)), (('x', 19), None)]})
+      route={'out': 'b', 'in': 't', 'pts': [(None, ('lt', 'complaint_group', 25)), (('x', 19), None)]})
     f('gw_severity', 'call_escalation_major', '重大', "${severity == 'major'}")
     f('call_escalation_major', 'merge_escalated', route={'out': 'r', 'in': 't', 'pts': [(('x', 21), None)]})
     f('gw_service_quality', 'call_service_quality', '单一话务员,非VIP',
-      '${service_quality_agent_count == 1 and not customer_vip}')
+      '${service_quality_agent_count == 1 and not customer_vip}', route={'style': 'h'}, label_at=(85, -17))
     f('gw_service_quality', 'merge_accept', '否', default=True)
-    f('call_service_quality', 'gw_sq_result')
-    f('gw_sq_result', 'end_withdrawn', '已撤销', "${sq_result in ('exempted', 'withdrawn')}")
+    f('call_service_quality', 'gw_sq_result', route={'style': 'h'})
+    f('gw_sq_result', 'end_withdrawn', '已撤销', "${sq_result in ('exempted', 'withdrawn')}", route={'style': 'h'})
     f('gw_sq_result', 'merge_accept', '二解不成功', default=True)
     p.chain('merge_accept', 'accept', 'handle', 'gw_escalate')
     # inside the sub-process
@@ -376,22 +377,21 @@ def _build():
 def _flows_after(p):
     """Flows of the nodes added by ``build`` after the first drawing (final column numbers)."""
     f = p.flow
-    f('gw_approved', 'gw_called_back', '通过', '${head_approved}')
+    f('gw_approved', 'gw_called_back', '通过', '${head_approved}', route={'style': 'h'})
     f('gw_called_back', 'merge_callback', '未升级', default=True)
-    f('gw_called_back', 'merge_outcome', '已回访 (E-7)', '${escalated}',
-      route={'out': 't', 'in': 'l', 'pts': [(None, ('y', 'complaint_group', 1))]})
+    f('gw_called_back', 'merge_outcome', '已回访 (E-7)', '${escalated}', route={'style': 'hv'})
     f('gw_satisfied', 'merge_outcome', '满意', '${satisfied}', route={'style': 'hv'})
     f('merge_outcome', 'decide_outcome')
     f('gw_upheld', 'find_responsible', '成立且我方责任',
       "${outcome in ('upheld', 'partly_upheld') and our_responsibility}")
-    f('find_responsible', 'gw_named')
-    f('gw_named', 'merge_named', '已有责任人', '${responsible_named}')
+    f('find_responsible', 'gw_named', route={'style': 'h'})
+    f('gw_named', 'merge_named', '已有责任人', '${responsible_named}', route={'style': 'hv'})
     f('gw_named', 'name_responsible', '无人认定', default=True)
     f('name_responsible', 'merge_named', route={'style': 'hv'})
     f('merge_named', 'book_outcome')
-    f('merge_deductions', 'gw_cause_done')
-    f('gw_cause_done', 'end_escalated', '已升级 (E-8)', '${escalated}', route={'style': 'vh'}, label_at=(-42, 16))
-    f('gw_cause_done', 'analyse_cause', '未升级', default=True)
+    f('merge_deductions', 'gw_cause_done', route={'style': 'h'})
+    f('gw_cause_done', 'end_escalated', '已升级 (E-8)', '${escalated}', route={'style': 'vh'}, label_at=(60, 325))
+    f('gw_cause_done', 'analyse_cause', '未升级', default=True, route={'style': 'h'})
 
 
 def build():
@@ -399,7 +399,7 @@ def build():
     a, f = p.add, p.flow
     # ---------------------------------------------------------------- columns added after the first drawing
     p.shift(1)
-    a('script', 'register_receipt', '登记接诉时间与时限 (I-1, N-4)', 'intake', 1, 1,
+    a('script', 'register_receipt', '登记接诉时间与时限 (I-1, N-4)', 'system', 1, 0,
       script=REGISTER,
       doc='I-1 (001 第五条): the receipt time is registered. N-4 (001 第七条: 自接到投诉之日起,一般投诉3个工作日、'
           '重大投诉5个工作日内给予答复; 001 质量投诉 第四章: 24小时内初步核实, 复杂投诉7个工作日): every '
@@ -410,17 +410,16 @@ def build():
     f('start_received', 'register_receipt')
     f('register_receipt', 'classify')
     # S-3 only for green-net work orders (000 二.3)
-    a('xgw', 'gw_green_net', '绿网工单?', 'complaint_group', 12, 1,
+    a('xgw', 'gw_green_net', '绿网工单?', 'system', 12, 1,
       doc='S-3 (000 二.3 绿网工单处理超时的): only a green-net work order (channel 绿网工单) is scored for being late.')
     a('xgw', 'merge_green_net', '', 'complaint_group', 14, 1)
-    p.chain('record_reply_overdue', 'gw_green_net')
+    f('record_reply_overdue', 'gw_green_net', route={'style': 'h'})
     f('gw_green_net', 'book_s3', '绿网工单', "${channel == 'green_net'}")
-    f('gw_green_net', 'merge_green_net', '否', default=True,
-      route={'out': 'b', 'in': 'b', 'pts': [(None, ('y', 'complaint_group', 2)), (('x', 14), None)]})
+    f('gw_green_net', 'merge_green_net', '否', default=True, route={'style': 'hv'})
     p.chain('book_s3', 'merge_green_net', 'make_major')
     # escalated cases were called back in E-7: after the review they go to the outcome
     p.shift(26)
-    a('xgw', 'gw_called_back', '已在升级流程回访?', 'dept_head', 26, 0,
+    a('xgw', 'gw_called_back', '已在升级流程回访?', 'system', 26, 1,
       doc='E-7 / N-8: an escalated case was called back in the escalation process (E-7); it goes on to the '
           'outcome (N-9), the others to the call-back (N-8).')
     p.shift(30)
@@ -431,7 +430,7 @@ def build():
       doc='S-6 (000 二 投诉责任人判定,采用首问责任制): the responsible person is the one the investigation named, '
           'else the agent complained about, else the first-ask owner (I-5). Sets responsible_named, '
           'responsible_candidate.')
-    a('xgw', 'gw_named', '有责任人?', 'complaint_group', 34, 1,
+    a('xgw', 'gw_named', '有责任人?', 'system', 34, 1,
       doc='S-6: nobody named -> the complaint group is asked to name one; never the registering clerk.')
     a('user', 'name_responsible', '指定责任人 (S-6)', 'complaint_group', 35, 2, groups='complaint_group',
       doc='S-6 (000 二 首问责任制; 相关部门负连带责任): neither intake nor investigation named a first-ask owner or '
@@ -440,7 +439,7 @@ def build():
             F('responsible_note', '认定说明', 'Note on the finding', 'text', maxlength=2000)])
     a('xgw', 'merge_named', '', 'complaint_group', 36, 1)
     p.shift(p.nodes['analyse_cause'].col)
-    a('xgw', 'gw_cause_done', '已分析原因?', 'complaint_group', p.nodes['analyse_cause'].col - 1, 1,
+    a('xgw', 'gw_cause_done', '已分析原因?', 'system', p.nodes['analyse_cause'].col - 1, 1,
       doc='N-10 / E-8: an escalated case had its cause analysed in E-8 (002 附件2 投诉升级处理流程).')
     a('end', 'end_escalated', '升级投诉处理完结', 'complaint_group', p.nodes['analyse_cause'].col + 1, 2)
     _flows_after(p)
@@ -455,7 +454,7 @@ def build():
     f('route_support', 'support')
     # Q-3: every service-quality complaint against an agent counts toward the team's 8 (VIP, several agents too)
     p.shift(5)
-    a('service', 'register_sq_complaint', '登记话务员被投诉 (Q-3)', 'handler', 5, 0, topic='count_team_complaints',
+    a('service', 'register_sq_complaint', '登记话务员被投诉 (Q-3)', 'system', 5, 1, topic='count_team_complaints',
       params=[('optional', 'true')],
       doc='Q-3, S-8 (《服务质量投诉处理规范》6.2.1(3) 本组员工被投诉次数没有超过8次(含不通知回访或回访不接受的)): '
           'a complaint naming a complained agent counts for the agent\'s team and month here, also when it '
@@ -468,7 +467,7 @@ def build():
                                           (None, ('y', 'complaint_group', 0, 30)), (('x', 22), None)]})
     # 000 一.2.1, 四.4: pre-processing and interception of invalid complaints before acceptance
     p.shift(5, 4)
-    a('xgw', 'gw_preprocess', '需预处理?', 'complaint_group', 5, 1, label='tl',
+    a('xgw', 'gw_preprocess', '需预处理?', 'system', 5, 1,
       doc='N-1 (《投诉处理管理办法》一.2.1 绿网投诉处理专员负责绿网投诉的预处理,有效拦截; 四.4 由投诉组进行首次处理拦截'
           '无效的投诉工单): a complaint the routing table gives a pre-processing group (preprocess_group) is '
           'pre-processed before it is accepted.')
@@ -481,12 +480,16 @@ def build():
     a('xgw', 'gw_intercepted', '拦截?', 'complaint_group', 7, 2, label='tl',
       doc='N-1 (《投诉处理管理办法》一.2.1 有效拦截).')
     a('end', 'end_intercepted', '无效投诉已拦截', 'complaint_group', 8, 2)
-    a('xgw', 'merge_preprocess', '', 'complaint_group', 8, 1)
+    a('xgw', 'merge_preprocess', '', 'system', 8, 1)
     f('gw_severity', 'gw_preprocess', '一般', default=True)
     f('gw_preprocess', 'preprocess', '需预处理', "${preprocess_group != ''}")
     f('gw_preprocess', 'merge_preprocess', '否', default=True)
     p.chain('preprocess', 'gw_intercepted')
     f('gw_intercepted', 'end_intercepted', '无效,拦截', '${intercepted}')
-    f('gw_intercepted', 'merge_preprocess', '有效', default=True)
-    f('merge_preprocess', 'register_sq_complaint', route={'style': 'hv'})
+    f('gw_intercepted', 'merge_preprocess', '有效', default=True,
+      route={'out': 't', 'in': 'b', 'pts': [(None, ('y', 'complaint_group', 1)), (('x', 8), None)]})
+    f('merge_preprocess', 'register_sq_complaint')
+    # issue 13: the major complaint's escalation sits below the system lane's counting step, clear of the
+    # service-quality gateway's branches
+    p.nodes['call_escalation_major'].col = p.nodes['register_sq_complaint'].col
     return p
