@@ -61,6 +61,7 @@ class Month:
         self.c8.second_explanation("wu.teamleader")                                  # withdrawn, exempted
         self.c9 = self.start("2025-04-16T10:00", "zhang.intake", "complaint.other", channel="web",
                              customer_grid="east")                                   # the grid's order (I-4)
+        self.c9.preprocess("zhao.group")              # 000 四.4: the complaint group processes a grid's order first
         self.fire("2025-04-17T18:01")                 # c3's reply deadline has passed; c4's clock stands still
         # S-7: the complaint group reverses the responsible person's S-1 booking of c1.
         entry = next(x for x in e.ledger.entries(case_id=self.c1.case_id)

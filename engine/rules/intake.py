@@ -69,6 +69,22 @@ class RoutingTable:
     # group still investigates and replies.
     special_channels: tuple[str, ...] = ()
     special_group: str | None = None
+    # 000 一.2.1 and 四.4: who pre-processes a complaint and intercepts an invalid one before it is accepted.
+    preprocess: tuple[Preprocess, ...] = ()
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """One [[preprocess]] row: complaints from ``channels`` (any, if empty) routed to ``departments`` (any, if
+    empty) are pre-processed by ``group``; the first row that applies wins."""
+
+    group: str
+    channels: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+
+    def applies(self, channel: str, department: str) -> bool:
+        return (not self.channels or channel in self.channels) and \
+            (not self.departments or department in self.departments)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -116,9 +132,11 @@ def load_routing(path: Path) -> RoutingTable:
         special = raw.get("special_channels", {})
         if special and not (special.get("channels") and special.get("group")):
             raise RuleDataError(f"{path}: [special_channels] needs channels and group")
+        preprocess = tuple(Preprocess(r["group"], tuple(r.get("channels", ())), tuple(r.get("departments", ())))
+                           for r in raw.get("preprocess", []))
         return RoutingTable(raw["profile"], routes, default["group"], default["department"],
                             default.get("per_customer_field"), tuple(special.get("channels", ())),
-                            special.get("group"))
+                            special.get("group"), preprocess)
     except KeyError as exc:
         raise RuleDataError(f"{path}: missing {exc}") from exc
 
@@ -214,7 +232,8 @@ def route(table: RoutingTable, data: Mapping[str, Any]) -> dict[str, Any]:
 
     The longest matching category prefix wins; of two rows with the same prefix, the one with more conditions
     (``when``) that the case meets. ``accept_group`` is the routed group, or for a special channel (000 一.1.7)
-    the group that accepts those centrally.
+    the group that accepts those centrally. ``preprocess_group`` is the group that pre-processes the complaint
+    and may intercept it (000 一.2.1, 四.4), or "" when nobody does.
     """
     category = str(data.get("category") or "")
     best: tuple[tuple[int, int], Route] | None = None
@@ -232,6 +251,8 @@ def route(table: RoutingTable, data: Mapping[str, Any]) -> dict[str, Any]:
         group, department = table.default_group, table.default_department
         if table.per_customer_field and data.get(table.per_customer_field):
             group = f"{group}_{data[table.per_customer_field]}"
-    special = table.special_group if str(data.get("channel") or "") in table.special_channels else None
+    channel = str(data.get("channel") or "")
+    special = table.special_group if channel in table.special_channels else None
+    preprocess = next((p.group for p in table.preprocess if p.applies(channel, department)), "")
     return {"responsible_group": group, "responsible_department": department, "routing_profile": table.profile,
-            "accept_group": special or group}
+            "accept_group": special or group, "preprocess_group": preprocess}

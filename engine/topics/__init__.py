@@ -17,7 +17,7 @@ def default_registry(settings: Settings) -> TopicRegistry:
     registry.add("classify", lambda ctx: intake.classify(ctx), sets=("kind", "severity", "major_reasons"))
     registry.add("route", lambda ctx: intake.route(ctx),
                  sets=("responsible_group", "responsible_department", "routing_profile", "responsible_head",
-                       "accept_group"))
+                       "accept_group", "preprocess_group"))
     registry.add("escalation_level", lambda ctx: intake.escalation_level(ctx), sets=("escalated", "escalation_level"))
     registry.add("route_support", lambda ctx: intake.route_support(ctx),
                  sets=("support_group", "support_unit", "support_scored", "support_limit"))

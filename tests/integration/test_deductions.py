@@ -96,7 +96,7 @@ def test_e9_escalation_not_caused_by_staff_books_nothing(engine):
 
 
 def test_s3_overdue_green_net_order_scores_kpi_complaint_group_and_the_handler(engine, clock):
-    walk = Walk.start(engine, "lv.greennet", MARKET, channel="green_net").accept("li.handler")
+    walk = Walk.start(engine, "lv.greennet", MARKET, channel="green_net").preprocess("lv.greennet").accept("li.handler")
     walk.investigate("li.handler")
     at(clock, "2025-03-06T18:01:00")            # N-4: 3 working days after Monday's receipt, N-11
     engine.deadlines.fire_due_timers()
@@ -119,7 +119,7 @@ def test_s3_n11_an_overdue_ordinary_complaint_is_escalated_but_books_no_s3(engin
 
 
 def test_s3_overdue_caused_outside_the_complaint_group_scores_that_person_instead(engine, clock):
-    walk = Walk.start(engine, "lv.greennet", MARKET, channel="green_net").accept("li.handler")
+    walk = Walk.start(engine, "lv.greennet", MARKET, channel="green_net").preprocess("lv.greennet").accept("li.handler")
     walk.investigate("li.handler", liable_person="luo.grid")
     at(clock, "2025-03-06T18:01:00")
     engine.deadlines.fire_due_timers()
@@ -176,7 +176,7 @@ def test_s5_department_that_does_not_support_in_time_loses_05(engine, clock, dep
 
 
 def test_s3_a_liable_person_inside_the_complaint_group_leaves_the_line_with_the_green_net_handler(engine, clock):
-    walk = Walk.start(engine, "lv.greennet", MARKET, channel="green_net").accept("li.handler")
+    walk = Walk.start(engine, "lv.greennet", MARKET, channel="green_net").preprocess("lv.greennet").accept("li.handler")
     walk.investigate("li.handler", liable_person="zhao.group")
     at(clock, "2025-03-06T18:01:00")
     engine.deadlines.fire_due_timers()

@@ -100,6 +100,11 @@ class Walk:
 
     # --- normal.bpmn, N-1 .. N-10 ---
 
+    def preprocess(self, worker: str, intercepted: bool = False) -> Walk:
+        """N-1 (000 一.2.1, 四.4): the pre-processing group passes a valid work order on (or intercepts it)."""
+        return self.do("preprocess", worker, intercepted=intercepted,
+                       preprocess_note="无效投诉,拦截" if intercepted else "有效投诉,转承办")
+
     def accept(self, worker: str, complex_case: bool = False) -> Walk:
         return self.do("accept", worker, responsible_person=worker, complex_case=complex_case)
 

@@ -265,3 +265,33 @@ def test_n1_a_complaint_from_a_special_channel_is_accepted_by_the_complaint_grou
     hotline = Walk.start(engine, "zhang.intake", NETWORK, channel="hotline")
     task = next(t for t in engine.reads.case_page(hotline.case_id, SYSTEM).tasks if t.element_id == "accept")
     assert list(task.candidate_groups) == ["net_basic"]
+
+
+def test_n1_a_green_net_work_order_is_pre_processed_and_an_invalid_one_intercepted(engine):
+    """《投诉处理管理办法》一.2.1 绿网投诉处理专员负责绿网投诉的预处理,有效拦截: before acceptance."""
+    walk = Walk.start(engine, "zhang.intake", NETWORK, channel="green_net")
+    task = next(t for t in engine.reads.case_page(walk.case_id, SYSTEM).tasks if t.state == "ready")
+    assert (task.element_id, list(task.candidate_groups)) == ("preprocess", ["green_net"])
+    walk.do("preprocess", "lv.greennet", intercepted=True, preprocess_note="重复工单,已在 #12 处理")
+    assert walk.status == "completed" and walk.path()[-1] == "end_intercepted"
+    assert "accept" not in walk.path() and engine.ledger.entries(case_id=walk.case_id) == []
+    valid = Walk.start(engine, "zhang.intake", NETWORK, channel="green_net")
+    valid.do("preprocess", "lv.greennet", intercepted=False, preprocess_note="有效投诉")
+    assert valid.ready() == ["accept"]
+
+
+@pytest.mark.parametrize("category, channel, preprocessed", [
+    ("complaint.other", "hotline", True),            # routed to the customer's grid: the complaint group first
+    (NETWORK, "hotline", False), (MARKET, "wechat", False)])
+def test_n1_a_work_order_for_a_grid_is_first_processed_by_the_complaint_group(engine, category, channel,
+                                                                             preprocessed):
+    """《投诉处理管理办法》四.4 各网格…接收…由投诉组进行首次处理拦截无效的投诉工单."""
+    walk = Walk.start(engine, "zhang.intake", category, channel=channel, customer_grid="east")
+    first = next(t for t in engine.reads.case_page(walk.case_id, SYSTEM).tasks if t.state == "ready")
+    if preprocessed:
+        assert (first.element_id, list(first.candidate_groups)) == ("preprocess", ["complaint_group"])
+        walk.do("preprocess", "zhao.group", intercepted=False, preprocess_note="有效,转东城网格")
+        first = next(t for t in engine.reads.case_page(walk.case_id, SYSTEM).tasks if t.state == "ready")
+        assert (first.element_id, list(first.candidate_groups)) == ("accept", ["grid_east"])
+    else:
+        assert first.element_id == "accept" and "preprocess" not in walk.path()

@@ -117,7 +117,7 @@ class Process:
         n = Node(id, kind, name, lane, col, row, **kw)
         if kind == 'user' and not (n.users and not n.groups):
             groups = [g.strip() for g in (n.groups or '').split(',')]
-            if n.groups not in ('${responsible_group}', '${support_group}', '${accept_group}') \
+            if n.groups not in ('${responsible_group}', '${support_group}', '${accept_group}', '${preprocess_group}') \
                     and not set(groups) <= GROUPS:
                 raise ValueError(f'{id}: candidate groups {n.groups}')
         if kind == 'service' and n.topic not in TOPICS:

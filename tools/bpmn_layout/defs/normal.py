@@ -461,10 +461,32 @@ def build():
           'a complaint naming a complained agent counts for the agent\'s team and month here, also when it '
           'gets no 二解 (VIP / 专业户 customer, two or more agents). Sets sq_team, sq_team_leader, '
           'team_complaints_this_month, sq_exemption_possible.')
-    f('gw_severity', 'register_sq_complaint', '一般', default=True)
     f('register_sq_complaint', 'gw_service_quality')
     # N-8 / 004 第十三条 若客户不满意,要重新处理或进行投诉升级: the call-back may send the case to escalation
     f('gw_satisfied', 'merge_escalate', '不满意,升级', "${not satisfied and unsatisfied_next == 'escalate'}",
       route={'out': 'b', 'in': 't', 'pts': [(None, ('y', 'callback', 1, 55)), (('xm', 21, 22), None),
                                           (None, ('y', 'complaint_group', 0, 30)), (('x', 22), None)]})
+    # 000 一.2.1, 四.4: pre-processing and interception of invalid complaints before acceptance
+    p.shift(5, 4)
+    a('xgw', 'gw_preprocess', '需预处理?', 'complaint_group', 5, 1, label='tl',
+      doc='N-1 (《投诉处理管理办法》一.2.1 绿网投诉处理专员负责绿网投诉的预处理,有效拦截; 四.4 由投诉组进行首次处理拦截'
+          '无效的投诉工单): a complaint the routing table gives a pre-processing group (preprocess_group) is '
+          'pre-processed before it is accepted.')
+    a('user', 'preprocess', '预处理,拦截无效投诉', 'complaint_group', 6, 2, groups='${preprocess_group}',
+      doc='N-1 (《投诉处理管理办法》一.2.1, 四.4): the green-net handlers (绿网工单) or the complaint group (工单 for a '
+          'grid) check the work order first; an invalid complaint (无效投诉, 002 4.1.1.2) is intercepted and '
+          'closed with the reason, a valid one goes on to acceptance.',
+      form=[F('intercepted', '无效投诉,予以拦截', 'Invalid complaint: intercept it', 'boolean'),
+            F('preprocess_note', '预处理意见', 'Pre-processing note', 'text', req=True, maxlength=2000)])
+    a('xgw', 'gw_intercepted', '拦截?', 'complaint_group', 7, 2, label='tl',
+      doc='N-1 (《投诉处理管理办法》一.2.1 有效拦截).')
+    a('end', 'end_intercepted', '无效投诉已拦截', 'complaint_group', 8, 2)
+    a('xgw', 'merge_preprocess', '', 'complaint_group', 8, 1)
+    f('gw_severity', 'gw_preprocess', '一般', default=True)
+    f('gw_preprocess', 'preprocess', '需预处理', "${preprocess_group != ''}")
+    f('gw_preprocess', 'merge_preprocess', '否', default=True)
+    p.chain('preprocess', 'gw_intercepted')
+    f('gw_intercepted', 'end_intercepted', '无效,拦截', '${intercepted}')
+    f('gw_intercepted', 'merge_preprocess', '有效', default=True)
+    f('merge_preprocess', 'register_sq_complaint', route={'style': 'hv'})
     return p
