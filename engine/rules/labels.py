@@ -23,6 +23,9 @@ class FieldLabel:
     name_en: str | None = None
     values: dict[str, tuple[str, str]] = field(default_factory=dict)
     hidden: bool = False
+    # A start-form field only one profile's intake asks (telecom's customer segment, tobacco's county bureau):
+    # the other profiles' intake forms leave it out. Empty: every profile.
+    profiles: tuple[str, ...] = ()
 
 
 def load_groups(path: Path) -> dict[str, tuple[str, str]]:
@@ -49,6 +52,9 @@ def load_fields(path: Path) -> dict[str, FieldLabel]:
             if not isinstance(names, list) or len(names) != 2:
                 raise RuleDataError(f"{path}: value {value} of field {key} needs [Chinese name, English name]")
             values[value] = (names[0], names[1])
+        profiles = row.get("profiles", [])
+        if not isinstance(profiles, list) or not all(isinstance(p, str) and p for p in profiles):
+            raise RuleDataError(f"{path}: profiles of field {key} must be a list of profile names")
         fields[key] = FieldLabel(key, kind, row.get("name"), row.get("name_en") or row.get("name"), values,
-                                 bool(row.get("hidden")))
+                                 bool(row.get("hidden")), tuple(profiles))
     return fields

@@ -254,10 +254,16 @@ class ReadService:
         return CaseSearchPage(tuple(case_summary(c) for c in found), next_cursor, sort)
 
     def intake_page(self, key: str) -> IntakePage:
-        """Return the start form of the newest version of ``key`` and the active profile's category tree."""
+        """Return the start form of the newest version of ``key`` and the active profile's category tree.
+
+        A field that ``fields.toml`` gives to other profiles only is left out (the intake of this profile does
+        not ask it; its default applies)."""
         tree = self._core.categories
+        labels, profile = self._core.field_labels, self._core.settings.profile
         with self._core.db.transaction(write=False) as session:
-            fields = _start_form(session, key)
+            fields = [f for f in _start_form(session, key)
+                      if not (f["id"] in labels and labels[f["id"]].profiles
+                              and profile not in labels[f["id"]].profiles)]
         return IntakePage(key, tuple(fields), tuple({"code": c.code, "name": c.name, "name_en": c.name_en,
                                                      "depth": c.code.count(".")}
                                                     for c in tree.values()))

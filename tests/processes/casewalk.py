@@ -24,7 +24,8 @@ def shipped_engine(db, clock, settings: Settings | None = None, cache_instances:
 
     With ``cache_instances`` off every command restores the case from its stored state (save/restore between steps).
     """
-    engine = ProcessEngine(db, clock, default_registry(settings or Settings()), cache_instances=cache_instances)
+    settings = settings or Settings()
+    engine = ProcessEngine(db, clock, default_registry(settings), cache_instances=cache_instances, settings=settings)
     engine.admin.load_organisation(ORGANISATION, hash_password=lambda password: "plain:" + password)
     for name in DEPLOY_ORDER:
         engine.admin.deploy((ROOT / "processes" / f"{name}.bpmn").read_bytes(), f"{name}.bpmn")

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from engine.services import SYSTEM, FormInvalid
+from engine.settings import DEFAULT_DATA_DIR, Settings
 from engine.store.models import OverdueRecord
 from tests.conftest import SHANGHAI
-from tests.processes.casewalk import Walk, passes
+from tests.processes.casewalk import Walk, passes, shipped_engine
 
 MARKET = "complaint.billing.disputed_fees"          # routed to the market department (I-4)
 NETWORK = "complaint.network.signal"                # routed to the network department's basic-network group
@@ -295,3 +296,25 @@ def test_n1_a_work_order_for_a_grid_is_first_processed_by_the_complaint_group(en
         assert (first.element_id, list(first.candidate_groups)) == ("accept", ["grid_east"])
     else:
         assert first.element_id == "accept" and "preprocess" not in walk.path()
+
+
+@pytest.mark.parametrize("category, handling_unit, group", [
+    ("complaint.logistics.late_delivery", "county", "county_bureau"),
+    ("complaint.logistics.late_delivery", "department", "logistics_centre"),
+    ("complaint.marketing.price", "county", "county_bureau"),
+    ("complaint.settlement", "county", "county_bureau"),
+    ("complaint.leaf.purchasing", "county", "producing_county")])        # (五): the producing county bureau
+def test_i4_the_tobacco_intake_gives_a_complaint_to_the_county_bureau_or_the_centre(db, clock, category,
+                                                                                   handling_unit, group):
+    """《客户投诉管理实施办法》第八条(一)(二)(四) 转卷烟营销中心、县(市)局(分公司)进行处理: the tobacco intake asks who
+    handles (承办单位); telecom's intake does not ask it, nor tobacco's the customer segment."""
+    engine = shipped_engine(db, clock, Settings(DEFAULT_DATA_DIR, "tobacco"))
+    asked = [f["id"] for f in engine.reads.intake_page("normal").fields]
+    assert "handling_unit" in asked and "customer_segment" not in asked
+    walk = Walk.start(engine, "zhang.intake", category, handling_unit=handling_unit)
+    assert walk.data["responsible_group"] == group
+
+
+def test_i4_the_telecom_intake_asks_the_customer_segment_not_the_tobacco_county_bureau(engine):
+    asked = [f["id"] for f in engine.reads.intake_page("normal").fields]
+    assert "customer_segment" in asked and "handling_unit" not in asked

@@ -127,6 +127,15 @@ def test_i4_tobacco_profile_of_seed_004(category, group):
     assert intake.route(TOBACCO, {"category": category})["responsible_group"] == group
 
 
+@pytest.mark.parametrize("category, group", [
+    ("complaint.marketing.customer_manager", "county_bureau"), ("complaint.logistics.late_delivery", "county_bureau"),
+    ("complaint.settlement", "county_bureau"), ("complaint.monopoly.licence", "county_bureau"),
+    ("complaint.leaf.purchasing", "producing_county"), ("complaint.other", "enterprise_mgmt")])
+def test_i4_tobacco_004_8_the_intake_may_give_the_complaint_to_the_county_bureau(category, group):
+    """004 第八条(一)(二)(四) 转…中心、县(市)局(分公司): handling_unit = county picks the county bureau."""
+    assert intake.route(TOBACCO, {"category": category, "handling_unit": "county"})["responsible_group"] == group
+
+
 def test_i4_the_tobacco_profile_loads_without_code_change(monkeypatch):
     from engine.topics.intake import IntakeTopics
 
@@ -159,3 +168,14 @@ def test_a_broken_rules_file_names_itself(tmp_path: Path):
     bad.write_text('profile = "x"\n[[route]]\ncategories = ["a"]\n', encoding="utf-8")
     with pytest.raises(intake.RuleDataError, match="routing.toml"):
         intake.load_routing(bad)
+
+
+def test_a_profile_only_start_field_needs_a_list_of_profile_names(tmp_path):
+    from engine.rules.labels import load_fields
+
+    path = tmp_path / "fields.toml"
+    path.write_text('[[field]]\nkey = "handling_unit"\nprofiles = "tobacco"\n', encoding="utf-8")
+    with pytest.raises(intake.RuleDataError, match="profiles of field handling_unit must be a list"):
+        load_fields(path)
+    shipped = load_fields(DEFAULT_DATA_DIR / "fields.toml")
+    assert (shipped["customer_segment"].profiles, shipped["handling_unit"].profiles) == (("telecom",), ("tobacco",))

@@ -66,6 +66,9 @@ def _build():
             F('customer_segment', '客户类型', 'Customer segment', 'enum', default='public', values=[
                 ('public', '公众客户', 'Consumer'),
                 ('gov_ent', '政企客户', 'Government or enterprise customer')]),
+            F('handling_unit', '承办单位', 'Handled by', 'enum', default='department', values=[
+                ('department', '专业部门(中心、科室)', 'The specialised department'),
+                ('county', '县(市)局(分公司)', 'The county bureau (branch)')]),
             F('customer_grid', '客户所属网格(未按分类路由时派往该网格, I-4)', "Customer's grid (gets the case when no category routes it, I-4)", maxlength=50),
             F('demand', '客户诉求', "Customer's demand", 'text'),
             F('prefecture_notified', '州公司通报的投诉(S-1)', 'Complaint notified by the prefecture company (S-1)', 'boolean'),
