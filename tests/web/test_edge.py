@@ -192,9 +192,10 @@ def test_crisis_is_started_by_the_system_and_the_crisis_group_only(client, token
         refused = client.post("/api/cases", json={"process_key": "crisis", "data": {}}, headers=token(person))
         assert refused.status_code == 403 and refused.get_json()["code"] == "may_not_start"
     assert len(web_engine.reads.case_list(SYSTEM)) == before      # nothing stored
-    assert client.post("/api/cases", json={"process_key": "crisis", "data": {"category": "complaint.network.signal"}},
+    crisis = {"category": "complaint.network.signal", "warning_level": 0}       # 003 二: the level is required
+    assert client.post("/api/cases", json={"process_key": "crisis", "data": crisis},
                        headers=token("zhao.group")).status_code == 201
-    assert web_engine.cases.start("crisis", {"category": "complaint.network.signal"}).status == "running"
+    assert web_engine.cases.start("crisis", crisis).status == "running"
     assert start(client, token("zhang.intake"))["status"] == "running"     # the default: anyone starts normal
 
 
