@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -61,14 +61,15 @@ def _links(report, table) -> list[dict[str, str]]:
     return out
 
 
-def _chart(report, channels: dict[str, str]):
+def _chart(report):
     table_key, label, value = CHART[report.key]
     table = report.table(table_key)
     li, vi = table.columns.index(label), table.columns.index(value)
     links = [row_links.get(value) for row_links in _links(report, table)]
     titles = {"P-1": _("Complaints by channel"), "P-2": _("Complaints by department"),
               "P-3": _("Complaints by department this quarter"), "P-4": _("Cases with deductions")}
-    return charts.bar_chart(titles[report.key], [str(_named(label, r[li], channels)) for r in table.rows], [r[vi] for r in table.rows], links)
+    return charts.bar_chart(titles[report.key], [str(_named(label, r[li])) for r in table.rows],
+                            [r[vi] for r in table.rows], links)
 
 
 def _cell(value):
@@ -80,29 +81,30 @@ def _cell(value):
 CODES = ("kind", "channel", "category", "department", "grid", "picked_by")
 
 
-def _channel_names() -> dict[str, str]:
-    """Return the names of the intake form's channels (camunda:value name) in the reader's language."""
-    lb = labels()
-    for field in engine().reads.intake_page(INTAKE_PROCESS).fields:
-        if field["id"] == "channel":
-            return {o["id"]: lb.option_name(o) for o in field.get("options") or ()}
-    return {}
+def _channel(value: str) -> str:
+    """Return a channel's name from the intake form (camunda:value name) in the reader's language; the form is
+    read once per request."""
+    if "channel_names" not in g:
+        lb = labels()
+        field = next((f for f in engine().reads.intake_page(INTAKE_PROCESS).fields if f["id"] == "channel"), {})
+        g.channel_names = {o["id"]: lb.option_name(o) for o in field.get("options") or ()}
+    return g.channel_names.get(value, value)
 
 
-def _named(column: str, value, channels: dict[str, str]):
+def _named(column: str, value):
     """Return a report cell as a person reads it: a code column by its name."""
     if column not in CODES or value in (None, "", "-"):
         return _cell(value)
     lb = labels()
-    return {"kind": lb.kind, "channel": lambda v: channels.get(v, v), "category": lb.category,
-            "department": lb.unit, "grid": lb.unit, "picked_by": lb.person}[column](value)
+    return {"kind": lb.kind, "channel": _channel, "category": lb.category, "department": lb.unit,
+            "grid": lb.unit, "picked_by": lb.person}[column](value)
 
 
-def _page_table(report, table, channels: dict[str, str]) -> dict:
+def _page_table(report, table) -> dict:
     """Return a report table for the page: code columns by name, a code beside its name column left out."""
     shown = [i for i, c in enumerate(table.columns) if not (c in CODES and "name" in table.columns)]
     return {"key": table.key, "columns": [table.columns[i] for i in shown],
-            "rows": [[_named(table.columns[i], row[i], channels) for i in shown] for row in table.rows],
+            "rows": [[_named(table.columns[i], row[i]) for i in shown] for row in table.rows],
             "links": _links(report, table)}
 
 
@@ -122,9 +124,8 @@ def index():
         # Another report was chosen with the period of the last one: open the new one on its default period.
         flash(_("%(period)s is not a period of report %(report)s.", period=period, report=key), "error")
         report = reports.report(key, reports.default_period(key), current_user.actor, department)
-    channels = _channel_names()
-    tables = [_page_table(report, t, channels) for t in report.tables]
-    return render_template("reports.html", report=plain(report), tables=tables, chart=_chart(report, channels),
+    tables = [_page_table(report, t) for t in report.tables]
+    return render_template("reports.html", report=plain(report), tables=tables, chart=_chart(report),
                            keys=KEYS, key=key, period=report.period, department=department or "")
 
 
@@ -149,10 +150,9 @@ def cases(key):
     args = request.args
     found = engine().reports.cases(key, args.get("period", ""), current_user.actor, drill_args(args),
                                    args.get("department"))
-    channels = _channel_names()
     filters = {k: v for k, v in args.items() if k != "period"}
     yes_no = {"true": _("Yes"), "false": _("No")}
-    shown = {k: yes_no.get(v) or _named(k, v, channels) for k, v in filters.items()}
+    shown = {k: yes_no.get(v) or _named(k, v) for k, v in filters.items()}
     return render_template("report_cases.html", key=key, period=args.get("period", ""), filters=filters,
                            shown_filters=shown, cases=plain(found))
 

@@ -61,8 +61,6 @@ def notify_warning(ctx: TopicContext, template: str, rules: Callable[[], CrisisR
         people += [p for p in found if p not in people]
     facts = {k: ctx.data.get(k) for k in ("warning_level", "crisis_category", "trigger", "complaint_count",
                                           "escalation_count", "issue_description", "responsible_group")}
-    if people:
-        ctx.session.execute(insert(Notification), [{
-            "case_id": ctx.case_id, "element_id": ctx.element_id, "recipient": person, "template": template,
-            "data": json_safe(facts), "created_at": ctx.now, "sent_at": None} for person in people])
+    for person in people:
+        notify(ctx, person, template, **facts)
     return {"warning_notified": people, "warning_unreached": unreached}

@@ -9,6 +9,8 @@ GROUPS = {'intake', 'handler', 'dept_head', 'complaint_group', 'callback',
 TOPICS = {'classify', 'route', 'book_deductions', 'notify', 'add_to_knowledge_base',
           'count_issue_complaints', 'record_overdue', 'count_team_complaints', 'find_responsible',
           'escalation_level', 'route_support', 'notify_warning'}
+# Candidate groups drawn as an expression the route or support topic sets (I-4, N-1, N-12).
+GROUP_EXPRESSIONS = {'${responsible_group}', '${support_group}', '${accept_group}', '${preprocess_group}'}
 FIELD_TYPES = {'string', 'text', 'long', 'double', 'boolean', 'date', 'enum'}
 
 TASKS = {'user', 'service', 'script', 'call'}
@@ -127,8 +129,7 @@ class Process:
         n = Node(id, kind, name, lane, col, row, **kw)
         if kind == 'user' and not (n.users and not n.groups):
             groups = [g.strip() for g in (n.groups or '').split(',')]
-            if n.groups not in ('${responsible_group}', '${support_group}', '${accept_group}', '${preprocess_group}') \
-                    and not set(groups) <= GROUPS:
+            if n.groups not in GROUP_EXPRESSIONS and not set(groups) <= GROUPS:
                 raise ValueError(f'{id}: candidate groups {n.groups}')
         if kind == 'service' and n.topic not in TOPICS:
             raise ValueError(f'{id}: topic {n.topic}')

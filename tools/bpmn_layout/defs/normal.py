@@ -93,7 +93,8 @@ def _build():
     a('service', 'route', '确定责任部门 (I-4)', 'system', 2, 0, topic='route',
       doc='I-4 (000 四; 004 第八条): routing table (data) from the category and, where a row says so, the '
           'customer segment (000 四.3 政企部: 不知情业务定制). Sets responsible_group, responsible_department, '
-          'responsible_head (the head of the routed department, N-7) and accept_group (N-1; 000 一.1.7).')
+          'responsible_head (the head of the routed department, N-7), accept_group (N-1; 000 一.1.7) and '
+          'preprocess_group (N-1; 000 一.2.1, 四.4).')
     a('xgw', 'gw_kind', '意见类型?', 'system', 3, 0, label='tl', doc='I-2 (004 第九条(二)~(五)): split by kind.')
     a('user', 'answer_consultation', '当场解答咨询 (I-2)', 'intake', 4, 0, groups='intake',
       doc='I-2 (004 第九条(三)): a consultation that can be answered on the spot is answered and closed; '
